@@ -73,8 +73,10 @@ CODE_TABLE: dict[Code, CodeInfo] = dict(
             Severity.ERROR,
             "Internal failure: calibration data corrupted or missing.",
             (
-                "Contact your dealer for support: this fault cannot be corrected by the user "
-                "and the Smart BMS must be replaced.",
+                (
+                    "Contact your dealer for support: this fault cannot be corrected by the user "
+                    "and the Smart BMS must be replaced."
+                ),
             ),
             user_correctable=False,
         ),
@@ -84,8 +86,10 @@ CODE_TABLE: dict[Code, CodeInfo] = dict(
             Severity.ERROR,
             "Internal failure: configuration data corrupted or missing.",
             (
-                "Reset the device to factory defaults: Settings > More options > "
-                "Reset to factory defaults.",
+                (
+                    "Reset the device to factory defaults: Settings > More options > "
+                    "Reset to factory defaults."
+                ),
                 "Disconnect all power and wait 3 minutes before reconnecting.",
                 "Reconfigure the device if needed.",
             ),
@@ -94,13 +98,17 @@ CODE_TABLE: dict[Code, CodeInfo] = dict(
             Code.E_B32,
             "Battery BMS cable not connected or defective",
             Severity.ERROR,
-            "A removed or defective battery BMS cable (M8 circular connector) was detected. "
-            "This also happens when the pre-alarm function is enabled while the batteries do "
-            "not support it.",
+            (
+                "A removed or defective battery BMS cable (M8 circular connector) was detected. "
+                "This also happens when the pre-alarm function is enabled while the batteries do "
+                "not support it."
+            ),
             (
                 "Check the BMS cables of every battery and the chain to the Smart BMS.",
-                "Check whether the batteries support the pre-alarm function. If not: open the "
-                "settings and set Battery pre-alarm usage to 'Pre-alarm not available'.",
+                (
+                    "Check whether the batteries support the pre-alarm function. If not: open the "
+                    "settings and set Battery pre-alarm usage to 'Pre-alarm not available'."
+                ),
             ),
         ),
         _row(
@@ -109,8 +117,10 @@ CODE_TABLE: dict[Code, CodeInfo] = dict(
             Severity.ERROR,
             "Internal failure: reference voltage failure or missing.",
             (
-                "Contact your dealer for support: this fault cannot be corrected by the user "
-                "and the Smart BMS must be replaced.",
+                (
+                    "Contact your dealer for support: this fault cannot be corrected by the user "
+                    "and the Smart BMS must be replaced."
+                ),
             ),
             user_correctable=False,
         ),
@@ -118,22 +128,30 @@ CODE_TABLE: dict[Code, CodeInfo] = dict(
             Code.A_A12,
             "Short circuit",
             Severity.ALARM,
-            "The short-circuit protection acted on System+: a short circuit, an overload or an "
-            "excessive inrush current.",
+            (
+                "The short-circuit protection acted on System+: a short circuit, an overload or an "
+                "excessive inrush current."
+            ),
             (
                 "Check for a possible short circuit.",
-                "Check that the load current does not exceed the rating of the Smart BMS "
-                "(200 A continuous, 400 A peak).",
-                "Check for loose or high-resistance connections and make sure the installation "
-                "is wired correctly.",
+                (
+                    "Check that the load current does not exceed the rating of the Smart BMS "
+                    "(200 A continuous, 400 A peak)."
+                ),
+                (
+                    "Check for loose or high-resistance connections and make sure the installation "
+                    "is wired correctly."
+                ),
             ),
         ),
         _row(
             Code.A_B11,
             "Under-voltage",
             Severity.ALARM,
-            "The under-voltage protection acted: the battery does not allow discharge and the "
-            "loads were disconnected.",
+            (
+                "The under-voltage protection acted: the battery does not allow discharge and the "
+                "loads were disconnected."
+            ),
             (
                 "Switch off or disconnect the loads and recharge the battery.",
                 "Check that the charging system and the battery work correctly.",
@@ -143,23 +161,33 @@ CODE_TABLE: dict[Code, CodeInfo] = dict(
             Code.A_B15,
             "Over-temperature",
             Severity.ALARM,
-            "The over-temperature protection acted: the internal temperature of the Smart BMS "
-            "is too high.",
             (
-                "Make sure the right fuse is selected: the right fuse also keeps the alternator "
-                "and the DC wiring from overheating.",
-                "Check for loose or high-resistance connections and make sure the installation "
-                "is wired correctly.",
-                "Do not install the Smart BMS where it is exposed to high temperatures or "
-                "radiant heat. Move it to a cooler place or provide extra active cooling.",
+                "The over-temperature protection acted: the internal temperature of the Smart BMS "
+                "is too high."
+            ),
+            (
+                (
+                    "Make sure the right fuse is selected: the right fuse also keeps the "
+                    "alternator and the DC wiring from overheating."
+                ),
+                (
+                    "Check for loose or high-resistance connections and make sure the installation "
+                    "is wired correctly."
+                ),
+                (
+                    "Do not install the Smart BMS where it is exposed to high temperatures or "
+                    "radiant heat. Move it to a cooler place or provide extra active cooling."
+                ),
             ),
         ),
         _row(
             Code.W_B12,
             "Under-voltage warning",
             Severity.WARNING,
-            "The pre-alarm is active: a battery cell is close to under-voltage. Urgent "
-            "intervention is required to prevent a shutdown of the system.",
+            (
+                "The pre-alarm is active: a battery cell is close to under-voltage. Urgent "
+                "intervention is required to prevent a shutdown of the system."
+            ),
             (
                 "Switch off or disconnect the loads and recharge the battery.",
                 "Check that the charging system and the battery work correctly.",

@@ -312,7 +312,9 @@ class Controller:
             else:
                 events.append(SystemSwitchedOff(now_s, remote_on, settings.soft_switch_on))
                 self._clear_system_plus_trips()  # SP-5: off and on again clears the lock-out
-        bms_active = system_on or settings.remote_function is RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
+        bms_active = (
+            system_on or settings.remote_function is RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
+        )
 
         # 3. codes and the safe state (ERR-1...ERR-4, SAFE)
         codes: set[Code] = set()
@@ -331,9 +333,7 @@ class Controller:
         monitoring = bms_active and not safe
         atc = monitoring and inputs.allowed_to_charge
         atd = inputs.allowed_to_discharge
-        chain_prealarm = (
-            inputs.chain_prealarm and settings.prealarm_usage is PreAlarmUsage.USE
-        )
+        chain_prealarm = inputs.chain_prealarm and settings.prealarm_usage is PreAlarmUsage.USE
 
         # 4. alarms: pre-alarm and load disconnect (OUT-4...OUT-9, REM-4)
         if monitoring:
@@ -409,9 +409,7 @@ class Controller:
         discharge_allowed = port_usable and not self._load_disconnected
 
         # 7. outputs, LEDs, readings, events
-        load_level = (
-            Level.HIGH if monitoring and not self._load_disconnected else Level.FLOATING
-        )
+        load_level = Level.HIGH if monitoring and not self._load_disconnected else Level.FLOATING
         charge_level = Level.HIGH if atc else Level.FLOATING
         alternator_flowing = (
             ab_enabled and inputs.alternator_fuse_drop_v > c.ALT_CHARGING_MIN_DROP_V
@@ -452,7 +450,9 @@ class Controller:
             self._powered = False
             self._power_lost_at_s = now_s
             events.append(PowerLost(now_s))
-            events.extend(CodeCleared(now_s, code) for code in sorted(self._previous.codes, key=_code_order))
+            events.extend(
+                CodeCleared(now_s, code) for code in sorted(self._previous.codes, key=_code_order)
+            )
             self._previous = _BASELINE
             self._ab_enabled = False
         return StepResult(_UNPOWERED, self._readings(inputs), tuple(events), NO_DEADLINE)
@@ -685,4 +685,3 @@ _CODE_ORDER = {code: index for index, code in enumerate(Code)}
 
 def _code_order(code: Code) -> int:
     return _CODE_ORDER[code]
-

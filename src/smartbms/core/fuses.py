@@ -67,7 +67,7 @@ def parse_fuse_type(text: str) -> FuseType:
 
     Raises `ValueError` naming the allowed labels when the text is none of them.
     """
-    normalized = text.strip().lower().replace(" ", "").replace("×", "x")
+    normalized = text.strip().lower().replace(" ", "").replace("×", "x")  # noqa: RUF001
     for fuse in FuseType:
         if normalized == fuse.value.lower().replace(" ", ""):
             return fuse

@@ -79,9 +79,11 @@ class Settings:
         _require_member("prealarm_usage", self.prealarm_usage, PreAlarmUsage)
         _require_member("prealarm_mode", self.prealarm_mode, PreAlarmMode)
         _require_member("remote_function", self.remote_function, RemoteFunction)
-        if not isinstance(self.soft_switch_on, bool):
-            raise SettingsError("soft_switch_on", self.soft_switch_on, "true or false")
-        limit = self.charge_limit_v
+        # Checked at run time although typed: values come from files and requests.
+        soft_switch: object = self.soft_switch_on
+        if not isinstance(soft_switch, bool):
+            raise SettingsError("soft_switch_on", soft_switch, "true or false")
+        limit: object = self.charge_limit_v
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int | float)
@@ -91,11 +93,9 @@ class Settings:
             raise SettingsError("charge_limit_v", limit, _CHARGE_LIMIT_ALLOWED)
         rounded = round(round(limit / CHARGE_LIMIT_STEP_V) * CHARGE_LIMIT_STEP_V, 2)
         object.__setattr__(self, "charge_limit_v", float(rounded))
+        pin: object = self.pin
         if not (
-            isinstance(self.pin, str)
-            and len(self.pin) == PIN_LENGTH
-            and self.pin.isascii()
-            and self.pin.isdigit()
+            isinstance(pin, str) and len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()
         ):
             raise SettingsError("pin", "******", f"{PIN_LENGTH} digits")
 
@@ -105,9 +105,7 @@ class Settings:
 
     def to_mapping(self) -> dict[str, object]:
         """Plain JSON-ready values: enums by their labels."""
-        return {
-            field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)
-        }
+        return {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> Self:
@@ -115,7 +113,9 @@ class Settings:
         known = {field.name for field in dataclasses.fields(cls)}
         for name in values:
             if name not in known:
-                raise SettingsError(name, values[name], "a setting among " + ", ".join(sorted(known)))
+                raise SettingsError(
+                    name, values[name], "a setting among " + ", ".join(sorted(known))
+                )
         kwargs: dict[str, object] = {}
         for name, raw in values.items():
             kwargs[name] = _parse_field(name, raw)
