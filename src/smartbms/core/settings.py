@@ -84,12 +84,13 @@ class Settings:
         if not isinstance(soft_switch, bool):
             raise SettingsError("soft_switch_on", soft_switch, "true or false")
         limit: object = self.charge_limit_v
-        if (
-            isinstance(limit, bool)
-            or not isinstance(limit, int | float)
-            or not math.isfinite(limit)
-            or not CHARGE_LIMIT_MIN_V <= limit <= CHARGE_LIMIT_MAX_V
-        ):
+        if isinstance(limit, bool) or not isinstance(limit, int | float):
+            raise SettingsError("charge_limit_v", limit, _CHARGE_LIMIT_ALLOWED)
+        try:
+            limit = float(limit)
+        except OverflowError:  # an integer too large for a float
+            raise SettingsError("charge_limit_v", limit, _CHARGE_LIMIT_ALLOWED) from None
+        if not (math.isfinite(limit) and CHARGE_LIMIT_MIN_V <= limit <= CHARGE_LIMIT_MAX_V):
             raise SettingsError("charge_limit_v", limit, _CHARGE_LIMIT_ALLOWED)
         rounded = round(round(limit / CHARGE_LIMIT_STEP_V) * CHARGE_LIMIT_STEP_V, 2)
         object.__setattr__(self, "charge_limit_v", float(rounded))

@@ -1,0 +1,30 @@
+"""Persistent settings: atomic writes, a checksum, factory reset (CFG-3, CFG-4, ERR-2).
+
+The controller is pure and never touches a file; this package is where its settings meet the
+disk. `SettingsStore` writes one small checksummed file atomically and reads it back strictly,
+reporting a damaged or missing file as a state (`StoreStatus`), and `boot_controller` turns that
+state into what the device does at power-up: run, or hold the safe state with E-B31. The file
+format and the first-boot rule are documented in `smartbms.store.settings_store`.
+"""
+
+from smartbms.store.settings_store import (
+    FORMAT_VERSION,
+    MAGIC,
+    LoadResult,
+    SettingsStore,
+    StoreStatus,
+    boot_controller,
+    decode_settings,
+    encode_settings,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MAGIC",
+    "LoadResult",
+    "SettingsStore",
+    "StoreStatus",
+    "boot_controller",
+    "decode_settings",
+    "encode_settings",
+]
