@@ -5,10 +5,14 @@ Every user error ends in one clear sentence and exit status 2; no traceback reac
 
 import argparse
 import dataclasses
+import json
 import sys
 from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -38,7 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "codes":
             return _codes(console, args.code)
+        if args.command == "simulate":
+            return _simulate(console, args.scenario, args.out, args)
         if args.command == "demo":
+            return _simulate(console, _demo_scenario(), args.out, args)
+        if args.command == "controller-demo":
             return _demo(console)
     except BrokenPipeError:  # e.g. `smartbms codes | head`
         return 0
@@ -57,8 +65,37 @@ def _parser() -> argparse.ArgumentParser:
         "codes", help="list the error, alarm and warning codes, or explain one"
     )
     codes.add_argument("code", nargs="?", help="a code such as A-B11 (case and dash optional)")
-    commands.add_parser("demo", help="run a scripted day through the controller and show it")
+    simulate = commands.add_parser(
+        "simulate", help="run a scenario file through the twin and write its report"
+    )
+    simulate.add_argument("scenario", type=Path, help="a scenario file (TOML)")
+    simulate.add_argument(
+        "--out", type=Path, default=None, help="folder for the results (default: out/<name>)"
+    )
+    _add_run_options(simulate)
+    demo = commands.add_parser(
+        "demo", help="simulate the manual's Figure 1 system over a weekend and write the report"
+    )
+    demo.add_argument("--out", type=Path, default=Path("smartbms-demo"), help="results folder")
+    _add_run_options(demo)
+    commands.add_parser("controller-demo", help="a scripted day through the controller alone")
     return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trace-format", choices=("csv", "parquet"), default="csv", help="trace file format"
+    )
+    parser.add_argument(
+        "--fixed-step",
+        type=float,
+        metavar="DT_S",
+        default=None,
+        help="use the fixed-step reference stepper with this step instead of the adaptive one",
+    )
+    parser.add_argument(
+        "--all-events", action="store_true", help="also list chain-line and timeline events"
+    )
 
 
 # --- codes ----------------------------------------------------------------------------------------
@@ -175,9 +212,150 @@ def _demo(console: Console) -> int:
     return 0
 
 
+# --- simulate -------------------------------------------------------------------------------------
+
+_QUIET_EVENTS = frozenset({"ChainSignalChanged", "TimelineApplied", "FaultInjected"})
+_DEMO_FILE = "manual-figure-1.toml"
+
+
+def _demo_scenario() -> Path:
+    """The bundled Figure 1 example: packaged with the wheel, or the checkout's examples/."""
+    packaged = resources.files("smartbms").joinpath("examples", _DEMO_FILE)
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "examples" / _DEMO_FILE
+
+
+def _simulate(
+    console: Console, scenario_path: Path, out: Path | None, args: argparse.Namespace
+) -> int:
+    """Validate, run, write the results and the report, and tell the user what happened."""
+    from smartbms.sim.output import RunWriter  # noqa: PLC0415
+    from smartbms.sim.report import write_report  # noqa: PLC0415  # heavy: matplotlib
+    from smartbms.sim.results import event_record  # noqa: PLC0415
+    from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation  # noqa: PLC0415
+    from smartbms.sim.scenario import ScenarioError, load_scenario  # noqa: PLC0415
+
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as error:
+        console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        return 2
+    out_dir = out if out is not None else Path("out") / scenario_path.stem
+    stepper = FixedStep(args.fixed_step) if args.fixed_step else AdaptiveStep()
+    if args.fixed_step is not None and not args.fixed_step > 0:
+        console.print("[red]error:[/red] --fixed-step must be a positive number of seconds")
+        return 2
+    simulation = Simulation(scenario, stepper=stepper)
+    try:
+        writer = RunWriter(
+            out_dir, simulation.system, scenario.scenario.trace_resolution_s, args.trace_format
+        )
+    except (OSError, RuntimeError) as error:
+        console.print(f"[red]error:[/red] cannot write results to {out_dir}: {error}")
+        return 2
+    console.print(
+        f"[bold]{scenario.scenario.name}[/bold]  "
+        f"[dim]{_duration_text(scenario.duration_s)} simulated, {stepper.name} stepper[/dim]"
+    )
+    records: list[dict[str, object]] = []
+
+    def on_event(event: Event) -> None:
+        writer.on_event(event)
+        records.append(event_record(event))
+        if args.all_events or event.kind not in _QUIET_EVENTS:
+            console.print(_event_line(event))
+
+    with Progress(
+        TextColumn("[dim]simulating[/dim]"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f} %"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("run", total=1.0)
+        result = simulation.run(
+            on_event=on_event,
+            on_step=writer.on_step,
+            on_progress=lambda fraction: progress.update(task, completed=fraction),
+        )
+    writer.finish(result)
+    report = write_report(
+        out_dir,
+        title=scenario.scenario.name,
+        description=scenario.scenario.description,
+        summary=json.loads(writer.summary_path.read_text(encoding="utf-8")),
+        trace_path=writer.trace_path,
+        events=records,
+    )
+    console.print()
+    console.print(_verdicts(result.summary))
+    console.print(
+        f"\n{result.steps} steps in {result.wall_s:.2f} s "
+        f"({scenario.duration_s / max(result.wall_s, 1e-9):,.0f} x real time)."
+    )
+    console.print(f"Report:  [bold]{report}[/bold]")
+    console.print(f"Data:    {writer.events_path}, {writer.trace_path}, {writer.summary_path}")
+    return 0
+
+
+def _duration_text(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:g} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min"
+
+
+def _hours(value: object) -> str:
+    if not isinstance(value, int | float):
+        return "never"
+    return _clock(float(value) * 3600.0)
+
+
+def _verdicts(summary: dict[str, object]) -> Table:
+    table = Table(title="Verdicts", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    table.add_row(
+        "Lowest cell voltage",
+        f"{summary['lowest_cell_voltage_v']} V at {_hours(summary['lowest_cell_at_h'])}",
+    )
+    table.add_row("Pre-alarm first at", _hours(summary["time_to_prealarm_h"]))
+    table.add_row("Load disconnect first at", _hours(summary["time_to_load_disconnect_h"]))
+    leads = summary.get("prealarm_lead_s")
+    if isinstance(leads, list) and leads:
+        table.add_row("Pre-alarm lead before disconnect", ", ".join(f"{x:g} s" for x in leads))
+    risk = summary["alternator_overheating_risk"]
+    minutes = summary.get("alternator_minutes_at_max_output")
+    table.add_row(
+        "Alternator overheating risk",
+        Text(f"YES ({minutes} min at max)", style="red") if risk else Text("no", style="green"),
+    )
+    table.add_row("Starter battery lowest", f"{summary['starter_lowest_voltage_v']} V")
+    damaged = summary["battery_damaged"]
+    table.add_row(
+        "Battery damaged",
+        Text(f"YES at {_hours(summary['battery_damaged_at_h'])}", style="red")
+        if damaged
+        else Text("no", style="green"),
+    )
+    table.add_row("Final bank SoC", f"{summary['final_bank_soc_pct']} %")
+    codes = summary.get("codes_seen")
+    table.add_row(
+        "Codes seen",
+        ", ".join(str(c) for c in codes) if isinstance(codes, list) and codes else "none",
+    )
+    return table
+
+
 def _clock(t_s: float) -> str:
     whole = int(t_s)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{int(t_s * 10) % 10}"
+    days, rest = divmod(whole, 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}.{int(t_s * 10) % 10}"
+    return f"{days}d {text}" if days else text
 
 
 def _event_line(event: Event) -> Text:

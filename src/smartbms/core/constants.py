@@ -101,6 +101,26 @@ BATT_DISCHARGE_MIN_C: Final = -20.0
 """battery data sheet: no discharging below -20 °C."""
 BATT_DISCHARGE_MAX_C: Final = 50.0
 """battery data sheet: no discharging above 50 °C."""
+CELL_UV_RELEASE_V: Final = 3.2
+"""Chosen: ATD returns only once every cell is back at this (real recharge, no load cycling)."""
+CELL_PREALARM_RELEASE_V: Final = 3.2
+"""Chosen: the pre-alarm clears once every cell is back at this (0.1 V hysteresis)."""
+BATT_TEMP_HYST_C: Final = 1.0
+"""Chosen: a temperature cut-off releases this far inside its limit (no chatter)."""
+CELL_BALANCE_START_V: Final = 3.45
+"""Chosen: a cell above this and above the lowest cell is bled (end-of-charge balancing)."""
+CELL_BALANCE_TARGET_V: Final = 3.55
+"""Battery manual: at the end of charge all cells converge to 3.55 V."""
+CELL_BALANCE_BLEED_A: Final = 0.5
+"""Chosen (not public): balancing bleed current per cell."""
+CELL_BALANCED_SPREAD_V: Final = 0.02
+"""Chosen: cells within this of each other at the end of charge count as balanced."""
+CELL_IMBALANCE_SPREAD_V: Final = 0.10
+"""Chosen: a spread above this at the end of charge is reported as an imbalance."""
+DEEP_DISCHARGE_RESERVE_AH_PER_100AH: Final = 1.0
+"""manual §3.1: about 1 Ah per 100 Ah remains after a low-cell-voltage shutdown."""
+ALTERNATOR_OVERHEAT_S: Final = 300.0
+"""manual §2.2: most alternators overheat at maximum output for more than 5 minutes."""
 
 # --- Configuration --------------------------------------------------------------------------------
 CHARGE_LIMIT_DEFAULT_V: Final = 14.2

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from smartbms.core import constants as c
 from smartbms.core.codes import Code
 from smartbms.core.events import (
+    UNDER_VOLTAGE,
     AlternatorInputDisabled,
     AlternatorInputEnabled,
     AlternatorOffReason,
@@ -655,7 +656,13 @@ class Controller:
             events.append(CodeCleared(now_s, code))
         if new.load_disconnect is not old.load_disconnect:
             if new.load_disconnect is Level.FLOATING:
-                events.append(LoadDisconnected(now_s))
+                if new.safe_state:
+                    reason = "safe state"
+                elif not new.bms_active:
+                    reason = "system switched off"
+                else:
+                    reason = UNDER_VOLTAGE
+                events.append(LoadDisconnected(now_s, reason))
             else:
                 events.append(LoadReconnected(now_s))
         if new.charge_disconnect is not old.charge_disconnect:

@@ -206,14 +206,21 @@ class PreAlarmCleared(Event):
     """The pre-alarm went down (chain recovered, or load disconnect happened: OUT-7)."""
 
 
+UNDER_VOLTAGE = "under-voltage"
+"""The reason of a load disconnect by the battery (the others: safe state, system off)."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class LoadDisconnected(Event):
     """Load disconnect went floating and System+ stopped discharge (OUT-4, SP-2)."""
 
+    reason: str = UNDER_VOLTAGE
+    """"under-voltage" (A-B11), "safe state" or "system switched off"."""
+
     @property
-    def code(self) -> Code:
-        """Always A-B11."""
-        return Code.A_B11
+    def code(self) -> Code | None:
+        """A-B11 for an under-voltage disconnect; no code otherwise."""
+        return Code.A_B11 if self.reason == UNDER_VOLTAGE else None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

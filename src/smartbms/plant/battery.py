@@ -1,0 +1,290 @@
+"""The Lithium Battery 12,8V Smart: four LFP cells, their own cell monitor and the BMS-cable lines.
+
+Each cell is an equivalent circuit: open-circuit voltage OCV(SoC) in series with R0 and one R1‖C1
+branch (PLT-1). Capacity and resistance follow the temperature: cold traps the bottom of the
+charge (at 0 °C ~80 % is usable, at -20 °C ~50 %), so a cold battery hits its low-cell cut-off with
+charge still inside, which comes back when it warms. The battery's own monitor turns cell
+voltages and temperature into the chain lines ATC, ATD and pre-alarm with their hysteresis
+(PLT-2), bleeds high cells at the end of charge (balancing), and flags deep-discharge damage when
+a cell's last usable reserve is gone (PLT-3): its state of charge reaches 0 %, where the
+open-circuit voltage falls off the curve's 2.5 V end. The whole battery is a Thevenin source
+(`emf_v`, `resistance_ohm`) so the network can share current between parallel batteries (PLT-4).
+"""
+
+import dataclasses
+import enum
+import math
+
+from smartbms.core import constants as c
+from smartbms.plant.params import BatteryModel, CellModel, cell_model
+
+CELLS_IN_SERIES = 4
+
+
+class BalancerStatus(enum.Enum):
+    """What the battery reports about its cell balance (PLT-1)."""
+
+    UNKNOWN = "unknown"
+    BALANCED = "balanced"
+    BALANCING = "balancing"
+    IMBALANCE = "imbalance"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BatteryOptions:
+    """How one installed battery differs from its model (all defaults: an ideal new battery)."""
+
+    soc_pct: float = 100.0
+    temperature_c: float = 25.0
+    cell_capacity_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    cell_soc_offsets_pct: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
+    cell_resistance_factors: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    connection_resistance_ohm: float = 0.0
+    cell_under_voltage_v: float = c.CELL_UV_DEFAULT_V
+    cell_prealarm_v: float = c.CELL_PREALARM_V
+    charge_min_c: float = c.BATT_CHARGE_MIN_C
+    supports_prealarm: bool | None = None
+    """None: as the model says."""
+    balancing: bool = True
+
+
+@dataclasses.dataclass(slots=True)
+class Cell:
+    """One cell's state. `charge_ah` counts from empty (0 % SoC) at 25 °C."""
+
+    capacity_ah: float
+    charge_ah: float
+    r0_ohm: float
+    v_rc_v: float = 0.0
+    bleeding: bool = False
+
+
+class LithiumBattery:
+    """One battery: cells, thermal mass, cell monitor, balancer and damage flag."""
+
+    def __init__(
+        self, model: BatteryModel, options: BatteryOptions, cell: CellModel | None = None
+    ) -> None:
+        for name in ("cell_capacity_factors", "cell_soc_offsets_pct", "cell_resistance_factors"):
+            if len(getattr(options, name)) != CELLS_IN_SERIES:
+                msg = f"{name} needs {CELLS_IN_SERIES} values, one per cell"
+                raise ValueError(msg)
+        self.model = model
+        self.options = options
+        self.cell_model = cell or cell_model()
+        r0_cell = model.internal_resistance_ohm / CELLS_IN_SERIES
+        # The given SoC is what the battery shows at its starting temperature, so a cold battery
+        # at 0 % still holds the charge the cold hides (PLT-1).
+        usable = (cell or cell_model()).capacity_fraction(options.temperature_c)
+        self.cells = [
+            Cell(
+                capacity_ah=model.capacity_ah * cap_f,
+                charge_ah=model.capacity_ah
+                * cap_f
+                * (1.0 - usable + usable * min(max(options.soc_pct + off, 0.0), 100.0) / 100.0),
+                r0_ohm=r0_cell * r_f,
+            )
+            for cap_f, off, r_f in zip(
+                options.cell_capacity_factors,
+                options.cell_soc_offsets_pct,
+                options.cell_resistance_factors,
+                strict=True,
+            )
+        ]
+        self.temperature_c = options.temperature_c
+        self.supports_prealarm = (
+            model.supports_prealarm
+            if options.supports_prealarm is None
+            else options.supports_prealarm
+        )
+        scale = model.capacity_ah / 100.0
+        self._heat_capacity_j_per_k = self.cell_model.heat_capacity_j_per_k_per_100ah * scale
+        self._thermal_resistance_k_per_w = (
+            self.cell_model.thermal_resistance_k_per_w_at_100ah / scale
+        )
+        # monitor latches (PLT-2)
+        self.over_voltage = False
+        self.under_voltage = False
+        self.prealarm = False
+        self.too_cold_to_charge = False
+        self.too_hot_to_charge = False
+        self.discharge_temperature_fault = False
+        self.balancer_status = BalancerStatus.UNKNOWN
+        self.damaged = False
+        self.damaged_at_s: float | None = None
+        self.bled_ah = 0.0
+        self.heat_j = 0.0
+        self.update_monitor(0.0)
+
+    # --- electrical view ------------------------------------------------------------------------
+
+    def cell_soc_pct(self, cell: Cell) -> float:
+        """The cell's usable state of charge at the battery temperature (cold hides the bottom)."""
+        fraction = self.cell_model.capacity_fraction(self.temperature_c)
+        hidden_ah = (1.0 - fraction) * cell.capacity_ah
+        return 100.0 * (cell.charge_ah - hidden_ah) / (fraction * cell.capacity_ah)
+
+    def cell_emf_v(self, cell: Cell) -> float:
+        """Open-circuit voltage plus the polarisation voltage."""
+        return self.cell_model.ocv_v(self.cell_soc_pct(cell)) + cell.v_rc_v
+
+    def cell_r0_ohm(self, cell: Cell) -> float:
+        """R0 at the battery temperature."""
+        return cell.r0_ohm * self.cell_model.resistance_factor(self.temperature_c)
+
+    def emf_v(self) -> float:
+        """Thevenin source voltage of the battery."""
+        return sum(self.cell_emf_v(cell) for cell in self.cells)
+
+    def resistance_ohm(self) -> float:
+        """Thevenin resistance: every R0 plus the battery's connection."""
+        return (
+            sum(self.cell_r0_ohm(cell) for cell in self.cells)
+            + self.options.connection_resistance_ohm
+        )
+
+    def cell_voltages_v(self, current_a: float) -> tuple[float, ...]:
+        """Terminal voltage of each cell while `current_a` flows (positive = charging)."""
+        return tuple(
+            self.cell_emf_v(cell) + current_a * self.cell_r0_ohm(cell) for cell in self.cells
+        )
+
+    @property
+    def charge_ah(self) -> float:
+        """Charge stored in the battery, taken as its weakest cell's (the usable one)."""
+        return min(cell.charge_ah for cell in self.cells)
+
+    @property
+    def capacity_ah(self) -> float:
+        """Capacity at 25 °C, limited by the smallest cell."""
+        return min(cell.capacity_ah for cell in self.cells)
+
+    @property
+    def soc_pct(self) -> float:
+        """State of charge as the battery reports it: its lowest cell's, at its temperature."""
+        return min(self.cell_soc_pct(cell) for cell in self.cells)
+
+    @property
+    def allowed_to_charge(self) -> bool:
+        """The ATC line (PLT-2)."""
+        return not (self.over_voltage or self.too_cold_to_charge or self.too_hot_to_charge)
+
+    @property
+    def allowed_to_discharge(self) -> bool:
+        """The ATD line (PLT-2)."""
+        return not (self.under_voltage or self.discharge_temperature_fault)
+
+    @property
+    def prealarm_line(self) -> bool:
+        """The pre-alarm line: only a battery that supports it ever drives it (OUT-9)."""
+        return self.supports_prealarm and self.prealarm
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def advance(self, current_a: float, dt_s: float, ambient_c: float, now_s: float) -> None:
+        """Let `current_a` flow for `dt_s`, then update temperature, monitor and damage flag."""
+        if dt_s <= 0.0:
+            return
+        dt_h = dt_s / 3600.0
+        model = self.cell_model
+        decay = math.exp(-dt_s / model.tau_s)
+        heat_w = 0.0
+        for cell in self.cells:
+            bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
+            cell.charge_ah += (current_a - bleed_a) * dt_h
+            self.bled_ah += bleed_a * dt_h
+            r1 = cell.r0_ohm * model.r1_fraction_of_r0 * model.resistance_factor(self.temperature_c)
+            cell.v_rc_v = cell.v_rc_v * decay + current_a * r1 * (1.0 - decay)
+            heat_w += current_a * current_a * (self.cell_r0_ohm(cell) + r1)
+        self.heat_j += heat_w * dt_s
+        # first-order thermal model, exact for constant heat over the step
+        tau_th = self._heat_capacity_j_per_k * self._thermal_resistance_k_per_w
+        target_c = ambient_c + heat_w * self._thermal_resistance_k_per_w
+        self.temperature_c = target_c + (self.temperature_c - target_c) * math.exp(-dt_s / tau_th)
+        if not self.damaged and any(self.cell_soc_pct(cell) <= 0.0 for cell in self.cells):
+            self.damaged = True
+            self.damaged_at_s = now_s
+        self.update_monitor(current_a)
+
+    def update_monitor(self, current_a: float) -> None:
+        """The battery's own cell monitor: chain lines with hysteresis, balancing (PLT-2)."""
+        volts = self.cell_voltages_v(current_a)
+        highest, lowest = max(volts), min(volts)
+        opts = self.options
+        if highest >= c.CELL_OV_V:
+            self.over_voltage = True
+        elif highest <= c.CELL_OV_RELEASE_V:
+            self.over_voltage = False
+        if lowest <= opts.cell_under_voltage_v:
+            self.under_voltage = True
+        elif lowest >= c.CELL_UV_RELEASE_V:
+            self.under_voltage = False
+        if lowest <= opts.cell_prealarm_v:
+            self.prealarm = True
+        elif lowest >= c.CELL_PREALARM_RELEASE_V:
+            self.prealarm = False
+        t = self.temperature_c
+        hyst = c.BATT_TEMP_HYST_C
+        if t < opts.charge_min_c:
+            self.too_cold_to_charge = True
+        elif t >= opts.charge_min_c + hyst:
+            self.too_cold_to_charge = False
+        if t > c.BATT_CHARGE_MAX_C:
+            self.too_hot_to_charge = True
+        elif t <= c.BATT_CHARGE_MAX_C - hyst:
+            self.too_hot_to_charge = False
+        if t < c.BATT_DISCHARGE_MIN_C or t > c.BATT_DISCHARGE_MAX_C:
+            self.discharge_temperature_fault = True
+        elif c.BATT_DISCHARGE_MIN_C + hyst <= t <= c.BATT_DISCHARGE_MAX_C - hyst:
+            self.discharge_temperature_fault = False
+        self._balance(volts, current_a)
+
+    def _balance(self, volts: tuple[float, ...], current_a: float) -> None:
+        """Bleed cells that run ahead at the end of charge; keep the balancer's status."""
+        if not self.options.balancing:
+            for cell in self.cells:
+                cell.bleeding = False
+            return
+        lowest = min(volts)
+        spread = max(volts) - lowest
+        end_of_charge = max(volts) >= c.CELL_BALANCE_START_V and current_a >= 0.0
+        any_bleeding = False
+        for cell, volt in zip(self.cells, volts, strict=True):
+            cell.bleeding = (
+                end_of_charge
+                and volt >= c.CELL_BALANCE_START_V
+                and volt - lowest > c.CELL_BALANCED_SPREAD_V / 2
+            )
+            any_bleeding = any_bleeding or cell.bleeding
+        if any_bleeding:
+            self.balancer_status = (
+                BalancerStatus.IMBALANCE
+                if spread > c.CELL_IMBALANCE_SPREAD_V
+                else BalancerStatus.BALANCING
+            )
+        elif end_of_charge:
+            self.balancer_status = BalancerStatus.BALANCED
+
+
+def thevenin_parallel(
+    emfs_v: tuple[float, ...], resistances_ohm: tuple[float, ...]
+) -> tuple[float, float]:
+    """Thevenin equivalent (emf, resistance) of sources in parallel."""
+    conductance = sum(1.0 / r for r in resistances_ohm)
+    emf = sum(e / r for e, r in zip(emfs_v, resistances_ohm, strict=True)) / conductance
+    return emf, 1.0 / conductance
+
+
+def share_current(
+    total_current_a: float, emfs_v: tuple[float, ...], resistances_ohm: tuple[float, ...]
+) -> tuple[float, tuple[float, ...]]:
+    """PLT-4: bank voltage and each battery's current for a total current into the bank.
+
+    Kirchhoff at the bank node with each battery a Thevenin source: I_i = (V - E_i) / R_i and
+    sum(I_i) = total, so V = (total + sum(E_i / R_i)) / sum(1 / R_i). No battery is assumed equal.
+    """
+    emf, resistance = thevenin_parallel(emfs_v, resistances_ohm)
+    voltage_v = emf + total_current_a * resistance
+    return voltage_v, tuple(
+        (voltage_v - e) / r for e, r in zip(emfs_v, resistances_ohm, strict=True)
+    )

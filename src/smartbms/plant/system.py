@@ -1,0 +1,491 @@
+"""The 12 V system around the BMS, and the one place where its network is solved.
+
+Three nodes carry the currents (positive = into the lithium bank):
+
+* the **bank** node (Li+): the batteries in parallel, each a Thevenin source (PLT-4); the
+  devices wired directly to the bank; the BMS's own supply and output currents (SYS-4, PWR-1);
+* the **AB** node: alternator, starter battery and the vehicle's own loads; it feeds the bank
+  through the AB port, one way and limited to set point / R(installed fuse) (ALT-2, ALT-4);
+* the **System+** node: its devices reach the bank through the System+ port, an ideal diode in
+  each direction the BMS allows (SP-6).
+
+Every component is piecewise linear in its node voltage except the devices, so the AB node is
+solved exactly between its breakpoints, and the bank node by a bracketed secant (Illinois) on
+g(V) = V - E_eq - R_eq * I_in(V), which is increasing because the batteries' conductance dwarfs
+every other slope. The port physics come from `smartbms.core.power_stage`, the same functions
+the safety tests use.
+"""
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+
+from smartbms.core import constants as c
+from smartbms.core.fuses import FuseType
+from smartbms.core.power_stage import disconnect_output, system_plus_current_a
+from smartbms.core.signals import Inputs, Level, Outputs
+from smartbms.plant.battery import LithiumBattery, thevenin_parallel
+from smartbms.plant.devices import Connection, Control, Device, DeviceContext
+from smartbms.plant.vehicle import (
+    BMS_AB_SWITCH_RESISTANCE_OHM,
+    BMS_SYSTEM_PLUS_RESISTANCE_OHM,
+    Alternator,
+    BmsThermal,
+    StarterBattery,
+)
+
+BMS_MIN_SUPPLY_V = 8.0
+"""Chosen: below this bank open-circuit voltage the BMS's supply gives up (it is unpowered).
+Its input capacitors ride through the collapse of a short, so the loaded voltage does not count."""
+SOLVE_TOLERANCE_V = 1e-7
+"""Bank-node voltage tolerance of the network solve."""
+REMOTE_PULL_UP_DROP_V = 0.5
+"""Chosen: an open L terminal reads the bank voltage minus this (its internal pull-up)."""
+_LD = (Control.LOAD_DISCONNECT, Control.BOTH)
+_CD = (Control.CHARGE_DISCONNECT, Control.BOTH)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OperatingPoint:
+    """Every voltage and current of the system at one instant."""
+
+    bank_voltage_v: float
+    bank_emf_v: float
+    """The batteries' open-circuit voltage: what the BMS's buffered supply rides through."""
+    battery_currents_a: tuple[float, ...]
+    ab_voltage_v: float
+    ab_current_a: float
+    """Into the bank through the AB port."""
+    ab_limit_a: float
+    alternator_current_a: float
+    starter_current_a: float
+    """Into the starter battery."""
+    system_plus_voltage_v: float
+    system_plus_current_a: float
+    """Into the bank through the System+ port."""
+    device_currents_a: tuple[float, ...]
+    """Per device, into its bus (System+ devices after the port)."""
+    bms_draw_a: float
+    """The BMS's own supply plus the currents its disconnect outputs source."""
+    short_current_a: float
+
+    @property
+    def bank_current_a(self) -> float:
+        """Net current into the batteries."""
+        return sum(self.battery_currents_a)
+
+
+@dataclasses.dataclass(slots=True)
+class Faults:
+    """The injected faults in force (PLT-12); all off in a healthy system."""
+
+    chain_unplugged: bool = False
+    fuse_blown: bool = False
+    system_plus_short_ohm: float | None = None
+    calibration_lost: bool = False
+    reference_failed: bool = False
+    remote_plug_removed: bool = False
+    bms_extra_c: float = 0.0
+    prealarm_overload_a: float = 0.0
+
+
+@dataclasses.dataclass(slots=True)
+class Surroundings:
+    """What the world does to the system right now."""
+
+    ambient_c: float = 20.0
+    solar_fraction: float = 0.0
+    shore_power: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class RemoteWiring:
+    """How the remote terminal is wired (REM-1) and the state of its switch."""
+
+    mode: str = "loop"
+    closed: bool = True
+
+
+@dataclasses.dataclass(slots=True)
+class EnergyCounters:
+    """Energy through each port, for the summary (Wh, positive directions named)."""
+
+    ab_in_wh: float = 0.0
+    system_plus_in_wh: float = 0.0
+    system_plus_out_wh: float = 0.0
+    bank_devices_in_wh: float = 0.0
+    bank_devices_out_wh: float = 0.0
+    bms_consumption_wh: float = 0.0
+    bms_heat_wh: float = 0.0
+    batteries_in_wh: float = 0.0
+    batteries_out_wh: float = 0.0
+
+
+class TwelveVoltSystem:
+    """Batteries, vehicle side, devices and faults around one Smart BMS."""
+
+    def __init__(
+        self,
+        *,
+        batteries: Sequence[LithiumBattery],
+        devices: Sequence[Device],
+        installed_fuse: FuseType,
+        alternator: Alternator | None = None,
+        starter: StarterBattery | None = None,
+        ab_wiring_resistance_ohm: float = 0.004,
+        system_plus_resistance_ohm: float = 0.0005,
+        bms_temperature_c: float = 20.0,
+        remote: RemoteWiring | None = None,
+        surroundings: Surroundings | None = None,
+        app_connected: bool = False,
+    ) -> None:
+        if not batteries:
+            msg = "a system needs at least one battery"
+            raise ValueError(msg)
+        if installed_fuse is FuseType.NOT_SET:
+            msg = "a real fuse must be installed on the AB port"
+            raise ValueError(msg)
+        if alternator is not None and starter is None:
+            msg = "an alternator needs a starter battery on the AB node"
+            raise ValueError(msg)
+        self.batteries = list(batteries)
+        self.devices = list(devices)
+        self.installed_fuse = installed_fuse
+        self.alternator = alternator
+        self.starter = starter
+        self.ab_wiring_resistance_ohm = ab_wiring_resistance_ohm
+        self.system_plus_resistance_ohm = system_plus_resistance_ohm
+        self.bms_thermal = BmsThermal(bms_temperature_c)
+        self.remote = remote or RemoteWiring()
+        self.surroundings = surroundings or Surroundings()
+        self.faults = Faults()
+        self.app_connected = app_connected
+        self.energy = EnergyCounters()
+        self._last_now_s = 0.0
+        self._bank_guess_v = thevenin_parallel(
+            tuple(b.emf_v() for b in self.batteries),
+            tuple(b.resistance_ohm() for b in self.batteries),
+        )[0]
+
+    # --- the network ----------------------------------------------------------------------------
+
+    def context(self, now_s: float, outputs: Outputs) -> DeviceContext:
+        """What every device sees: time, surroundings and the BMS outputs (with their sag)."""
+        self._last_now_s = now_s
+        bank_v = self._bank_guess_v
+        return DeviceContext(
+            bank_voltage_v=bank_v,
+            load_disconnect_v=self._output_voltage_v(outputs.load_disconnect, bank_v, _LD),
+            charge_disconnect_v=self._output_voltage_v(outputs.charge_disconnect, bank_v, _CD),
+            now_s=now_s,
+            shore_power=self.surroundings.shore_power,
+            solar_fraction=self.surroundings.solar_fraction,
+            ambient_c=self.surroundings.ambient_c,
+            load_disconnect=outputs.load_disconnect,
+            charge_disconnect=outputs.charge_disconnect,
+            prealarm=outputs.prealarm,
+        )
+
+    def solve(self, now_s: float, outputs: Outputs) -> OperatingPoint:
+        """Node voltages and branch currents for the present state and BMS outputs."""
+        ctx = self.context(now_s, outputs)
+        emfs = tuple(b.emf_v() for b in self.batteries)
+        resistances = tuple(b.resistance_ohm() for b in self.batteries)
+        emf_eq, r_eq = thevenin_parallel(emfs, resistances)
+        limit_a = self._ab_limit_a(outputs)
+        output_draw_a = self._output_draw_a(outputs, self._bank_guess_v)
+
+        def inflow(bank_v: float) -> float:
+            ab = self._solve_ab_node(now_s, bank_v, limit_a)[1]
+            sp = self._system_plus(ctx, outputs, bank_v)[1]
+            direct = 0.0
+            for device in self.devices:
+                if device.connection is Connection.BANK:
+                    direct += device.current_a(ctx, bank_v)
+            return ab + sp + direct - outputs.supply_current_a - output_draw_a
+
+        bank_v = _solve_increasing(
+            lambda v: v - emf_eq - r_eq * inflow(v), emf_eq + r_eq * inflow(self._bank_guess_v)
+        )
+        self._bank_guess_v = bank_v
+        ab_v, ab_a, alt_a, starter_a = self._solve_ab_node(now_s, bank_v, limit_a)
+        sp_v, sp_a, sp_currents, short_a = self._system_plus(ctx, outputs, bank_v)
+        device_currents = []
+        for device in self.devices:
+            if device.connection is Connection.BANK:
+                device_currents.append(device.current_a(ctx, bank_v))
+            else:
+                device_currents.append(sp_currents[device.name])
+        return OperatingPoint(
+            bank_voltage_v=bank_v,
+            bank_emf_v=emf_eq,
+            battery_currents_a=tuple(
+                (bank_v - e) / r for e, r in zip(emfs, resistances, strict=True)
+            ),
+            ab_voltage_v=ab_v,
+            ab_current_a=ab_a,
+            ab_limit_a=limit_a,
+            alternator_current_a=alt_a,
+            starter_current_a=starter_a,
+            system_plus_voltage_v=sp_v,
+            system_plus_current_a=sp_a,
+            device_currents_a=tuple(device_currents),
+            bms_draw_a=outputs.supply_current_a + output_draw_a,
+            short_current_a=short_a,
+        )
+
+    def _ab_limit_a(self, outputs: Outputs) -> float:
+        """ALT-4: the limit follows the installed fuse; a blown fuse opens the path."""
+        if not outputs.ab_enabled or self.faults.fuse_blown:
+            return 0.0
+        return outputs.ab_fuse_drop_setpoint_v / self.installed_fuse.sense_resistance_ohm
+
+    def _ab_path_resistance_ohm(self) -> float:
+        return (
+            self.ab_wiring_resistance_ohm
+            + self.installed_fuse.sense_resistance_ohm
+            + BMS_AB_SWITCH_RESISTANCE_OHM
+        )
+
+    def _solve_ab_node(
+        self, now_s: float, bank_v: float, limit_a: float
+    ) -> tuple[float, float, float, float]:
+        """(V_AB, I_AB into the bank, alternator current, starter current), exactly.
+
+        Every branch at the AB node is piecewise linear in V_AB, so the net current h(V) is
+        linear between breakpoints and strictly decreasing (the starter battery): find the
+        segment where it changes sign and interpolate.
+        """
+        starter = self.starter
+        if starter is None:
+            return 0.0, 0.0, 0.0, 0.0
+        alternator = self.alternator
+        path_ohm = self._ab_path_resistance_ohm()
+        load_a = starter.load_a(now_s)
+
+        cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
+
+        def branches(v: float) -> tuple[float, float, float]:
+            alt = alternator.current_a(v) if alternator is not None and not cranking else 0.0
+            ab = min(max((v - bank_v) / path_ohm, 0.0), limit_a) if limit_a > 0.0 else 0.0
+            return alt, ab, starter.current_a(v)
+
+        def net(v: float) -> float:
+            alt, ab, st = branches(v)
+            return alt - ab - st - load_a
+
+        points = [starter.ocv_v, bank_v, bank_v + limit_a * path_ohm]
+        if alternator is not None and alternator.running and not cranking:
+            set_v = alternator.set_point_v
+            points += [
+                set_v,
+                set_v - alternator.rated_current_a * alternator.internal_resistance_ohm,
+            ]
+        points.sort()
+        lo, hi = points[0] - 50.0, points[-1] + 50.0
+        grid = [lo, *points, hi]
+        values = [net(v) for v in grid]
+        voltage = grid[-1]
+        for (v0, h0), (v1, h1) in zip(
+            zip(grid, values, strict=True), zip(grid[1:], values[1:], strict=True), strict=False
+        ):
+            if h0 >= 0.0 >= h1:
+                voltage = v0 if h0 == h1 else v0 + (v1 - v0) * h0 / (h0 - h1)
+                break
+        alt, ab, st = branches(voltage)
+        return voltage, ab, alt, st
+
+    def _system_plus(
+        self, ctx: DeviceContext, outputs: Outputs, bank_v: float
+    ) -> tuple[float, float, dict[str, float], float]:
+        """(V_SP, I into the bank, per-device currents, short current) through the diode port."""
+        wanted: dict[str, float] = {}
+        for device in self.devices:
+            if device.connection is Connection.SYSTEM_PLUS:
+                wanted[device.name] = device.current_a(ctx, bank_v)
+        short_ohm = self.faults.system_plus_short_ohm
+        short_a = -bank_v / short_ohm if short_ohm is not None else 0.0
+        unrestricted = sum(wanted.values()) + short_a
+        port_a = system_plus_current_a(
+            unrestricted_current_a=unrestricted,
+            charge_allowed=outputs.system_plus_charge_allowed,
+            discharge_allowed=outputs.system_plus_discharge_allowed,
+        )
+        port_closed = outputs.system_plus_charge_allowed or outputs.system_plus_discharge_allowed
+        if port_closed and port_a == unrestricted:
+            sp_v = bank_v + port_a * self.system_plus_resistance_ohm
+            return sp_v, port_a, wanted, short_a
+        # The port blocks the net direction: the System+ devices are on their own. Chargers
+        # among them feed the loads among them; with nothing left the node is dead.
+        sources = sum(a for a in wanted.values() if a > 0.0)
+        if sources <= 0.0:
+            return 0.0, 0.0, dict.fromkeys(wanted, 0.0), 0.0
+        loads = -sum(a for a in wanted.values() if a < 0.0) - short_a
+        scale = min(1.0, sources / loads) if loads > 0 else 0.0
+        shared = {name: (a if a > 0 else a * scale) for name, a in wanted.items()}
+        return bank_v, 0.0, shared, short_a * scale
+
+    def _output_load_ohm(self, controls: tuple[Control, ...], bank_v: float) -> float:
+        """The remote inputs on one disconnect output, as one resistance (inf: none)."""
+        demand = sum(
+            d.remote_input_current_a
+            for d in self.devices
+            if d.control in controls and not d.remote_jumper
+        )
+        if demand <= 0.0:
+            return math.inf
+        return max(bank_v - c.OUTPUT_HIGH_DROP_V, 1e-3) / demand
+
+    def _output_voltage_v(
+        self, level: Level, bank_v: float, controls: tuple[Control, ...]
+    ) -> float:
+        return disconnect_output(level, bank_v, self._output_load_ohm(controls, bank_v))[0]
+
+    def _output_draw_a(self, outputs: Outputs, bank_v: float) -> float:
+        """Current the Load/Charge disconnect outputs source into remote inputs (OUT-1/2)."""
+        return (
+            disconnect_output(outputs.load_disconnect, bank_v, self._output_load_ohm(_LD, bank_v))[
+                1
+            ]
+            + disconnect_output(
+                outputs.charge_disconnect, bank_v, self._output_load_ohm(_CD, bank_v)
+            )[1]
+        )
+
+    # --- what the BMS senses ------------------------------------------------------------------
+
+    def measure(self, op: OperatingPoint, outputs: Outputs) -> Inputs:
+        """The BMS's terminals and sensors at an operating point."""
+        bank_v = op.bank_voltage_v
+        faults = self.faults
+        chain_ok = not faults.chain_unplugged
+        plugged = not faults.remote_plug_removed
+        mode, closed = self.remote.mode, self.remote.closed
+        pull_up_v = max(bank_v - REMOTE_PULL_UP_DROP_V, 0.0)
+        l_v = 0.0 if plugged and mode == "l-to-minus" and closed else pull_up_v
+        h_v = bank_v if plugged and mode == "h-to-plus" and closed else 0.0
+        looped = plugged and (mode == "loop" or (mode == "switch" and closed))
+        prealarm_a = faults.prealarm_overload_a
+        if outputs.prealarm is Level.HIGH:
+            ctx = self.context(self._last_now_s, outputs)
+            prealarm_a += sum(d.prealarm_output_current_a(ctx, bank_v) for d in self.devices)
+        return Inputs(
+            powered=op.bank_emf_v >= BMS_MIN_SUPPLY_V,
+            bank_voltage_v=bank_v,
+            ab_voltage_v=op.ab_voltage_v,
+            system_plus_voltage_v=op.system_plus_voltage_v,
+            remote_lh_connected=looped,
+            remote_l_voltage_v=l_v,
+            remote_h_voltage_v=h_v,
+            chain_connected=chain_ok,
+            allowed_to_charge=chain_ok and all(b.allowed_to_charge for b in self.batteries),
+            allowed_to_discharge=chain_ok and all(b.allowed_to_discharge for b in self.batteries),
+            chain_prealarm=chain_ok and any(b.prealarm_line for b in self.batteries),
+            chain_supports_prealarm=all(b.supports_prealarm for b in self.batteries),
+            alternator_fuse_drop_v=op.ab_current_a * self.installed_fuse.sense_resistance_ohm,
+            system_plus_current_a=op.system_plus_current_a,
+            internal_temperature_c=self.bms_thermal.temperature_c,
+            prealarm_output_current_a=prealarm_a,
+            calibration_ok=not faults.calibration_lost,
+            reference_ok=not faults.reference_failed,
+            app_connected=self.app_connected,
+        )
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def advance(self, now_s: float, dt_s: float, op: OperatingPoint, outputs: Outputs) -> bool:
+        """Integrate every state over `dt_s` at `op`; True if the alternator overheat flag rose."""
+        if dt_s <= 0.0:
+            return False
+        ambient_c = self.surroundings.ambient_c
+        for battery, current in zip(self.batteries, op.battery_currents_a, strict=True):
+            battery.advance(current, dt_s, ambient_c, now_s + dt_s)
+        overheat = False
+        if self.starter is not None:
+            self.starter.advance(op.starter_current_a, op.ab_voltage_v, dt_s)
+        if self.alternator is not None:
+            overheat = self.alternator.advance(op.alternator_current_a, dt_s, now_s)
+        ctx = self.context(now_s, outputs)
+        for device, current in zip(self.devices, op.device_currents_a, strict=True):
+            bus_v = (
+                op.bank_voltage_v
+                if device.connection is Connection.BANK
+                else op.system_plus_voltage_v
+            )
+            device.advance(ctx, bus_v, dt_s)
+            energy_wh = bus_v * current * dt_s / 3600.0
+            if device.connection is Connection.BANK:
+                if energy_wh >= 0:
+                    self.energy.bank_devices_in_wh += energy_wh
+                else:
+                    self.energy.bank_devices_out_wh -= energy_wh
+        heat_w = self._bms_heat_w(op, outputs)
+        self.bms_thermal.advance(heat_w, ambient_c + self.faults.bms_extra_c, dt_s)
+        hours = dt_s / 3600.0
+        bank_v = op.bank_voltage_v
+        energy = self.energy
+        energy.ab_in_wh += bank_v * op.ab_current_a * hours
+        if op.system_plus_current_a >= 0:
+            energy.system_plus_in_wh += bank_v * op.system_plus_current_a * hours
+        else:
+            energy.system_plus_out_wh -= bank_v * op.system_plus_current_a * hours
+        energy.bms_consumption_wh += bank_v * op.bms_draw_a * hours
+        energy.bms_heat_wh += heat_w * hours
+        net_wh = bank_v * op.bank_current_a * hours
+        if net_wh >= 0:
+            energy.batteries_in_wh += net_wh
+        else:
+            energy.batteries_out_wh -= net_wh
+        return overheat
+
+    def _bms_heat_w(self, op: OperatingPoint, outputs: Outputs) -> float:
+        """PLT-11: the limiter's regulated drop, the switches' I^2 R and the electronics."""
+        ab_a = op.ab_current_a
+        drop_v = op.ab_voltage_v - op.bank_voltage_v - ab_a * self._ab_path_resistance_ohm()
+        limiter_w = ab_a * max(drop_v, 0.0)
+        switches_w = (
+            ab_a * ab_a * BMS_AB_SWITCH_RESISTANCE_OHM
+            + op.system_plus_current_a**2 * BMS_SYSTEM_PLUS_RESISTANCE_OHM
+        )
+        return limiter_w + switches_w + outputs.supply_current_a * op.bank_voltage_v
+
+    def next_device_change_s(self, now_s: float, outputs: Outputs) -> float:
+        """The earliest internal timer among the devices."""
+        ctx = self.context(now_s, outputs)
+        return min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
+
+
+def _solve_increasing(g: Callable[[float], float], guess: float) -> float:
+    """Root of an increasing function: bracket outward from `guess`, then Illinois."""
+    a = guess
+    ga = g(a)
+    if ga == 0.0:
+        return a
+    step = 0.01 if ga < 0 else -0.01
+    b = a + step
+    gb = g(b)
+    while (ga < 0) == (gb < 0):
+        a, ga = b, gb
+        step *= 2.0
+        b = a + step
+        gb = g(b)
+        if abs(step) > 1e4:
+            msg = "network solve found no bracket"
+            raise ArithmeticError(msg)
+    side = 0
+    for _ in range(200):
+        x = (a * gb - b * ga) / (gb - ga)
+        gx = g(x)
+        if abs(gx) < SOLVE_TOLERANCE_V or abs(b - a) < SOLVE_TOLERANCE_V:
+            return x
+        if (gx < 0) == (gb < 0):
+            b, gb = x, gx
+            if side == -1:
+                ga /= 2.0
+            side = -1
+        else:
+            a, ga = x, gx
+            if side == 1:
+                gb /= 2.0
+            side = 1
+    return x

@@ -1,0 +1,138 @@
+"""The vehicle side of the AB port: alternator, lead-acid starter battery, and the BMS's own heat.
+
+The alternator is a regulated voltage source behind a small resistance with a hard current limit
+(its rating); a "smart" alternator can drop its set point to about 12.5 V, below the BMS's
+13.0 V gate (PLT-5). Running at its rating for more than 5 minutes is flagged as an overheating
+risk (manual §2.2). The starter battery is a lead-acid Thevenin source whose charge acceptance
+falls as it fills (PLT-6). The BMS itself is a first-order thermal mass heated by its limiter and
+switch losses (PLT-11), so a big alternator on a small fuse in a hot engine bay derates (ALT-8).
+"""
+
+import dataclasses
+import math
+
+from smartbms.core import constants as c
+
+LEAD_ACID_EMPTY_V = 11.8
+"""Chosen: open-circuit voltage of an empty 12 V lead-acid battery."""
+LEAD_ACID_FULL_V = 12.7
+"""Chosen: open-circuit voltage of a full one."""
+LEAD_ACID_CHARGE_RESISTANCE_GROWTH = 20.0
+"""Chosen: charge resistance = R * (1 + 20 * SoC^2): a full starter battery accepts little."""
+LEAD_ACID_CHARGE_EFFICIENCY = 0.9
+"""Chosen: coulombic efficiency of lead-acid charging."""
+ALTERNATOR_AT_MAX_FRACTION = 0.98
+"""Chosen: output at or above this fraction of the rating counts as 'maximum output'."""
+
+BMS_HEAT_CAPACITY_J_PER_K = 1800.0
+"""Chosen: 2 kg of mostly aluminium housing (manual §4: weight 2 kg)."""
+BMS_THERMAL_RESISTANCE_K_PER_W = 0.5
+"""Chosen: a finned 340 x 120 mm case in still air, mounted vertically."""
+BMS_AB_SWITCH_RESISTANCE_OHM = 0.0005
+"""Chosen: on-resistance of the AB switch MOSFETs (besides the limiter's regulated drop)."""
+BMS_SYSTEM_PLUS_RESISTANCE_OHM = 0.0005
+"""Chosen: on-resistance of the System+ MOSFETs (200 A -> 20 W)."""
+
+
+@dataclasses.dataclass(slots=True)
+class Alternator:
+    """A regulated alternator (PLT-5)."""
+
+    rated_current_a: float
+    regulated_voltage_v: float = 14.4
+    smart_voltage_v: float | None = None
+    internal_resistance_ohm: float = 0.005
+    running: bool = False
+    smart_mode: bool = False
+    at_max_since_s: float | None = None
+    at_max_total_s: float = 0.0
+    overheat_risk_at_s: float | None = None
+
+    @property
+    def set_point_v(self) -> float:
+        """The voltage it regulates to right now."""
+        if self.smart_mode and self.smart_voltage_v is not None:
+            return self.smart_voltage_v
+        return self.regulated_voltage_v
+
+    def current_a(self, terminal_v: float) -> float:
+        """Output current at a terminal voltage: (set point - V) / R, within 0...rating."""
+        if not self.running:
+            return 0.0
+        raw = (self.set_point_v - terminal_v) / self.internal_resistance_ohm
+        return min(max(raw, 0.0), self.rated_current_a)
+
+    def advance(self, current_a: float, dt_s: float, now_s: float) -> bool:
+        """Track time at maximum output; True when the 5-minute overheating risk starts now."""
+        at_max = self.running and current_a >= ALTERNATOR_AT_MAX_FRACTION * self.rated_current_a
+        if not at_max:
+            self.at_max_since_s = None
+            return False
+        self.at_max_total_s += dt_s
+        if self.at_max_since_s is None:
+            self.at_max_since_s = now_s
+        end_s = now_s + dt_s
+        if (
+            self.overheat_risk_at_s is None
+            and end_s - self.at_max_since_s > c.ALTERNATOR_OVERHEAT_S
+        ):
+            self.overheat_risk_at_s = self.at_max_since_s + c.ALTERNATOR_OVERHEAT_S
+            return True
+        return False
+
+
+@dataclasses.dataclass(slots=True)
+class StarterBattery:
+    """A 12 V lead-acid starter battery (PLT-6). Positive current charges it."""
+
+    capacity_ah: float = 70.0
+    soc_pct: float = 90.0
+    internal_resistance_ohm: float = 0.006
+    crank_current_a: float = 250.0
+    crank_duration_s: float = 2.0
+    standby_current_a: float = 0.02
+    crank_until_s: float = -math.inf
+    lowest_voltage_v: float = math.inf
+
+    @property
+    def ocv_v(self) -> float:
+        """Open-circuit voltage by state of charge."""
+        soc = min(max(self.soc_pct, 0.0), 100.0) / 100.0
+        return LEAD_ACID_EMPTY_V + (LEAD_ACID_FULL_V - LEAD_ACID_EMPTY_V) * soc
+
+    def resistance_ohm(self, charging: bool) -> float:
+        """Discharge resistance, or the growing resistance of charge acceptance."""
+        if not charging:
+            return self.internal_resistance_ohm
+        soc = min(max(self.soc_pct, 0.0), 100.0) / 100.0
+        return self.internal_resistance_ohm * (1.0 + LEAD_ACID_CHARGE_RESISTANCE_GROWTH * soc**2)
+
+    def current_a(self, terminal_v: float) -> float:
+        """Current into the battery at a terminal voltage."""
+        emf = self.ocv_v
+        return (terminal_v - emf) / self.resistance_ohm(terminal_v > emf)
+
+    def load_a(self, now_s: float) -> float:
+        """The vehicle's own draw on the starter node: standby plus cranking."""
+        cranking = now_s < self.crank_until_s
+        return self.standby_current_a + (self.crank_current_a if cranking else 0.0)
+
+    def advance(self, current_a: float, terminal_v: float, dt_s: float) -> None:
+        """Coulomb counting with charge efficiency."""
+        gain = LEAD_ACID_CHARGE_EFFICIENCY if current_a > 0 else 1.0
+        self.soc_pct += 100.0 * current_a * gain * dt_s / 3600.0 / self.capacity_ah
+        self.soc_pct = min(max(self.soc_pct, 0.0), 100.0)
+        self.lowest_voltage_v = min(self.lowest_voltage_v, terminal_v)
+
+
+@dataclasses.dataclass(slots=True)
+class BmsThermal:
+    """The Smart BMS housing temperature (PLT-11)."""
+
+    temperature_c: float
+
+    def advance(self, heat_w: float, surroundings_c: float, dt_s: float) -> None:
+        """First-order heating towards surroundings + heat * R_th, exact for constant heat."""
+        tau_s = BMS_HEAT_CAPACITY_J_PER_K * BMS_THERMAL_RESISTANCE_K_PER_W
+        target_c = surroundings_c + heat_w * BMS_THERMAL_RESISTANCE_K_PER_W
+        self.temperature_c = target_c + (self.temperature_c - target_c) * math.exp(-dt_s / tau_s)

@@ -1,0 +1,180 @@
+"""A run's files: events.jsonl, trace.csv (or .parquet), summary.json and report.html.
+
+The trace is sampled at the scenario's resolution: a step longer than the resolution writes one
+row per sample time, holding the values of the step's start (nothing changes faster than the
+stepper allows in a quiet stretch), so memory and file size do not depend on the stepper.
+"""
+
+import json
+import math
+from pathlib import Path
+
+from smartbms.core.events import Event
+from smartbms.core.signals import Level, Outputs, Readings
+from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
+from smartbms.sim.results import EventWriter, TraceValue, TraceWriter
+from smartbms.sim.runner import RunResult, codes_text
+
+LED_COLUMNS = (
+    "led_alternator_charging",
+    "led_over_temperature",
+    "led_bms_active",
+    "led_bluetooth",
+    "led_charge_disconnect",
+    "led_load_disconnect",
+    "led_system_plus_charging",
+)
+_LED_VALUE = {"off": 0, "on": 1, "blink": 2}
+
+
+def trace_columns(system: TwelveVoltSystem) -> tuple[str, ...]:
+    """The trace's columns, units in their names; per battery and per device where it applies."""
+    columns = [
+        "t_s",
+        "bank_voltage_v",
+        "cell_min_v",
+        "cell_max_v",
+        "bank_soc_pct",
+        "bank_current_a",
+    ]
+    for index in range(1, len(system.batteries) + 1):
+        columns += [
+            f"battery{index}_soc_pct",
+            f"battery{index}_current_a",
+            f"battery{index}_cell_min_v",
+            f"battery{index}_cell_max_v",
+            f"battery{index}_temperature_c",
+        ]
+    columns += [
+        "ab_voltage_v",
+        "ab_current_a",
+        "ab_limit_a",
+        "displayed_ab_current_a",
+        "displayed_ab_pct",
+        "alternator_current_a",
+        "starter_soc_pct",
+        "system_plus_voltage_v",
+        "system_plus_current_a",
+        "bank_devices_current_a",
+        "bms_draw_a",
+        "bms_temperature_c",
+        "ambient_c",
+        "solar_fraction",
+        "ab_enabled",
+        "system_plus_charge_allowed",
+        "system_plus_discharge_allowed",
+        "load_disconnect_high",
+        "charge_disconnect_high",
+        "prealarm_high",
+        *LED_COLUMNS,
+        "codes",
+    ]
+    return tuple(columns)
+
+
+def trace_row(
+    t: float, system: TwelveVoltSystem, op: OperatingPoint, outputs: Outputs, readings: Readings
+) -> list[TraceValue]:
+    """One trace row for the state at an operating point."""
+    batteries = system.batteries
+    cells = [b.cell_voltages_v(i) for b, i in zip(batteries, op.battery_currents_a, strict=True)]
+    capacity = sum(b.capacity_ah for b in batteries)
+    row: list[TraceValue] = [
+        round(t, 6),
+        op.bank_voltage_v,
+        min(min(v) for v in cells),
+        max(max(v) for v in cells),
+        sum(b.soc_pct * b.capacity_ah for b in batteries) / capacity,
+        op.bank_current_a,
+    ]
+    for battery, current, volts in zip(batteries, op.battery_currents_a, cells, strict=True):
+        row += [battery.soc_pct, current, min(volts), max(volts), battery.temperature_c]
+    bank_devices = sum(
+        i
+        for d, i in zip(system.devices, op.device_currents_a, strict=True)
+        if d.connection.name == "BANK"
+    )
+    row += [
+        op.ab_voltage_v,
+        op.ab_current_a,
+        op.ab_limit_a,
+        _or_nan(readings.alternator_current_a),
+        _or_nan(readings.alternator_current_pct),
+        op.alternator_current_a,
+        system.starter.soc_pct if system.starter is not None else math.nan,
+        op.system_plus_voltage_v,
+        op.system_plus_current_a,
+        bank_devices,
+        op.bms_draw_a,
+        system.bms_thermal.temperature_c,
+        system.surroundings.ambient_c,
+        system.surroundings.solar_fraction,
+        int(outputs.ab_enabled),
+        int(outputs.system_plus_charge_allowed),
+        int(outputs.system_plus_discharge_allowed),
+        int(outputs.load_disconnect is Level.HIGH),
+        int(outputs.charge_disconnect is Level.HIGH),
+        int(outputs.prealarm is Level.HIGH),
+        *(_LED_VALUE[mode.value] for mode in outputs.leds.as_tuple()),
+        codes_text(outputs.codes),
+    ]
+    return row
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+class RunWriter:
+    """Streams a run into a folder; `finish` writes the summary (and the caller the report)."""
+
+    def __init__(
+        self, out_dir: Path, system: TwelveVoltSystem, resolution_s: float, trace_format: str
+    ) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir = out_dir
+        self.system = system
+        self.resolution_s = resolution_s
+        suffix = "parquet" if trace_format == "parquet" else "csv"
+        self.trace_path = out_dir / f"trace.{suffix}"
+        self.events_path = out_dir / "events.jsonl"
+        self.summary_path = out_dir / "summary.json"
+        self.trace = TraceWriter(self.trace_path, trace_columns(system), trace_format)
+        self.events = EventWriter(self.events_path)
+        self._next_sample = 0
+
+    def on_event(self, event: Event) -> None:
+        """Log an event."""
+        self.events.write(event)
+
+    def on_step(
+        self, t: float, dt: float, op: OperatingPoint, outputs: Outputs, readings: Readings
+    ) -> None:
+        """Write the sample rows that fall in [t, t + dt) (and the final row when dt is 0)."""
+        resolution = self.resolution_s
+        end = t + dt
+        if dt == 0.0:
+            row = trace_row(t, self.system, op, outputs, readings)
+            self.trace.write(row)
+            return
+        held: list[TraceValue] | None = None
+        while self._next_sample * resolution < end - 1e-9:
+            sample_t = self._next_sample * resolution
+            self._next_sample += 1
+            if sample_t < t - 1e-9:
+                continue
+            if held is None:
+                held = trace_row(t, self.system, op, outputs, readings)
+            held[0] = round(sample_t, 6)
+            self.trace.write(held)
+
+    def finish(self, result: RunResult) -> None:
+        """Close the streams and write summary.json."""
+        self.trace.close()
+        self.events.close()
+        summary = {
+            **result.summary,
+            "steps": result.steps,
+            "wall_time_s": round(result.wall_s, 3),
+        }
+        self.summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

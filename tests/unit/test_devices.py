@@ -1,0 +1,864 @@
+"""The twin's devices: remote signal chain and cables (PLT-9), System+ devices (PLT-8), residual
+loads (PLT-10), and the output checks (OUT-1, OUT-2, OUT-3, OUT-5)."""
+
+import math
+
+import pytest
+
+from smartbms.core.constants import OUTPUT_SOURCE_LIMIT_A
+from smartbms.core.signals import Level
+from smartbms.plant.devices import (
+    DEVICE_TYPES,
+    Alarm,
+    BatteryProtect,
+    Cable,
+    Charger,
+    ChargeStage,
+    Connection,
+    Control,
+    CyrixLiCharge,
+    CyrixLiLoad,
+    DcLoad,
+    Device,
+    DeviceContext,
+    Inverter,
+    InverterCharger,
+    RemoteInput,
+    ResidualLoad,
+    SolarCharger,
+    Terminal,
+    cable_terminal,
+    input_is_on,
+    make_device,
+    mppt_remote_input,
+)
+
+H, F = Level.HIGH, Level.FLOATING
+BANK_V = 13.2
+
+
+def ctx(
+    *,
+    ld: Level = H,
+    cd: Level = H,
+    pa: Level = F,
+    shore: bool = False,
+    sun: float = 0.0,
+    now_s: float = 0.0,
+    ld_v: float | None = None,
+) -> DeviceContext:
+    return DeviceContext(
+        now_s=now_s,
+        shore_power=shore,
+        solar_fraction=sun,
+        ambient_c=20.0,
+        load_disconnect=ld,
+        charge_disconnect=cd,
+        prealarm=pa,
+        load_disconnect_v=ld_v,
+    )
+
+
+def stage(device: Charger | InverterCharger | SolarCharger) -> ChargeStage:
+    """The charge stage, read fresh (a helper, so the type checker does not pin it)."""
+    return device.charging.stage
+
+
+def code(bp: BatteryProtect) -> str | None:
+    """The BatteryProtect's display code, read fresh."""
+    return bp.error_code
+
+
+def latched(inverter: Inverter) -> bool:
+    """The inverter's low-battery latch, read fresh."""
+    return inverter.low_battery
+
+
+def bank_load(**kw: object) -> DcLoad:
+    """A 120 W DC load on the bank switched by Load disconnect (10 A at 12 V)."""
+    params: dict[str, object] = {
+        "name": "load",
+        "connection": "bank",
+        "power_w": 120.0,
+        "control": "load-disconnect",
+    }
+    params.update(kw)
+    device = make_device("dc-load", **params)
+    assert isinstance(device, DcLoad)
+    return device
+
+
+# --- PLT-9: the signal chain --------------------------------------------------------------------
+
+
+@pytest.mark.req("PLT-9")
+@pytest.mark.parametrize(
+    ("cable", "driven", "terminal"),
+    [
+        (Cable.DIRECT, True, Terminal.HIGH),
+        (Cable.DIRECT, False, Terminal.OPEN),
+        (Cable.NON_INVERTING, True, Terminal.HIGH),
+        (Cable.NON_INVERTING, False, Terminal.OPEN),
+        (Cable.VEDIRECT_NON_INVERTING, True, Terminal.HIGH),
+        (Cable.VEDIRECT_NON_INVERTING, False, Terminal.OPEN),
+        (Cable.INVERTING, True, Terminal.LOW),
+        (Cable.INVERTING, False, Terminal.OPEN),
+        (Cable.MULTIPLUS_CABLE, True, Terminal.HIGH),
+        (Cable.MULTIPLUS_CABLE, False, Terminal.OPEN),
+    ],
+)
+def test_plt9_cable_turns_the_output_into_a_terminal_signal(
+    cable: Cable, driven: bool, terminal: Terminal
+) -> None:
+    assert cable_terminal(cable, driven) is terminal
+
+
+@pytest.mark.req("PLT-9")
+@pytest.mark.parametrize(
+    ("kind", "on_for"),
+    [
+        (RemoteInput.HIGH_ACTIVE, {Terminal.HIGH}),
+        (RemoteInput.VEDIRECT, {Terminal.HIGH}),
+        (RemoteInput.RELAY_COIL, {Terminal.HIGH}),
+        (RemoteInput.LOW_ACTIVE, {Terminal.LOW}),
+    ],
+)
+def test_plt9_remote_input_kind_reads_the_terminal(
+    kind: RemoteInput, on_for: set[Terminal]
+) -> None:
+    for terminal in Terminal:
+        assert input_is_on(kind, terminal) is (terminal in on_for)
+
+
+# Every buildable cable x input combination, with the output HIGH and FLOATING: (on, on).
+TRUTH_TABLE = [
+    (RemoteInput.HIGH_ACTIVE, Cable.DIRECT, True, False),
+    (RemoteInput.HIGH_ACTIVE, Cable.NON_INVERTING, True, False),
+    (RemoteInput.HIGH_ACTIVE, Cable.INVERTING, False, False),  # misbehaviour: never on
+    (RemoteInput.LOW_ACTIVE, Cable.INVERTING, True, False),
+    (RemoteInput.LOW_ACTIVE, Cable.DIRECT, False, False),  # misbehaviour: never on
+    (RemoteInput.LOW_ACTIVE, Cable.NON_INVERTING, False, False),  # misbehaviour: never on
+    (RemoteInput.VEDIRECT, Cable.VEDIRECT_NON_INVERTING, True, False),
+    (RemoteInput.RELAY_COIL, Cable.DIRECT, False, False),  # a 10 mA output cannot pull it in
+]
+
+
+@pytest.mark.req("PLT-9")
+@pytest.mark.parametrize(("kind", "cable", "on_when_high", "on_when_floating"), TRUTH_TABLE)
+@pytest.mark.parametrize("output", [Control.LOAD_DISCONNECT, Control.CHARGE_DISCONNECT])
+def test_plt9_truth_table_every_cable_and_input(
+    kind: RemoteInput,
+    cable: Cable,
+    on_when_high: bool,
+    on_when_floating: bool,
+    output: Control,
+) -> None:
+    """PLT-9: the device runs exactly as the output, cable and input kind say."""
+    device = bank_load(control=output, cable=cable, remote_input=kind)
+    for level, expected in ((H, on_when_high), (F, on_when_floating)):
+        other = H  # the output not wired must not matter
+        context = (
+            ctx(ld=level, cd=other)
+            if output is Control.LOAD_DISCONNECT
+            else ctx(ld=other, cd=level)
+        )
+        assert device.is_on(context) is expected
+        assert (device.current_a(context, 12.0) == pytest.approx(-10.0)) is expected
+        assert (device.current_a(context, 12.0) == 0.0) is not expected
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_low_active_vebus_inverter_wired_direct_stays_off_and_is_flagged() -> None:
+    """PLT-9: a VE.Bus inverter >= 1200 VA needs the inverting cable; wired direct it never runs."""
+    wrong = Inverter(
+        name="vebus",
+        connection=Connection.BANK,
+        ac_load_w=500.0,
+        control=Control.LOAD_DISCONNECT,
+        cable=Cable.DIRECT,
+        remote_input=RemoteInput.LOW_ACTIVE,
+    )
+    right = Inverter(
+        name="vebus",
+        connection=Connection.BANK,
+        ac_load_w=500.0,
+        control=Control.LOAD_DISCONNECT,
+        cable=Cable.INVERTING,
+        remote_input=RemoteInput.LOW_ACTIVE,
+    )
+    assert wrong.current_a(ctx(ld=H), 12.8) == 0.0
+    assert right.current_a(ctx(ld=H), 12.8) < -40.0
+    assert right.current_a(ctx(ld=F), 12.8) == 0.0
+    (warning,) = wrong.design_warnings()
+    assert "never sees LOW" in warning
+    assert "ASS030550100" in warning
+    assert right.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_remote_jumper_left_fitted_stays_on_when_it_should_go_off() -> None:
+    """PLT-9: the classic installer mistake: the factory bridge overrides the BMS."""
+    device = bank_load(remote_jumper=True)
+    assert device.current_a(ctx(ld=F), 12.0) == pytest.approx(-10.0)
+    assert device.is_on(ctx(ld=F))
+    (warning,) = device.design_warnings()
+    assert "jumper" in warning
+    assert "stays on when it should go off" in warning
+    device.set(remote_jumper=False)
+    assert device.current_a(ctx(ld=F), 12.0) == 0.0
+    assert device.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+@pytest.mark.parametrize(
+    ("cable", "control"),
+    [
+        (Cable.DIRECT, Control.CHARGE_DISCONNECT),
+        (Cable.INVERTING, Control.CHARGE_DISCONNECT),
+        (Cable.NON_INVERTING, Control.CHARGE_DISCONNECT),
+        (Cable.MULTIPLUS_CABLE, Control.BOTH),
+    ],
+)
+def test_plt9_vedirect_input_with_a_wrong_cable_is_a_clear_configuration_error(
+    cable: Cable, control: Control
+) -> None:
+    with pytest.raises(ValueError, match="ASS030550320") as info:
+        SolarCharger(name="roof MPPT", model="SmartSolar MPPT 75/15", control=control, cable=cable)
+    assert "roof MPPT" in str(info.value)
+    assert "VE.Direct" in str(info.value)
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_vedirect_input_without_control_needs_no_cable() -> None:
+    mppt = SolarCharger(control=Control.NONE, cable=Cable.DIRECT)
+    assert mppt.current_a(ctx(cd=F, sun=1.0), 13.0) > 0.0
+    assert any("keeps charging" in w for w in mppt.design_warnings())
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_vedirect_cable_does_not_fit_an_h_terminal() -> None:
+    with pytest.raises(ValueError, match=r"VE\.Direct port only"):
+        bank_load(cable=Cable.VEDIRECT_NON_INVERTING)
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_small_mppt_defaults_to_the_vedirect_cable_on_charge_disconnect() -> None:
+    mppt = SolarCharger(model="SmartSolar MPPT 75/15")
+    assert mppt.remote_input is RemoteInput.VEDIRECT
+    assert mppt.cable is Cable.VEDIRECT_NON_INVERTING
+    assert mppt.control is Control.CHARGE_DISCONNECT
+    assert mppt.max_current_a == 15.0
+    assert mppt.current_a(ctx(cd=H, sun=1.0), 13.0) > 0.0
+    assert mppt.current_a(ctx(cd=F, sun=1.0), 13.0) == 0.0
+    assert mppt.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+@pytest.mark.parametrize(
+    ("model", "kind"),
+    [
+        ("SmartSolar MPPT 75/15", RemoteInput.VEDIRECT),
+        ("SmartSolar MPPT 100/30", RemoteInput.VEDIRECT),
+        ("SmartSolar MPPT 150/35", RemoteInput.VEDIRECT),
+        ("SmartSolar MPPT 150/45", RemoteInput.HIGH_ACTIVE),
+        ("SmartSolar MPPT 250/60", RemoteInput.HIGH_ACTIVE),
+        ("SmartSolar MPPT 250/100", RemoteInput.HIGH_ACTIVE),
+        ("BlueSolar MPPT 150/70 CAN-bus", RemoteInput.HIGH_ACTIVE),
+        ("BlueSolar MPPT 150/80 CAN-bus", RemoteInput.HIGH_ACTIVE),
+        ("BlueSolar MPPT 150/70", RemoteInput.VEDIRECT),
+        ("BlueSolar MPPT 100/50", RemoteInput.VEDIRECT),
+    ],
+)
+def test_plt9_mppt_model_selects_its_remote_input_per_appendix_a(
+    model: str, kind: RemoteInput
+) -> None:
+    assert mppt_remote_input(model) is kind
+    mppt = SolarCharger(model=model)
+    expected = Cable.VEDIRECT_NON_INVERTING if kind is RemoteInput.VEDIRECT else Cable.DIRECT
+    assert mppt.cable is expected
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_unreadable_mppt_model_is_refused() -> None:
+    with pytest.raises(ValueError, match="SmartSolar MPPT 75/15"):
+        SolarCharger(model="the big one")
+
+
+@pytest.mark.req("PLT-9")
+@pytest.mark.parametrize(
+    ("ld", "cd", "on"), [(H, H, True), (H, F, False), (F, H, False), (F, F, False)]
+)
+def test_plt9_multiplus_cable_needs_both_outputs_high(ld: Level, cd: Level, on: bool) -> None:
+    """PLT-9, manual App. A §6: a MultiPlus on the MultiPlus cable runs only with both HIGH."""
+    multi = InverterCharger(
+        name="multi",
+        connection=Connection.BANK,
+        ac_load_w=900.0,
+        control=Control.BOTH,
+        cable=Cable.MULTIPLUS_CABLE,
+    )
+    inverting = multi.current_a(ctx(ld=ld, cd=cd), 12.8)
+    charging = multi.current_a(ctx(ld=ld, cd=cd, shore=True), 13.0)
+    assert (inverting < 0.0) is on
+    assert (charging == pytest.approx(70.0)) is on
+    assert (inverting == 0.0) is not on
+    assert (charging == 0.0) is not on
+    assert multi.is_on(ctx(ld=ld, cd=cd)) is on
+    assert multi.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_multiplus_ii_two_inverting_cables_split_inverter_and_charger() -> None:
+    """PLT-9: Load disconnect stops the inverter, Charge disconnect the charger (manual §6)."""
+    multi = InverterCharger(
+        connection=Connection.BANK,
+        ac_load_w=900.0,
+        control=Control.BOTH,
+        cable=Cable.INVERTING,
+        remote_input=RemoteInput.LOW_ACTIVE,
+    )
+    assert multi.current_a(ctx(ld=H, cd=F), 12.8) < 0.0
+    assert multi.current_a(ctx(ld=F, cd=H), 12.8) == 0.0
+    assert multi.current_a(ctx(ld=F, cd=H, shore=True), 13.0) == pytest.approx(70.0)
+    assert multi.current_a(ctx(ld=H, cd=F, shore=True), 13.0) == 0.0
+    assert multi.is_on(ctx(ld=H, cd=F, shore=True))  # still passing shore power through
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_multiplus_cable_and_both_control_go_together() -> None:
+    with pytest.raises(ValueError, match="set control to both"):
+        InverterCharger(
+            connection=Connection.BANK, control=Control.LOAD_DISCONNECT, cable=Cable.MULTIPLUS_CABLE
+        )
+    with pytest.raises(ValueError, match="ASS070200100"):
+        bank_load(control=Control.BOTH, cable=Cable.DIRECT)
+    both = bank_load(control=Control.BOTH, cable=Cable.MULTIPLUS_CABLE)
+    assert both.current_a(ctx(ld=H, cd=H), 12.0) == pytest.approx(-10.0)
+    assert both.current_a(ctx(ld=H, cd=F), 12.0) == 0.0
+
+
+@pytest.mark.req("PLT-8", "PLT-9")
+def test_plt8_inverter_charger_on_system_plus_has_no_remote() -> None:
+    with pytest.raises(ValueError, match="through the port"):
+        InverterCharger(connection=Connection.SYSTEM_PLUS, control=Control.LOAD_DISCONNECT)
+    multi = InverterCharger(ac_load_w=900.0)
+    assert multi.connection is Connection.SYSTEM_PLUS
+    assert multi.current_a(ctx(ld=F, cd=F), 12.0) < 0.0  # the port protects, not a remote
+    assert multi.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_phoenix_inverter_direct_on_h_follows_load_disconnect() -> None:
+    phoenix = make_device(
+        "inverter",
+        name="phoenix",
+        connection="bank",
+        ac_load_w=300.0,
+        control="load-disconnect",
+        remote_input="high-active",
+    )
+    assert phoenix.current_a(ctx(ld=H), 12.8) < 0.0
+    assert phoenix.current_a(ctx(ld=F), 12.8) == 0.0
+    assert phoenix.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_ip43_charger_on_charge_disconnect_stops_charging() -> None:
+    ip43 = Charger(name="ip43", connection=Connection.BANK, control=Control.CHARGE_DISCONNECT)
+    assert ip43.current_a(ctx(cd=H, shore=True), 13.0) == pytest.approx(30.0)
+    assert ip43.current_a(ctx(cd=F, shore=True), 13.0) == 0.0
+    assert ip43.current_a(ctx(cd=H, shore=False), 13.0) == 0.0
+    assert ip43.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_design_checks_flag_an_unprotected_bank_device() -> None:
+    load = DcLoad(connection=Connection.BANK, power_w=50.0)
+    assert any("keeps discharging" in w for w in load.design_warnings())
+    charger_on_ld = Charger(connection=Connection.BANK, control=Control.LOAD_DISCONNECT)
+    assert any("keeps charging" in w for w in charger_on_ld.design_warnings())
+    assert DcLoad(power_w=50.0).design_warnings() == []  # System+ is protected by the port
+
+
+# --- PLT-8: devices on System+ ------------------------------------------------------------------
+
+
+@pytest.mark.req("PLT-8")
+@pytest.mark.parametrize(
+    ("ac_w", "eff", "idle_w", "volts", "amps"),
+    [
+        (1000.0, 90.0, 8.0, 12.0, -(1000.0 / 0.9 + 8.0) / 12.0),  # -93.259 A
+        (1000.0, 100.0, 0.0, 12.5, -80.0),
+        (0.0, 90.0, 8.0, 12.8, -0.625),
+        (450.0, 90.0, 8.0, 13.0, -(500.0 + 8.0) / 13.0),
+    ],
+)
+def test_plt8_inverter_dc_current_is_ac_over_efficiency_plus_idle(
+    ac_w: float, eff: float, idle_w: float, volts: float, amps: float
+) -> None:
+    inverter = Inverter(ac_load_w=ac_w, efficiency_pct=eff, idle_w=idle_w)
+    assert inverter.current_a(ctx(), volts) == pytest.approx(amps, rel=1e-12)
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_inverter_1000w_at_12v_draws_93_26a() -> None:
+    assert Inverter(ac_load_w=1000.0).current_a(ctx(), 12.0) == pytest.approx(-93.2593, abs=1e-4)
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_inverter_energy_counter_to_the_number() -> None:
+    inverter = Inverter(ac_load_w=1000.0)
+    inverter.advance(ctx(), 12.0, 3600.0)
+    assert inverter.energy_out_wh == pytest.approx(1000.0 / 0.9 + 8.0)
+    assert inverter.energy_in_wh == 0.0
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_inverter_own_low_battery_latch() -> None:
+    inverter = Inverter(ac_load_w=500.0)
+    inverter.advance(ctx(), 10.95, 1.0)
+    assert not latched(inverter)
+    inverter.advance(ctx(), 10.85, 1.0)
+    assert latched(inverter)
+    assert inverter.current_a(ctx(), 12.4) == 0.0
+    assert not inverter.is_on(ctx())
+    inverter.advance(ctx(), 12.49, 1.0)
+    assert latched(inverter)
+    inverter.advance(ctx(), 12.5, 1.0)
+    assert not latched(inverter)
+    assert inverter.current_a(ctx(), 12.5) < 0.0
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_set_changes_ac_load_and_refuses_unknown_names() -> None:
+    inverter = Inverter()
+    inverter.set(ac_load_w=900.0)
+    assert inverter.current_a(ctx(), 12.0) == pytest.approx(-(1000.0 + 8.0) / 12.0)
+    inverter.set(on=False)
+    assert inverter.current_a(ctx(), 12.0) == 0.0
+    with pytest.raises(ValueError, match=r"cannot set power_w; allowed: ac_load_w, on"):
+        inverter.set(power_w=5.0)
+    with pytest.raises(ValueError, match="true or false"):
+        inverter.set(on=1)
+    with pytest.raises(ValueError, match=">= 0"):
+        inverter.set(ac_load_w=-1.0)
+    with pytest.raises(ValueError, match="cannot set"):
+        inverter.set(on=True, bogus=1.0)
+    assert inverter.on is False  # all or nothing
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_dc_load_constant_power_and_current_fall_to_zero_below_six_volts() -> None:
+    load = DcLoad(power_w=120.0)
+    assert load.current_a(ctx(), 12.0) == pytest.approx(-10.0)
+    assert load.current_a(ctx(), 6.0) == pytest.approx(-20.0)
+    assert load.current_a(ctx(), 3.0) == pytest.approx(-10.0)  # resistive below 6 V
+    assert load.current_a(ctx(), 0.0) == 0.0
+    assert load.current_a(ctx(), -1.0) == 0.0
+    fixed = DcLoad(current_a=5.0)
+    assert fixed.current_a(ctx(), 12.0) == pytest.approx(-5.0)
+    assert fixed.current_a(ctx(), 3.0) == pytest.approx(-2.5)
+    fixed.set(current_a=2.0, power_w=24.0)
+    assert fixed.current_a(ctx(), 12.0) == pytest.approx(-4.0)
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_device_currents_are_continuous_in_the_bus_voltage() -> None:
+    devices: list[Device] = [
+        DcLoad(power_w=500.0, current_a=1.0),
+        Inverter(ac_load_w=800.0),
+        Charger(),
+        SolarCharger(control=Control.NONE, pv_peak_w=400.0),
+        InverterCharger(),
+    ]
+    context = ctx(shore=True, sun=0.8)
+    for device in devices:
+        previous = device.current_a(context, 0.0)
+        volts = 0.0
+        while volts < 16.0:
+            volts += 0.001
+            now = device.current_a(context, volts)
+            assert abs(now - previous) < 0.2, (device, volts)
+            previous = now
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_charger_cv_taper_to_the_number() -> None:
+    charger = Charger(charge_current_a=30.0)
+    shore = ctx(shore=True)
+    assert charger.current_a(shore, 13.0) == pytest.approx(30.0)  # CC: (14.2-13)/0.01 = 120
+    assert charger.current_a(shore, 13.9) == pytest.approx(30.0)
+    assert charger.current_a(shore, 14.0) == pytest.approx(20.0)
+    assert charger.current_a(shore, 14.15) == pytest.approx(5.0)
+    assert charger.current_a(shore, 14.2) == 0.0
+    assert charger.current_a(shore, 14.4) == 0.0  # never discharges
+    assert charger.current_a(ctx(shore=False), 13.0) == 0.0
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_absorption_then_float_and_next_change_s() -> None:
+    charger = Charger(charge_current_a=30.0)
+    charger.advance(ctx(shore=True, now_s=0.0), 13.5, 10.0)
+    assert stage(charger) is ChargeStage.BULK  # CC: CV limit not reached
+    assert charger.next_change_s(ctx(shore=True, now_s=10.0)) == math.inf
+    charger.advance(ctx(shore=True, now_s=10.0), 14.0, 10.0)  # 20 A < 30 A: CV binds
+    assert stage(charger) is ChargeStage.ABSORPTION  # since t = 10 s, its operating point
+    assert charger.next_change_s(ctx(shore=True, now_s=20.0)) == pytest.approx(3610.0)
+    charger.advance(ctx(shore=True, now_s=20.0), 14.1, 3589.0)
+    assert stage(charger) is ChargeStage.ABSORPTION
+    assert charger.next_change_s(ctx(shore=True, now_s=3609.0)) == pytest.approx(3610.0)
+    charger.advance(ctx(shore=True, now_s=3609.0), 14.1, 1.0)
+    assert stage(charger) is ChargeStage.FLOAT
+    assert charger.current_a(ctx(shore=True), 13.4) == pytest.approx(10.0)  # (13.5-13.4)/0.01
+    assert charger.current_a(ctx(shore=True), 13.5) == 0.0
+    assert charger.next_change_s(ctx(shore=True, now_s=3610.0)) == math.inf
+    charger.advance(ctx(shore=False, now_s=3610.0), 13.4, 1.0)  # shore power goes
+    assert stage(charger) is ChargeStage.BULK
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_multiplus_charges_on_shore_power_and_inverts_without() -> None:
+    multi = InverterCharger(ac_load_w=900.0)
+    assert multi.current_a(ctx(shore=True), 13.0) == pytest.approx(70.0)
+    assert multi.current_a(ctx(shore=True), 14.0) == pytest.approx(20.0)
+    assert multi.current_a(ctx(shore=False), 12.0) == pytest.approx(-(1000.0 + 8.0) / 12.0)
+    multi.advance(ctx(shore=True, now_s=0.0), 13.6, 60.0)  # 60 A < 70 A: absorption
+    assert stage(multi) is ChargeStage.ABSORPTION
+    assert multi.next_change_s(ctx(shore=True, now_s=60.0)) == pytest.approx(3600.0)
+    assert multi.energy_in_wh == pytest.approx(60.0 * 13.6 / 60.0)
+    multi.advance(ctx(shore=False, now_s=60.0), 12.8, 1.0)
+    assert stage(multi) is ChargeStage.BULK  # reset when shore power goes
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_solar_current_is_min_of_power_max_current_and_cv() -> None:
+    mppt = SolarCharger(control=Control.NONE, pv_peak_w=200.0, max_current_a=15.0)
+    assert mppt.current_a(ctx(sun=1.0), 13.0) == pytest.approx(200.0 * 0.97 / 13.0)
+    assert mppt.current_a(ctx(sun=0.5), 13.0) == pytest.approx(100.0 * 0.97 / 13.0)
+    mppt.set(pv_peak_w=400.0)
+    assert mppt.current_a(ctx(sun=1.0), 13.0) == pytest.approx(15.0)
+    assert mppt.current_a(ctx(sun=1.0), 14.15) == pytest.approx(5.0)
+    assert mppt.current_a(ctx(sun=0.0), 13.0) == 0.0
+    assert not mppt.is_on(ctx(sun=0.0))
+    mppt.advance(ctx(sun=1.0), 14.1, 1.0)
+    assert stage(mppt) is ChargeStage.ABSORPTION
+    mppt.advance(ctx(sun=0.0), 13.3, 1.0)  # night restarts the cycle
+    assert stage(mppt) is ChargeStage.BULK
+
+
+# --- BatteryProtect ------------------------------------------------------------------------------
+
+
+def _hold(device: Device, volts: float, start_s: float, end_s: float, *, ld: Level = H) -> None:
+    """Advance in 1 s steps at a fixed voltage."""
+    now = start_s
+    while now < end_s - 1e-9:
+        device.advance(ctx(now_s=now, ld=ld), volts, 1.0)
+        now += 1.0
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_battery_protect_under_voltage_thresholds_and_delays() -> None:
+    bp = BatteryProtect(load_w=120.0)
+    assert bp.current_a(ctx(), 12.0) == pytest.approx(-(10.0 + 0.0015))
+    _hold(bp, 10.4, 0.0, 89.0)
+    assert bp.is_on(ctx())
+    assert code(bp) is None
+    assert bp.next_change_s(ctx(now_s=89.0)) == pytest.approx(90.0)
+    _hold(bp, 10.4, 89.0, 90.0)
+    assert not bp.is_on(ctx())
+    assert code(bp) == "E3"
+    assert bp.current_a(ctx(), 11.0) == pytest.approx(-0.0006)
+    _hold(bp, 11.99, 90.0, 200.0)  # below the reconnect level: stays off
+    assert not bp.is_on(ctx())
+    _hold(bp, 12.0, 200.0, 229.0)
+    assert not bp.is_on(ctx())
+    assert bp.next_change_s(ctx(now_s=229.0)) == pytest.approx(230.0)
+    _hold(bp, 12.0, 229.0, 230.0)
+    assert bp.is_on(ctx())
+    assert code(bp) is None
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_battery_protect_a_short_dip_does_not_trip_it() -> None:
+    bp = BatteryProtect(load_w=120.0)
+    _hold(bp, 10.0, 0.0, 60.0)
+    _hold(bp, 12.5, 60.0, 61.0)
+    _hold(bp, 10.0, 61.0, 140.0)
+    assert bp.is_on(ctx())
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_battery_protect_follows_load_disconnect_with_a_1s_engage_delay() -> None:
+    bp = BatteryProtect(load_w=120.0)
+    assert bp.current_a(ctx(ld=F), 12.0) == pytest.approx(-0.0006)  # off at once
+    bp.advance(ctx(ld=F, now_s=0.0), 12.0, 5.0)
+    assert not bp.is_on(ctx(ld=H))
+    assert bp.next_change_s(ctx(ld=H, now_s=5.0)) == pytest.approx(6.0)
+    bp.advance(ctx(ld=H, now_s=5.0), 12.0, 0.5)
+    assert not bp.is_on(ctx(ld=H))
+    bp.advance(ctx(ld=H, now_s=5.5), 12.0, 0.5)
+    assert bp.is_on(ctx(ld=H))
+    assert bp.current_a(ctx(ld=H), 12.0) == pytest.approx(-10.0015)
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_battery_protect_li_ion_mode_ignores_thresholds_and_locks_out_e7() -> None:
+    bp = BatteryProtect(load_w=120.0, li_ion_mode=True)
+    _hold(bp, 10.0, 0.0, 200.0)
+    assert bp.is_on(ctx())  # the BMS protects, not the thresholds
+    # first disengage: 30 s dead time even if the BMS re-engages at once
+    _hold(bp, 12.5, 200.0, 210.0, ld=F)
+    _hold(bp, 12.5, 210.0, 229.0, ld=H)
+    assert not bp.is_on(ctx())
+    assert bp.next_change_s(ctx(now_s=229.0)) == pytest.approx(230.0)
+    _hold(bp, 12.5, 229.0, 230.0, ld=H)
+    assert bp.is_on(ctx())
+    assert bp.attempts == 1
+    # second cycle still works
+    _hold(bp, 12.5, 230.0, 240.0, ld=F)
+    _hold(bp, 12.5, 240.0, 270.0, ld=H)
+    assert bp.is_on(ctx())
+    assert bp.attempts == 2
+    # the third re-engage request locks it out (E7)
+    _hold(bp, 12.5, 270.0, 280.0, ld=F)
+    _hold(bp, 12.5, 280.0, 400.0, ld=H)
+    assert not bp.is_on(ctx())
+    assert code(bp) == "E7"
+    # recharged: above 13.0 V for 30 s
+    _hold(bp, 13.1, 400.0, 429.0, ld=H)
+    assert bp.locked_out
+    assert bp.next_change_s(ctx(now_s=429.0)) == pytest.approx(430.0)
+    _hold(bp, 13.1, 429.0, 430.0, ld=H)
+    assert bp.is_on(ctx())
+    assert code(bp) is None
+    assert bp.attempts == 0
+
+
+# --- Cyrix ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_cyrix_li_charge_engages_3s_after_control_and_charge_voltage() -> None:
+    cyrix = CyrixLiCharge(charge_current_a=30.0)
+    assert cyrix.current_a(ctx(shore=True, now_s=0.0), 13.0) == 0.0
+    assert cyrix.next_change_s(ctx(shore=True, now_s=0.0)) == pytest.approx(3.0)
+    assert cyrix.next_change_s(ctx(shore=False, now_s=0.0)) == math.inf
+    assert cyrix.next_change_s(ctx(cd=F, shore=True, now_s=0.0)) == math.inf
+    cyrix.advance(ctx(shore=True, now_s=0.0), 13.0, 1.0)
+    cyrix.advance(ctx(shore=True, now_s=1.0), 13.0, 1.0)
+    assert not cyrix.is_on(ctx(shore=True))
+    assert cyrix.next_change_s(ctx(shore=True, now_s=2.0)) == pytest.approx(3.0)
+    cyrix.advance(ctx(shore=True, now_s=2.0), 13.0, 1.0)
+    assert cyrix.is_on(ctx(shore=True))
+    assert cyrix.current_a(ctx(shore=True, now_s=3.0), 13.0) == pytest.approx(30.0)
+    # the control goes away: open at once, and the delay starts again afterwards
+    assert cyrix.current_a(ctx(cd=F, shore=True, now_s=4.0), 13.0) == 0.0
+    cyrix.advance(ctx(cd=F, shore=True, now_s=4.0), 13.0, 1.0)
+    assert cyrix.current_a(ctx(shore=True, now_s=5.0), 13.0) == 0.0
+    assert cyrix.next_change_s(ctx(shore=True, now_s=5.0)) == pytest.approx(8.0)
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_cyrix_li_charge_always_source_needs_no_shore_power() -> None:
+    cyrix = CyrixLiCharge(source="always")
+    cyrix.advance(ctx(now_s=0.0), 13.0, 3.0)
+    assert cyrix.current_a(ctx(now_s=3.0), 13.0) == pytest.approx(30.0)
+    with pytest.raises(ValueError, match="shore, always"):
+        CyrixLiCharge(source="sometimes")
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_cyrix_li_load_opens_at_once_on_load_disconnect() -> None:
+    cyrix = CyrixLiLoad(load_w=240.0)
+    assert cyrix.current_a(ctx(ld=H), 12.0) == pytest.approx(-20.0)
+    assert cyrix.current_a(ctx(ld=F), 12.0) == 0.0
+    assert cyrix.next_change_s(ctx()) == math.inf
+    assert cyrix.design_warnings() == []
+
+
+# --- PLT-10: residual loads ----------------------------------------------------------------------
+
+
+@pytest.mark.req("PLT-10")
+@pytest.mark.parametrize("ld", [H, F])
+@pytest.mark.parametrize("cd", [H, F])
+@pytest.mark.parametrize("pa", [H, F])
+def test_plt10_residual_load_keeps_drawing_whatever_the_outputs(
+    ld: Level, cd: Level, pa: Level
+) -> None:
+    residual = ResidualLoad(name="alarm system", current_a=0.010)
+    context = ctx(ld=ld, cd=cd, pa=pa)
+    assert residual.current_a(context, 12.0) == pytest.approx(-0.010)
+    assert residual.is_on(context)
+    assert residual.connection is Connection.BANK
+    assert residual.control is Control.NONE
+    assert residual.design_warnings() == []
+    assert residual.next_change_s(context) == math.inf
+
+
+@pytest.mark.req("PLT-10")
+def test_plt10_residual_load_energy_over_eight_days() -> None:
+    residual = ResidualLoad()
+    residual.advance(ctx(ld=F, cd=F), 12.0, 8 * 24 * 3600.0)
+    assert residual.energy_out_wh == pytest.approx(0.010 * 12.0 * 8 * 24)
+
+
+# --- OUT-1, OUT-2, OUT-3, OUT-5: what the outputs can drive -------------------------------------
+
+
+@pytest.mark.req("OUT-3")
+@pytest.mark.parametrize("output", [Control.CHARGE_DISCONNECT, Control.LOAD_DISCONNECT])
+def test_out3_relay_coil_on_a_disconnect_output_is_allowed_but_flagged(output: Control) -> None:
+    """OUT-3: not suitable for an inductive load such as a relay coil."""
+    relay = DcLoad(
+        name="fridge relay",
+        connection=Connection.BANK,
+        power_w=60.0,
+        control=output,
+        remote_input=RemoteInput.RELAY_COIL,
+    )
+    warnings = relay.design_warnings()
+    assert any("inductive load such as a relay coil" in w for w in warnings)
+    assert all(w.startswith("fridge relay:") for w in warnings)
+    coil = Alarm(name="coil", kind="relay", control=output)
+    assert any("relay coil" in w for w in coil.design_warnings())
+
+
+@pytest.mark.req("OUT-3")
+def test_out3_relay_on_the_prealarm_output_is_fine() -> None:
+    assert Alarm(kind="relay", control=Control.PREALARM).design_warnings() == []
+
+
+@pytest.mark.req("OUT-1", "OUT-2")
+@pytest.mark.parametrize("output", [Control.LOAD_DISCONNECT, Control.CHARGE_DISCONNECT])
+def test_out1_out2_an_input_above_10ma_sags_the_output_below_high(output: Control) -> None:
+    """OUT-1/2: a 150 mA coil sags the 10 mA output to 0.85 V: the device never sees HIGH."""
+    relay = DcLoad(
+        connection=Connection.BANK,
+        power_w=60.0,
+        control=output,
+        remote_input=RemoteInput.RELAY_COIL,
+    )
+    assert relay.remote_input_current_a == pytest.approx(0.15)
+    assert relay.current_a(ctx(ld=H, cd=H), 13.2) == 0.0
+    assert not relay.is_on(ctx(ld=H, cd=H))
+    (sag,) = [w for w in relay.design_warnings() if "sags" in w]
+    assert "0.85 V" in sag
+    assert "never sees HIGH" in sag
+    # same input, same current, through an ordinary remote input: sags but still reads HIGH
+    hungry = DcLoad(
+        connection=Connection.BANK, power_w=60.0, control=output, remote_input_current_a=0.012
+    )
+    assert hungry.current_a(ctx(ld=H, cd=H), 13.2) == pytest.approx(-60.0 / 13.2)
+    (warning,) = [w for w in hungry.design_warnings() if "mA" in w]
+    assert "12 mA" in warning
+    assert "still reads HIGH" in warning
+    # at exactly 10 mA nothing sags
+    fine = DcLoad(
+        connection=Connection.BANK,
+        power_w=60.0,
+        control=output,
+        remote_input_current_a=OUTPUT_SOURCE_LIMIT_A,
+    )
+    assert not [w for w in fine.design_warnings() if "mA" in w]
+
+
+@pytest.mark.req("OUT-1", "OUT-2")
+def test_out1_sag_threshold_is_3v() -> None:
+    """OUT-1: 10 mA into R: HIGH iff 0.010 x R >= 3.0 V, with R = 13.1 V / I_rated."""
+    just_high = bank_load(remote_input_current_a=13.1 / 300.0)  # sags to exactly 3.0 V
+    just_low = bank_load(remote_input_current_a=13.1 / 299.0)
+    assert just_high.current_a(ctx(), 13.2) == pytest.approx(-120.0 / 13.2)
+    assert just_low.current_a(ctx(), 13.2) == 0.0
+
+
+@pytest.mark.req("OUT-1")
+def test_out1_the_systems_shared_output_voltage_wins() -> None:
+    """OUT-1: other inputs on one output sag it for all; the system passes the voltage."""
+    device = bank_load()
+    assert device.current_a(ctx(ld=H, ld_v=12.9), 13.0) == pytest.approx(-120.0 / 13.0)
+    assert device.current_a(ctx(ld=H, ld_v=2.5), 13.0) == 0.0
+    assert device.current_a(ctx(ld=F, ld_v=12.9), 13.0) == 0.0
+
+
+@pytest.mark.req("OUT-5")
+def test_out5_alarm_on_prealarm_draws_from_the_bank_while_high() -> None:
+    buzzer = Alarm(name="buzzer", kind="buzzer")
+    assert buzzer.control is Control.PREALARM
+    assert buzzer.connection is Connection.BANK
+    assert buzzer.current_a(ctx(pa=H), 12.8) == pytest.approx(-0.030)
+    assert buzzer.prealarm_output_current_a(ctx(pa=H), 12.8) == pytest.approx(0.030)
+    assert buzzer.current_a(ctx(pa=F), 12.8) == 0.0
+    assert buzzer.is_on(ctx(pa=H))
+    assert not buzzer.is_on(ctx(pa=F))
+    buzzer.set(current_a=0.05)
+    assert buzzer.current_a(ctx(pa=H), 12.8) == pytest.approx(-0.05)
+    heavy = Alarm(kind="relay", current_a=1.5)
+    (warning,) = heavy.design_warnings()
+    assert "damaged" in warning
+
+
+@pytest.mark.req("OUT-1", "OUT-5")
+def test_out1_alarm_on_a_disconnect_output_is_counted_by_the_bms_draw() -> None:
+    led = Alarm(kind="led", control=Control.LOAD_DISCONNECT)
+    assert led.remote_input_current_a == pytest.approx(0.010)
+    assert led.current_a(ctx(ld=H), 12.8) == 0.0  # the system adds it to the BMS's draw
+    assert led.is_on(ctx(ld=H))
+    assert not led.is_on(ctx(ld=F))
+    assert led.design_warnings() == []
+    coil = Alarm(kind="relay", control=Control.LOAD_DISCONNECT)
+    assert not coil.is_on(ctx(ld=H))  # sagged to 0.85 V: never pulls in
+    with pytest.raises(ValueError, match="one output"):
+        Alarm(control=Control.NONE)
+
+
+# --- the factory and the contract ---------------------------------------------------------------
+
+
+@pytest.mark.req("PLT-8", "PLT-9")
+def test_plt8_make_device_knows_every_kind_and_names_what_is_allowed() -> None:
+    assert sorted(DEVICE_TYPES) == sorted(
+        [
+            "dc-load",
+            "inverter",
+            "inverter-charger",
+            "charger",
+            "solar-charger",
+            "battery-protect",
+            "cyrix-li-load",
+            "cyrix-li-charge",
+            "residual-load",
+            "alarm",
+        ]
+    )
+    for kind, cls in DEVICE_TYPES.items():
+        device = make_device(kind, name=kind)
+        assert type(device) is cls
+        assert device.name == kind
+        assert device.next_change_s(ctx()) == math.inf or kind == "cyrix-li-charge"
+    with pytest.raises(ValueError, match="allowed: dc-load, inverter"):
+        make_device("toaster")
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) colour; allowed: name"):
+        make_device("dc-load", colour="red")
+    with pytest.raises(ValueError, match="control must be one of none, load-disconnect"):
+        make_device("dc-load", control="sometimes")
+    device = make_device(
+        "inverter",
+        connection="bank",
+        control="LOAD_DISCONNECT",
+        cable="inverting",
+        remote_input="low-active",
+    )
+    assert device.control is Control.LOAD_DISCONNECT
+    assert device.cable is Cable.INVERTING
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_energy_counters_split_in_and_out() -> None:
+    charger = Charger()
+    charger.advance(ctx(shore=True), 13.0, 1800.0)
+    assert charger.energy_in_wh == pytest.approx(30.0 * 13.0 / 2.0)
+    assert charger.energy_out_wh == 0.0
+    with pytest.raises(ValueError, match="dt_s"):
+        charger.advance(ctx(shore=True), 13.0, -1.0)
