@@ -173,6 +173,9 @@ class Controller:
         "_ab_ready_since_s",
         "_alarm_machine_running",
         "_below_release_since_s",
+        "_blink_edge_s",
+        "_blink_for_s",
+        "_blink_high",
         "_charge_limited",
         "_config_fault",
         "_input_over_voltage",
@@ -220,6 +223,9 @@ class Controller:
         self._load_disconnected = False
         self._prealarm_since_s: float | None = None
         self._prealarm_cause = PreAlarmCause.CHAIN
+        self._blink_for_s: float | None = None
+        self._blink_high = True
+        self._blink_edge_s = math.inf
         self._sp_tripped = False
         self._sp_locked_out = False
         self._sp_retry_due_s = math.inf
@@ -451,6 +457,8 @@ class Controller:
             self._powered = False
             self._power_lost_at_s = now_s
             events.append(PowerLost(now_s))
+            if self._ab_enabled:
+                events.append(AlternatorInputDisabled(now_s, AlternatorOffReason.POWER_LOST))
             events.extend(
                 CodeCleared(now_s, code) for code in sorted(self._previous.codes, key=_code_order)
             )
@@ -506,21 +514,33 @@ class Controller:
         return NO_DEADLINE
 
     def _prealarm_wave(self, now_s: float) -> tuple[Level, float]:
-        """The pre-alarm terminal now, and when it next changes by itself (OUT-6)."""
+        """The pre-alarm terminal now, and when it next changes by itself (OUT-6).
+
+        The next edge is kept as state and moved on by exactly ON or OFF seconds, so the level
+        flips exactly at the deadline announced before, never a rounding step earlier.
+        """
         if self._settings.prealarm_mode is PreAlarmMode.CONTINUOUS:
+            self._blink_for_s = None
             return Level.HIGH, NO_DEADLINE
-        assert self._prealarm_since_s is not None  # noqa: S101  # caller checked
-        period_s = c.PREALARM_BLINK_ON_S + c.PREALARM_BLINK_OFF_S
         start_s = self._prealarm_since_s
-        cycles = math.floor((now_s - start_s) / period_s)
-        cycle_start_s = start_s + cycles * period_s
-        high_until_s = cycle_start_s + c.PREALARM_BLINK_ON_S
-        if now_s < high_until_s:
-            return Level.HIGH, high_until_s
-        next_start_s = cycle_start_s + period_s
-        if now_s >= next_start_s:  # rounding put us exactly on the next rising edge
-            return Level.HIGH, next_start_s + c.PREALARM_BLINK_ON_S
-        return Level.FLOATING, next_start_s
+        assert start_s is not None  # noqa: S101  # caller checked
+        if self._blink_for_s != start_s:  # a new alarm, or intermittent mode just chosen
+            self._blink_for_s = start_s
+            period_s = c.PREALARM_BLINK_ON_S + c.PREALARM_BLINK_OFF_S
+            cycles = math.floor((now_s - start_s) / period_s)
+            if start_s + cycles * period_s > now_s:
+                cycles -= 1
+            cycle_start_s = start_s + cycles * period_s
+            self._blink_high = True
+            self._blink_edge_s = cycle_start_s + c.PREALARM_BLINK_ON_S
+        while now_s >= self._blink_edge_s:
+            if self._blink_high:
+                self._blink_high = False
+                self._blink_edge_s += c.PREALARM_BLINK_OFF_S
+            else:
+                self._blink_high = True
+                self._blink_edge_s += c.PREALARM_BLINK_ON_S
+        return (Level.HIGH if self._blink_high else Level.FLOATING), self._blink_edge_s
 
     def _run_charge_limit(self, bank_v: float, now_s: float, events: list[Event]) -> float:
         """ALT-5: latch at the limit; release after 10 s in a row at or below limit - 0.5 V."""
