@@ -12,10 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: set up and show the controller at work (the main job until the twin lands)
+## demo: set up, simulate the manual's Figure 1 system over a weekend, write smartbms-demo/
 demo: $(STAMP)
-	$(BIN)/smartbms codes
-	$(BIN)/smartbms demo
+	$(BIN)/smartbms demo --out smartbms-demo
 
 ## test: set up and run everything CI runs: format, lint, types, import contracts, tests
 test: lint typecheck check-imports unit

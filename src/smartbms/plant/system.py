@@ -37,8 +37,8 @@ from smartbms.plant.vehicle import (
 BMS_MIN_SUPPLY_V = 8.0
 """Chosen: below this bank open-circuit voltage the BMS's supply gives up (it is unpowered).
 Its input capacitors ride through the collapse of a short, so the loaded voltage does not count."""
-SOLVE_TOLERANCE_V = 1e-7
-"""Bank-node voltage tolerance of the network solve."""
+SOLVE_TOLERANCE_A = 1e-8
+"""Kirchhoff at the bank node holds to this many amperes (voltage tolerance: R_eq times it)."""
 REMOTE_PULL_UP_DROP_V = 0.5
 """Chosen: an open L terminal reads the bank voltage minus this (its internal pull-up)."""
 _LD = (Control.LOAD_DISCONNECT, Control.BOTH)
@@ -205,7 +205,9 @@ class TwelveVoltSystem:
             return ab + sp + direct - outputs.supply_current_a - output_draw_a
 
         bank_v = _solve_increasing(
-            lambda v: v - emf_eq - r_eq * inflow(v), emf_eq + r_eq * inflow(self._bank_guess_v)
+            lambda v: v - emf_eq - r_eq * inflow(v),
+            emf_eq + r_eq * inflow(self._bank_guess_v),
+            tolerance_v=SOLVE_TOLERANCE_A * r_eq,
         )
         self._bank_guess_v = bank_v
         ab_v, ab_a, alt_a, starter_a = self._solve_ab_node(now_s, bank_v, limit_a)
@@ -321,9 +323,12 @@ class TwelveVoltSystem:
         if sources <= 0.0:
             return 0.0, 0.0, dict.fromkeys(wanted, 0.0), 0.0
         loads = -sum(a for a in wanted.values() if a < 0.0) - short_a
-        scale = min(1.0, sources / loads) if loads > 0 else 0.0
-        shared = {name: (a if a > 0 else a * scale) for name, a in wanted.items()}
-        return bank_v, 0.0, shared, short_a * scale
+        load_scale = min(1.0, sources / loads) if loads > 0 else 0.0
+        source_scale = min(1.0, loads / sources)  # chargers give only what the loads take
+        shared = {
+            name: a * source_scale if a > 0 else a * load_scale for name, a in wanted.items()
+        }
+        return bank_v, 0.0, shared, short_a * load_scale
 
     def _output_load_ohm(self, controls: tuple[Control, ...], bank_v: float) -> float:
         """The remote inputs on one disconnect output, as one resistance (inf: none)."""
@@ -455,7 +460,7 @@ class TwelveVoltSystem:
         return min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
 
 
-def _solve_increasing(g: Callable[[float], float], guess: float) -> float:
+def _solve_increasing(g: Callable[[float], float], guess: float, tolerance_v: float) -> float:
     """Root of an increasing function: bracket outward from `guess`, then Illinois."""
     a = guess
     ga = g(a)
@@ -476,7 +481,7 @@ def _solve_increasing(g: Callable[[float], float], guess: float) -> float:
     for _ in range(200):
         x = (a * gb - b * ga) / (gb - ga)
         gx = g(x)
-        if abs(gx) < SOLVE_TOLERANCE_V or abs(b - a) < SOLVE_TOLERANCE_V:
+        if abs(gx) < tolerance_v or abs(b - a) < tolerance_v:
             return x
         if (gx < 0) == (gb < 0):
             b, gb = x, gx
