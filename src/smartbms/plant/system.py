@@ -325,9 +325,7 @@ class TwelveVoltSystem:
         loads = -sum(a for a in wanted.values() if a < 0.0) - short_a
         load_scale = min(1.0, sources / loads) if loads > 0 else 0.0
         source_scale = min(1.0, loads / sources)  # chargers give only what the loads take
-        shared = {
-            name: a * source_scale if a > 0 else a * load_scale for name, a in wanted.items()
-        }
+        shared = {name: a * source_scale if a > 0 else a * load_scale for name, a in wanted.items()}
         return bank_v, 0.0, shared, short_a * load_scale
 
     def _output_load_ohm(self, controls: tuple[Control, ...], bank_v: float) -> float:
