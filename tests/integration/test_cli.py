@@ -48,7 +48,7 @@ def test_unknown_code_is_one_clear_line_and_exit_2(capsys: pytest.CaptureFixture
 def test_demo_shows_the_30_s_lead_and_the_short_circuit_retry(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["demo"]) == 0
+    assert main(["controller-demo"]) == 0
     out = capsys.readouterr().out
     assert "02:30:00.0    PreAlarmRaised" in out
     assert "02:30:30.0    LoadDisconnected" in out

@@ -30,8 +30,10 @@ Each step derives, in order:
 """
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from smartbms.core import constants as c
 from smartbms.core.codes import Code
@@ -69,7 +71,7 @@ from smartbms.core.events import (
     SystemSwitchedOn,
     TripCause,
 )
-from smartbms.core.fuses import FuseType
+from smartbms.core.fuses import FUSE_CURRENT_LIMIT_A, FuseType
 from smartbms.core.settings import (
     PairingError,
     PreAlarmMode,
@@ -87,7 +89,15 @@ from smartbms.core.signals import (
     Readings,
 )
 
-_ERROR_CODES = frozenset({Code.E_B30, Code.E_B31, Code.E_B32, Code.E_B33})
+_BIT = {code: 1 << index for index, code in enumerate(Code)}
+_ERROR_BITS = _BIT[Code.E_B30] | _BIT[Code.E_B31] | _BIT[Code.E_B32] | _BIT[Code.E_B33]
+_AMPERES_PER_VOLT = {fuse: 1.0 / fuse.sense_resistance_ohm for fuse in FUSE_CURRENT_LIMIT_A}
+
+
+@functools.cache
+def _code_set(bits: int) -> frozenset[Code]:
+    """The codes whose bits are set (a few distinct sets ever occur, so they are cached)."""
+    return frozenset(code for code, bit in _BIT.items() if bits & bit)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -190,6 +200,7 @@ class Controller:
         "_prealarm_damaged",
         "_prealarm_since_s",
         "_previous",
+        "_previous_key",
         "_reset_done_at_s",
         "_settings",
         "_sp_locked_out",
@@ -208,6 +219,7 @@ class Controller:
         self._power_lost_at_s: float | None = None
         self._prealarm_damaged = False
         self._previous = _BASELINE
+        self._previous_key: tuple[Any, ...] | None = None
         self._reset_volatile_state()
 
     def _reset_volatile_state(self) -> None:
@@ -323,20 +335,20 @@ class Controller:
             system_on or settings.remote_function is RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
         )
 
-        # 3. codes and the safe state (ERR-1...ERR-4, SAFE)
-        codes: set[Code] = set()
+        # 3. codes and the safe state (ERR-1...ERR-4, SAFE); codes as bits, a set only on change
+        codes = 0
         if not inputs.calibration_ok:
-            codes.add(Code.E_B30)
+            codes |= _BIT[Code.E_B30]
         if self._config_fault:
-            codes.add(Code.E_B31)
+            codes |= _BIT[Code.E_B31]
         if not inputs.reference_ok:
-            codes.add(Code.E_B33)
+            codes |= _BIT[Code.E_B33]
         if bms_active and (
             not inputs.chain_connected
             or (settings.prealarm_usage is PreAlarmUsage.USE and not inputs.chain_supports_prealarm)
         ):
-            codes.add(Code.E_B32)
-        safe = not codes.isdisjoint(_ERROR_CODES)
+            codes |= _BIT[Code.E_B32]
+        safe = bool(codes & _ERROR_BITS)
         monitoring = bms_active and not safe
         atc = monitoring and inputs.allowed_to_charge
         atd = inputs.allowed_to_discharge
@@ -359,9 +371,9 @@ class Controller:
             events.append(PreAlarmOutputDamaged(now_s, inputs.prealarm_output_current_a))
             prealarm_level = Level.FLOATING
         if self._load_disconnected:
-            codes.add(Code.A_B11)
+            codes |= _BIT[Code.A_B11]
         if prealarm_alarm:
-            codes.add(Code.W_B12)
+            codes |= _BIT[Code.W_B12]
 
         # 5. the AB port (ALT-1, ALT-5...ALT-9)
         ab_v = inputs.ab_voltage_v
@@ -377,7 +389,7 @@ class Controller:
         elif temperature_c <= c.BMS_OVERTEMP_RELEASE_C:
             self._over_temperature = False
         if self._over_temperature:
-            codes.add(Code.A_B15)
+            codes |= _BIT[Code.A_B15]
         deadline = min(deadline, self._run_charge_limit(inputs.bank_voltage_v, now_s, events))
         ab_ready = (
             system_on
@@ -410,45 +422,84 @@ class Controller:
         # 6. System+ (SP-1...SP-6)
         deadline = min(deadline, self._run_system_plus(inputs, now_s, events))
         if self._sp_tripped:
-            codes.add(Code.A_A12)
+            codes |= _BIT[Code.A_A12]
         port_usable = system_on and not safe and not self._sp_tripped
         charge_allowed = port_usable and atc
         discharge_allowed = port_usable and not self._load_disconnected
 
-        # 7. outputs, LEDs, readings, events
-        load_level = Level.HIGH if monitoring and not self._load_disconnected else Level.FLOATING
-        charge_level = Level.HIGH if atc else Level.FLOATING
+        # 7. outputs, LEDs, readings, events. Most steps decide exactly what the previous one
+        # did: then the previous Outputs value is returned again and no events are derived.
+        load_high = monitoring and not self._load_disconnected
         alternator_flowing = (
             ab_enabled and inputs.alternator_fuse_drop_v > c.ALT_CHARGING_MIN_DROP_V
         )
+        key = (
+            ab_enabled,
+            setpoint_v,
+            charge_allowed,
+            discharge_allowed,
+            load_high,
+            atc,
+            prealarm_level,
+            prealarm_alarm,
+            codes,
+            system_on,
+            bms_active,
+            alternator_flowing,
+            inputs.app_connected,
+            settings.remote_function,
+        )
+        if key != self._previous_key:
+            outputs = self._outputs(key)
+            self._diff(self._previous, outputs, now_s, events)
+            self._previous = outputs
+            self._previous_key = key
+        return StepResult(self._previous, self._readings(inputs), tuple(events), deadline)
+
+    def _outputs(self, key: tuple[Any, ...]) -> Outputs:
+        """Build the Outputs value for a decision key (see the end of `step`)."""
+        (
+            ab_enabled,
+            setpoint_v,
+            charge_allowed,
+            discharge_allowed,
+            load_high,
+            atc,
+            prealarm_level,
+            prealarm_alarm,
+            codes,
+            system_on,
+            bms_active,
+            alternator_flowing,
+            app_connected,
+            remote_function,
+        ) = key
+        safe = bool(codes & _ERROR_BITS)
         leds = Leds(
             alternator_charging=LedMode.ON if alternator_flowing else LedMode.OFF,
-            over_temperature=LedMode.ON if self._over_temperature else LedMode.OFF,
+            over_temperature=LedMode.ON if codes & _BIT[Code.A_B15] else LedMode.OFF,
             bms_active=LedMode.BLINK if safe else (LedMode.ON if bms_active else LedMode.OFF),
-            bluetooth=LedMode.ON if inputs.app_connected else LedMode.BLINK,
-            charge_disconnect=LedMode.ON if charge_level is Level.HIGH else LedMode.OFF,
-            load_disconnect=LedMode.ON if load_level is Level.HIGH else LedMode.OFF,
+            bluetooth=LedMode.ON if app_connected else LedMode.BLINK,
+            charge_disconnect=LedMode.ON if atc else LedMode.OFF,
+            load_disconnect=LedMode.ON if load_high else LedMode.OFF,
             system_plus_charging=LedMode.ON if charge_allowed else LedMode.OFF,
         )
-        outputs = Outputs(
+        return Outputs(
             ab_enabled=ab_enabled,
             ab_fuse_drop_setpoint_v=setpoint_v,
             system_plus_charge_allowed=charge_allowed,
             system_plus_discharge_allowed=discharge_allowed,
-            load_disconnect=load_level,
-            charge_disconnect=charge_level,
+            load_disconnect=Level.HIGH if load_high else Level.FLOATING,
+            charge_disconnect=Level.HIGH if atc else Level.FLOATING,
             prealarm=prealarm_level,
             prealarm_alarm=prealarm_alarm,
             leds=leds,
-            codes=frozenset(codes),
+            codes=_code_set(codes),
             system_on=system_on,
             bms_active=bms_active,
             safe_state=safe,
-            supply_current_a=supply_current_a(system_on, settings.remote_function),
+            supply_current_a=supply_current_a(system_on, remote_function),
         )
-        self._diff(self._previous, outputs, now_s, events)
-        self._previous = outputs
-        return StepResult(outputs, self._readings(inputs), tuple(events), deadline)
 
     # --- pieces of the step -------------------------------------------------------------------
 
@@ -463,6 +514,7 @@ class Controller:
                 CodeCleared(now_s, code) for code in sorted(self._previous.codes, key=_code_order)
             )
             self._previous = _BASELINE
+            self._previous_key = None
             self._ab_enabled = False
         return StepResult(_UNPOWERED, self._readings(inputs), tuple(events), NO_DEADLINE)
 
@@ -649,19 +701,25 @@ class Controller:
     def _readings(self, inputs: Inputs) -> Readings:
         """ALT-10: current from the fuse drop and the *configured* fuse type, or nothing."""
         fuse = self._settings.fuse_type
-        current_a: float | None = None
-        pct: float | None = None
-        if fuse is not FuseType.NOT_SET and inputs.powered:
-            drop_v = max(0.0, inputs.alternator_fuse_drop_v)
-            current_a = drop_v / fuse.sense_resistance_ohm
-            pct = 100.0 * current_a / fuse.current_limit_a
+        if fuse is FuseType.NOT_SET or not inputs.powered:
+            return Readings(
+                bank_voltage_v=inputs.bank_voltage_v,
+                ab_voltage_v=inputs.ab_voltage_v,
+                system_plus_voltage_v=inputs.system_plus_voltage_v,
+                alternator_current_a=None,
+                alternator_current_pct=None,
+                fuse_type_prompt=fuse is FuseType.NOT_SET,
+            )
+        drop_v = inputs.alternator_fuse_drop_v
+        drop_v = max(drop_v, 0.0)
+        current_a = drop_v * _AMPERES_PER_VOLT[fuse]
         return Readings(
             bank_voltage_v=inputs.bank_voltage_v,
             ab_voltage_v=inputs.ab_voltage_v,
             system_plus_voltage_v=inputs.system_plus_voltage_v,
             alternator_current_a=current_a,
-            alternator_current_pct=pct,
-            fuse_type_prompt=fuse is FuseType.NOT_SET,
+            alternator_current_pct=100.0 * current_a / fuse.current_limit_a,
+            fuse_type_prompt=False,
         )
 
     def _diff(self, old: Outputs, new: Outputs, now_s: float, events: list[Event]) -> None:
