@@ -1,7 +1,9 @@
 """The `smartbms` command as a user runs it: in-process for speed, and once as a real process."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +70,53 @@ def test_the_installed_command_runs_as_a_process() -> None:
     assert done.returncode == 0, done.stderr
     assert "Under-voltage warning" in done.stdout
     assert done.stderr == ""
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_simulate_writes_events_trace_summary_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["simulate", str(EXAMPLES / "system-plus-short.toml"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "SystemPlusLockedOut" in printed
+    assert "Verdicts" in printed
+    for name in ("events.jsonl", "trace.csv", "summary.json", "report.html"):
+        assert (out / name).stat().st_size > 0
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    assert {"t_s": 60.0, "event": "SystemPlusTripped"}.items() <= events[1].items()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["codes_seen"] == ["A-A12"]
+    header = (out / "trace.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["t_s", "bank_voltage_v"]
+    assert "https://" not in (out / "report.html").read_text()
+
+
+def test_simulate_parquet_trace(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["simulate", str(EXAMPLES / "fuse-mismatch.toml"), "--out", str(out)]
+    assert main([*args, "--trace-format", "parquet"]) == 0
+    assert (out / "trace.parquet").stat().st_size > 0
+
+
+def test_simulate_a_broken_file_is_one_clear_paragraph_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "van.toml"
+    bad.write_text(
+        '[scenario]\nname = "van"\nduration_h = 1\n\n[bms]\ninstalled_fuse = "125A"\n'
+        'charge_limit_v = 16.0\n\n[[battery]]\nmodel = "LFP-Smart 12.8/200"\n'
+    )
+    assert main(["simulate", str(bad), "--out", str(tmp_path / "out")]) == 2
+    out = capsys.readouterr().out
+    assert "van.toml, line 7, bms.charge_limit_v" in " ".join(out.split())
+    assert "13.0 to 15.3 V" in out
+    assert "Traceback" not in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_simulate_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", str(tmp_path / "nope.toml")]) == 2
+    assert "cannot read the file" in capsys.readouterr().out

@@ -1,0 +1,607 @@
+"""report.html: written, self-contained, showing every verdict, plot and event, fast on 30 days.
+
+The runs here are synthetic (a trace and events written by hand), so the report is tested without
+the simulator and any shape of run can be made: one battery, no alternator, no events, 30 days.
+"""
+
+import csv
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smartbms.sim.output import LED_COLUMNS
+from smartbms.sim.report import (
+    MAX_EVENT_ROWS,
+    Card,
+    clock_text,
+    duration_text,
+    envelope,
+    intervals,
+    read_trace,
+    verdict_cards,
+    write_report,
+)
+
+DAY = 86400.0
+PLOTS = 6
+"""Voltages, cells, state of charge, currents, temperatures, the state strip."""
+
+
+def fake_columns(batteries: int) -> list[str]:
+    """The trace's columns as `output.trace_columns` writes them."""
+    columns = ["t_s", "bank_voltage_v", "cell_min_v", "cell_max_v", "bank_soc_pct"]
+    columns.append("bank_current_a")
+    for index in range(1, batteries + 1):
+        columns += [
+            f"battery{index}_{name}"
+            for name in ("soc_pct", "current_a", "cell_min_v", "cell_max_v", "temperature_c")
+        ]
+    columns += [
+        "ab_voltage_v",
+        "ab_current_a",
+        "ab_limit_a",
+        "displayed_ab_current_a",
+        "displayed_ab_pct",
+        "alternator_current_a",
+        "starter_soc_pct",
+        "system_plus_voltage_v",
+        "system_plus_current_a",
+        "bank_devices_current_a",
+        "bms_draw_a",
+        "bms_temperature_c",
+        "ambient_c",
+        "solar_fraction",
+        "ab_enabled",
+        "system_plus_charge_allowed",
+        "system_plus_discharge_allowed",
+        "load_disconnect_high",
+        "charge_disconnect_high",
+        "prealarm_high",
+        *LED_COLUMNS,
+        "codes",
+    ]
+    return columns
+
+
+def fake_run(
+    out: Path,
+    *,
+    days: float = 30.0,
+    step_s: float = 60.0,
+    batteries: int = 2,
+    alternator: bool = True,
+    starter: bool = True,
+    prealarm_lead_s: float = 30.0,
+    events: bool = True,
+    noisy_events: int = 0,
+) -> tuple[dict[str, object], Path, list[dict[str, object]]]:
+    """A made-up run: daily solar cycles, a pre-alarm, a load disconnect, A-A12, a damaged battery.
+
+    Returns the summary, the trace path and the event records, as the CLI hands them over.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    t = np.arange(0.0, days * DAY + step_s / 2, step_s)
+    n = t.size
+    day_phase = (t % DAY) / DAY
+    sun = np.clip(np.sin((day_phase - 0.25) * 2 * math.pi), 0.0, None)
+    soc = np.clip(55 + 35 * np.sin(t / DAY * 2 * math.pi / 6) - 20 * (t > 0.4 * days * DAY), 0, 100)
+    t_pre = 0.4 * days * DAY + 3 * 3600
+    t_ld = t_pre + prealarm_lead_s
+    t_short = 0.17 * days * DAY
+    t_damage = 0.83 * days * DAY
+    cell_min = 3.0 + 0.004 * soc - 0.3 * ((t >= t_pre) & (t < t_ld + 7200))
+    bank_v = 4 * cell_min + 0.05
+    ab_on = alternator & (((t // DAY) % 3 == 0) & (day_phase > 0.3) & (day_phase < 0.45))
+    sp_current = -20.0 * (1 - sun) + 25.0 * sun
+    sp_current[np.argmin(np.abs(t - t_short))] = -4200.0  # one sample of a short circuit
+    bms_c = 20 + 8 * sun + 50 * np.exp(-(((t - 0.27 * days * DAY) / 3600) ** 2))
+    prealarm = (t >= t_pre) & (t < t_ld)
+    if n > 100:  # an intermittent pre-alarm earlier on: the output follows the blink
+        prealarm |= (
+            (t > 0.35 * days * DAY) & (t < 0.35 * days * DAY + 3600) & (np.arange(n) % 2 == 0)
+        )
+    load_off = (t >= t_ld) & (t < t_ld + 7200)
+    codes = np.where(load_off, "A-B11", "")
+    codes = np.where((t >= t_pre) & (t < t_ld), "W-B12", codes)
+    codes = np.where((t >= 0.6 * days * DAY) & (t < 0.6 * days * DAY + 600), "E-B32", codes)
+    codes = np.where(
+        (t >= t_short) & (t < t_short + 600), np.char.add(codes.astype(str), " A-A12"), codes
+    )
+    base: dict[str, np.ndarray] = {
+        "t_s": t,
+        "bank_voltage_v": bank_v,
+        "cell_min_v": cell_min,
+        "cell_max_v": cell_min + 0.02,
+        "bank_soc_pct": soc,
+        "bank_current_a": sp_current + 60.0 * ab_on,
+        "ab_voltage_v": np.where(ab_on, 14.1, 12.6 if starter else 0.0),
+        "ab_current_a": 60.0 * ab_on,
+        "ab_limit_a": np.where(alternator, 100.0, 0.0) * np.ones(n),
+        "displayed_ab_current_a": 60.0 * ab_on,
+        "displayed_ab_pct": 60.0 * ab_on,
+        "alternator_current_a": 60.0 * ab_on,
+        "starter_soc_pct": np.full(n, 90.0 if starter else math.nan),
+        "system_plus_voltage_v": bank_v,
+        "system_plus_current_a": sp_current,
+        "bank_devices_current_a": 12.0 * sun,
+        "bms_draw_a": np.full(n, 0.0175),
+        "bms_temperature_c": bms_c,
+        "ambient_c": 18 + 6 * sun,
+        "solar_fraction": sun,
+        "ab_enabled": ab_on.astype(float),
+        "system_plus_charge_allowed": np.ones(n),
+        "system_plus_discharge_allowed": (~load_off).astype(float),
+        "load_disconnect_high": (~load_off).astype(float),
+        "charge_disconnect_high": np.ones(n),
+        "prealarm_high": prealarm.astype(float),
+    }
+    for index in range(1, batteries + 1):
+        base[f"battery{index}_soc_pct"] = soc - 3 * (index - 1)
+        base[f"battery{index}_current_a"] = base["bank_current_a"] / batteries
+        base[f"battery{index}_cell_min_v"] = cell_min - 0.01 * (index - 1)
+        base[f"battery{index}_cell_max_v"] = cell_min + 0.02
+        base[f"battery{index}_temperature_c"] = 19 + 5 * sun + index
+    leds = (ab_on, bms_c > 85, np.ones(n), np.full(n, 2.0), np.ones(n), ~load_off, np.ones(n))
+    for column, values in zip(LED_COLUMNS, leds, strict=True):
+        base[column] = np.asarray(values, dtype=float)
+    columns = fake_columns(batteries)
+    trace_path = out / "trace.csv"
+    with trace_path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(columns)
+        numeric = [base[name] for name in columns[:-1]]
+        for i in range(n):
+            writer.writerow([f"{col[i]:.10g}" for col in numeric] + [str(codes[i]).strip()])
+    records: list[dict[str, object]] = []
+    if events:
+        records = [
+            {"t_s": 0.0, "event": "TimelineApplied", "action": "note", "detail": "Leave the van"},
+            {
+                "t_s": t_short,
+                "event": "SystemPlusTripped",
+                "code": "A-A12",
+                "cause": "short circuit",
+                "current_a": -4200.123456,
+            },
+            {"t_s": t_short, "event": "CodeRaised", "code": "A-A12", "raised": "A-A12"},
+            {"t_s": t_short + 600, "event": "CodeCleared", "code": "A-A12", "cleared": "A-A12"},
+            {
+                "t_s": t_pre,
+                "event": "ChainSignalChanged",
+                "battery": batteries,
+                "line": "pre-alarm",
+                "active": True,
+            },
+            {"t_s": t_pre, "event": "CodeRaised", "code": "W-B12", "raised": "W-B12"},
+            {
+                "t_s": t_pre,
+                "event": "PreAlarmRaised",
+                "code": "W-B12",
+                "cause": "battery pre-alarm",
+            },
+            {"t_s": t_ld, "event": "CodeRaised", "code": "A-B11", "raised": "A-B11"},
+            {"t_s": t_ld, "event": "LoadDisconnected", "code": "A-B11", "reason": "under-voltage"},
+            {"t_s": 0.6 * days * DAY, "event": "CodeRaised", "code": "E-B32", "raised": "E-B32"},
+            {"t_s": 0.6 * days * DAY, "event": "SafeStateEntered"},
+            {"t_s": 0.7 * days * DAY, "event": "AlternatorOverheatRisk"},
+            {"t_s": t_damage, "event": "BatteryDamaged", "battery": batteries},
+        ]
+        records += [
+            {"t_s": float(i) * DAY * days / max(noisy_events, 1), "event": "ChainSignalChanged",
+             "battery": 1, "line": "allowed to charge", "active": i % 2 == 0}
+            for i in range(noisy_events)
+        ]  # fmt: skip
+        records.sort(key=lambda r: float(r["t_s"]))  # type: ignore[arg-type]
+    lead = round(t_ld - t_pre, 3)
+    summary: dict[str, object] = {
+        "scenario": "fake",
+        "duration_h": days * 24,
+        "lowest_cell_voltage_v": round(float(cell_min.min()), 3),
+        "lowest_cell_at_h": round(float(t[np.argmin(cell_min)]) / 3600, 4),
+        "lowest_cell": {"battery": batteries, "cell": 3},
+        "lowest_bank_soc_pct": round(float(soc.min()), 2),
+        "final_bank_soc_pct": round(float(soc[-1]), 2),
+        "time_to_prealarm_h": round(t_pre / 3600, 4) if events else None,
+        "time_to_load_disconnect_h": round(t_ld / 3600, 4) if events else None,
+        "prealarm_lead_s": [lead] if events else [],
+        "alternator_overheating_risk": alternator and events,
+        "alternator_overheating_risk_at_h": round(0.7 * days * 24, 4) if alternator else None,
+        "alternator_minutes_at_max_output": 7.5 if alternator else None,
+        "starter_lowest_voltage_v": 10.9 if starter else None,
+        "battery_damaged": events,
+        "battery_damaged_at_h": round(t_damage / 3600, 3) if events else None,
+        "batteries": [
+            {
+                "battery": i,
+                "model": "LFP-Smart 12.8/200",
+                "final_soc_pct": 50.0,
+                "damaged": events and i == batteries,
+                "damaged_at_h": None,
+                "balancer": "balanced",
+            }
+            for i in range(1, batteries + 1)
+        ],
+        "highest_bms_temperature_c": round(float(bms_c.max()), 2),
+        "codes_seen": ["A-A12", "W-B12", "A-B11", "E-B32"] if events else [],
+        "energy_wh": {
+            "alternator_in": 1234.5,
+            "system_plus_in": 10.0,
+            "system_plus_out": 20.0,
+            "bank_devices_in": 30.0,
+            "bank_devices_out": 0.0,
+            "bms_consumption": 1.2,
+            "bms_heat": 3.4,
+            "batteries_in": 1000.0,
+            "batteries_out": 900.0,
+        },
+        "event_counts": {"LoadDisconnected": 1} if events else {},
+        "steps": 1234,
+        "wall_time_s": 0.5,
+    }
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    (out / "events.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+    return summary, trace_path, records
+
+
+def render(out: Path, **options: object) -> str:
+    """Make a fake run in `out`, write its report, return the page."""
+    summary, trace_path, records = fake_run(out, **options)  # type: ignore[arg-type]
+    path = write_report(
+        out,
+        title="Van: 30 days & a weak <cell>",
+        description="Two batteries, solar, a short on day 5.",
+        summary=summary,
+        trace_path=trace_path,
+        events=records,
+    )
+    assert path == out / "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def rich_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Three days of a rich run: every kind of verdict, plot and event."""
+    return render(tmp_path_factory.mktemp("rich"), days=3.0, step_s=30.0)
+
+
+def card(cards: list[Card], title: str) -> Card:
+    """The card with this title."""
+    return next(c for c in cards if c.title == title)
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+
+def test_the_page_is_self_contained(rich_page: str) -> None:
+    assert rich_page.startswith("<!DOCTYPE html>")
+    assert "http://" not in rich_page
+    assert "https://" not in rich_page
+    assert "<script" not in rich_page
+    assert "<link" not in rich_page
+    assert not re.search(r"""src=["'](?!data:)""", rich_page)
+
+
+def test_the_page_names_the_scenario_escaped(rich_page: str) -> None:
+    assert "Van: 30 days &amp; a weak &lt;cell&gt;" in rich_page
+    assert "Two batteries, solar, a short on day 5." in rich_page
+    assert "simulated 3 d" in rich_page
+
+
+def test_one_inline_plot_per_panel(rich_page: str) -> None:
+    assert rich_page.count("<svg") == PLOTS
+    for heading in ("Voltages", "Cell voltages", "State of charge", "Currents per port"):
+        assert f"<h3>{heading}</h3>" in rich_page
+    assert "<h3>Temperatures</h3>" in rich_page
+    assert "days since the start" not in rich_page  # three days still read in hours
+    assert "hours since the start" in rich_page
+
+
+def test_plot_ids_are_unique_across_plots(rich_page: str) -> None:
+    ids = re.findall(r' id="([^"]+)"', rich_page)
+    assert len(ids) == len(set(ids))
+
+
+def test_every_verdict_is_on_the_page(rich_page: str) -> None:
+    for title in (
+        "Lowest cell voltage",
+        "Pre-alarm (W-B12)",
+        "Load disconnect",
+        "Pre-alarm lead",
+        "Alternator overheating",
+        "Starter battery lowest",
+        "Battery damaged",
+        "Final state of charge",
+        "BMS temperature",
+        "Codes shown",
+    ):
+        assert f'<div class="t">{title}</div>' in rich_page
+    assert "battery 2, cell 3" in rich_page
+    assert "✗ deep discharge" in rich_page
+    assert "7.5 min at maximum output" in rich_page
+    assert "10.90 V" in rich_page
+    assert "Energy per port" in rich_page
+    assert "1,234.5" in rich_page
+
+
+def test_verdicts_say_their_state_in_words_not_only_colour(rich_page: str) -> None:
+    cards = re.findall(r'<div class="card (\w+)">.*?<span class="badge">([^<]+)</span>', rich_page)
+    assert cards
+    words = {"ok": "✓", "warn": "!", "bad": "✗", "info": "—"}
+    for status, badge in cards:
+        assert badge.startswith(words[status])
+
+
+def test_every_event_has_a_row(rich_page: str) -> None:
+    for kind in (
+        "SystemPlusTripped",
+        "PreAlarmRaised",
+        "LoadDisconnected",
+        "BatteryDamaged",
+        "AlternatorOverheatRisk",
+        "SafeStateEntered",
+        "TimelineApplied",
+    ):
+        assert f"<td>{kind}</td>" in rich_page
+    assert '<tr class="sev-e"><td class="time">1 19:12:00</td><td>CodeRaised</td>' in rich_page
+    assert '<tr class="sev-a"' in rich_page
+    assert '<tr class="sev-w"' in rich_page
+    assert '<tr class="noisy"' in rich_page
+    assert "cause: short circuit · current: -4200.1 A" in rich_page
+
+
+def test_the_footer_names_the_data_files(rich_page: str) -> None:
+    footer = rich_page[rich_page.index("<footer>") :]
+    for name in ("events.jsonl", "trace.csv", "summary.json"):
+        assert name in footer
+
+
+# --- verdicts ------------------------------------------------------------------------------------
+
+
+@pytest.mark.req("OUT-4")
+@pytest.mark.parametrize(
+    ("leads", "status", "badge"),
+    [
+        ([30.0], "ok", "✓ ≥ 30 s"),
+        ([95.0, 31.5], "ok", "✓ ≥ 30 s"),
+        ([29.9], "bad", "✗ under 30 s"),
+        ([], "bad", "✗ no warning"),
+    ],
+)
+def test_prealarm_lead_is_green_from_30_s(leads: list[float], status: str, badge: str) -> None:
+    summary: dict[str, object] = {
+        "prealarm_lead_s": leads,
+        "time_to_load_disconnect_h": 2.0,
+        "event_counts": {"LoadDisconnected": max(len(leads), 1)},
+    }
+    lead = card(verdict_cards(summary), "Pre-alarm lead")
+    assert (lead.status, lead.badge) == (status, badge)
+    if leads:
+        assert lead.value == duration_text(min(leads))
+
+
+@pytest.mark.req("OUT-4")
+def test_a_disconnect_without_its_own_prealarm_is_red() -> None:
+    summary: dict[str, object] = {
+        "prealarm_lead_s": [45.0],
+        "time_to_load_disconnect_h": 2.0,
+        "event_counts": {"LoadDisconnected": 2},
+    }
+    lead = card(verdict_cards(summary), "Pre-alarm lead")
+    assert lead.status == "bad"
+    assert "1 cut(s) had no pre-alarm" in lead.detail
+
+
+def events_at(*entries: tuple[float, str, str]) -> list[dict[str, object]]:
+    """Event records from (time, kind, load-disconnect reason) triples."""
+    records: list[dict[str, object]] = []
+    for t, kind, reason in entries:
+        record: dict[str, object] = {"t_s": t, "event": kind}
+        if reason:
+            record["reason"] = reason
+        records.append(record)
+    return records
+
+
+@pytest.mark.req("OUT-4")
+@pytest.mark.parametrize(
+    ("events", "status", "value"),
+    [
+        # the pre-alarm clears at the very instant of the cut (OUT-7): it still announced it
+        (events_at((100.0, "PreAlarmRaised", ""), (130.0, "LoadDisconnected", "under-voltage"),
+                   (130.0, "PreAlarmCleared", "")), "ok", "30.0 s"),
+        (events_at((100.0, "PreAlarmRaised", ""), (129.9, "LoadDisconnected", "under-voltage")),
+         "bad", "29.9 s"),
+        # raised, recovered, then cut later without a new warning
+        (events_at((100.0, "PreAlarmRaised", ""), (200.0, "PreAlarmCleared", ""),
+                   (900.0, "LoadDisconnected", "under-voltage")), "bad", "none"),
+        # a safe-state cut is not announced by the pre-alarm and needs no lead
+        (events_at((50.0, "LoadDisconnected", "safe state")), "info", "—"),
+    ],
+)  # fmt: skip
+def test_prealarm_lead_from_the_events(
+    events: list[dict[str, object]], status: str, value: str
+) -> None:
+    lead = card(verdict_cards({"prealarm_lead_s": [999.0]}, events), "Pre-alarm lead")
+    assert (lead.status, lead.value) == (status, value)
+
+
+def test_a_safe_state_disconnect_says_so() -> None:
+    cut = card(
+        verdict_cards({}, events_at((1200.0, "LoadDisconnected", "safe state"))), "Load disconnect"
+    )
+    assert cut.status == "bad"
+    assert cut.value == "20 min"
+    assert "safe state" in cut.detail
+
+
+def test_no_disconnect_needs_no_lead() -> None:
+    summary: dict[str, object] = {"prealarm_lead_s": [], "time_to_load_disconnect_h": None}
+    lead = card(verdict_cards(summary), "Pre-alarm lead")
+    assert lead.status == "info"
+
+
+def test_a_verdict_the_summary_lacks_is_not_shown_as_fine() -> None:
+    titles = {c.title for c in verdict_cards({})}
+    assert not titles & {"Pre-alarm (W-B12)", "Load disconnect", "Battery damaged", "Codes shown"}
+    assert all(c.status == "info" for c in verdict_cards({}))
+
+
+@pytest.mark.parametrize(
+    ("summary", "title", "status"),
+    [
+        ({"alternator_overheating_risk": True, "alternator_minutes_at_max_output": 6.0},
+         "Alternator overheating", "bad"),
+        ({"alternator_overheating_risk": False, "alternator_minutes_at_max_output": 1.0},
+         "Alternator overheating", "ok"),
+        ({"alternator_minutes_at_max_output": None}, "Alternator overheating", "info"),
+        ({"battery_damaged": True, "battery_damaged_at_h": 30.0}, "Battery damaged", "bad"),
+        ({"battery_damaged": False}, "Battery damaged", "ok"),
+        ({"lowest_cell_voltage_v": 3.2}, "Lowest cell voltage", "ok"),
+        ({"lowest_cell_voltage_v": 2.8}, "Lowest cell voltage", "warn"),
+        ({"lowest_cell_voltage_v": 2.3}, "Lowest cell voltage", "bad"),
+        ({"starter_lowest_voltage_v": 9.0}, "Starter battery lowest", "bad"),
+        ({"starter_lowest_voltage_v": None}, "Starter battery lowest", "info"),
+        ({"codes_seen": ["W-B12"]}, "Codes shown", "warn"),
+        ({"codes_seen": ["E-B32"]}, "Codes shown", "bad"),
+        ({"highest_bms_temperature_c": 80.0}, "BMS temperature", "warn"),
+        ({"time_to_prealarm_h": 0.0}, "Pre-alarm (W-B12)", "warn"),
+    ],
+)  # fmt: skip
+def test_verdict_colours(summary: Mapping[str, object], title: str, status: str) -> None:
+    assert card(verdict_cards(summary), title).status == status
+
+
+# --- shapes of runs ------------------------------------------------------------------------------
+
+
+def test_one_battery_and_no_starter(tmp_path: Path) -> None:
+    page = render(tmp_path, days=0.5, step_s=10.0, batteries=1, starter=False)
+    assert page.count("<svg") == PLOTS
+    assert "battery 2" not in page
+    assert "no starter battery" in page
+
+
+def test_no_alternator(tmp_path: Path) -> None:
+    page = render(tmp_path, days=0.1, step_s=5.0, alternator=False)
+    assert page.count("<svg") == PLOTS
+    assert "no alternator" in page
+    assert "AB current limit" not in page  # a port that never carried current is left out
+
+
+def test_zero_events(tmp_path: Path) -> None:
+    page = render(tmp_path, days=1.0, events=False)
+    assert page.count("<svg") == PLOTS
+    assert "Events (0)" in page
+    assert "no alarm, trip or damage" in page
+
+
+def test_a_sparse_trace_with_few_columns(tmp_path: Path) -> None:
+    trace_path = tmp_path / "trace.csv"
+    trace_path.write_text("t_s,bank_voltage_v,codes\n0,13.2,\n60,,W-B12\n120,nan,\n", "utf-8")
+    page = write_report(
+        tmp_path, title="bare", summary={}, trace_path=trace_path, events=[]
+    ).read_text(encoding="utf-8")
+    assert page.count("<svg") == PLOTS
+    assert "no data in the trace" in page
+    assert read_trace(trace_path).get("bank_voltage_v") is not None
+
+
+def test_an_empty_trace(tmp_path: Path) -> None:
+    trace_path = tmp_path / "trace.csv"
+    trace_path.write_text("", "utf-8")
+    page = write_report(tmp_path, title="empty", summary={}, trace_path=trace_path, events=[])
+    assert page.read_text(encoding="utf-8").count("<svg") == PLOTS
+
+
+def test_a_parquet_trace(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    summary, csv_path, records = fake_run(tmp_path, days=0.2, step_s=10.0)
+    with csv_path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))
+    data: dict[str, list[object]] = {
+        name: [float(r[i]) if name != "codes" else r[i] for r in rows[1:]]
+        for i, name in enumerate(rows[0])
+    }
+    parquet_path = tmp_path / "trace.parquet"
+    pq.write_table(pa.table(data), str(parquet_path))
+    page = write_report(
+        tmp_path, title="pq", summary=summary, trace_path=parquet_path, events=records
+    ).read_text(encoding="utf-8")
+    assert page.count("<svg") == PLOTS
+    assert "trace.parquet" in page
+
+
+def test_thirty_days_at_60_s_with_a_long_event_list(tmp_path: Path) -> None:
+    page = render(tmp_path, days=30.0, step_s=60.0, noisy_events=2000)
+    assert page.count("<svg") == PLOTS
+    assert "days since the start" in page
+    assert page.count("<tr class=") == MAX_EVENT_ROWS
+    assert "more events are not shown" in page
+    assert len(page) < 3_000_000
+
+
+def test_the_report_is_the_same_every_time(tmp_path: Path) -> None:
+    first = render(tmp_path / "a", days=0.2, step_s=10.0)
+    second = render(tmp_path / "b", days=0.2, step_s=10.0)
+    assert first == second
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def test_the_envelope_keeps_a_short_spike() -> None:
+    t = np.arange(43_200, dtype=float) * 60.0
+    y = np.zeros_like(t)
+    y[12_345] = -4200.0
+    y[30_000] = 99.0
+    x_out, y_out = envelope(t, y, 4000)
+    assert y_out.size <= 4000
+    assert y_out.min() == -4200.0
+    assert y_out.max() == 99.0
+    assert np.all(np.diff(x_out) >= 0)
+
+
+def test_the_envelope_leaves_short_series_alone() -> None:
+    t = np.arange(10, dtype=float)
+    x_out, y_out = envelope(t, t * 2, 4000)
+    assert x_out is t
+    assert list(y_out) == list(t * 2)
+
+
+def test_intervals_hold_until_the_next_sample() -> None:
+    t = np.array([0.0, 10.0, 20.0, 30.0, 40.0])
+    values = np.array([0.0, 1.0, 1.0, 2.0, math.nan])
+    assert intervals(t, values, 50.0) == [(10.0, 30.0, 1.0), (30.0, 40.0, 2.0)]
+    assert intervals(t, np.ones(5), 50.0) == [(0.0, 50.0, 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.0, "0 00:00:00"), (1697.9, "0 00:28:17"), (2 * DAY + 3723.0, "2 01:02:03")],
+)
+def test_clock_text(seconds: float, text: str) -> None:
+    assert clock_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (30.0, "30.0 s"),
+        (1399.4, "23 min 19 s"),
+        (7200.0, "2 h"),
+        (7494.8, "2 h 05 min"),
+        (30 * DAY, "30 d"),
+        (7 * DAY + 16 * 3600.0, "7 d 16 h"),
+    ],
+)
+def test_duration_text(seconds: float, text: str) -> None:
+    assert duration_text(seconds) == text
