@@ -50,7 +50,26 @@ def event_record(event: Event) -> dict[str, object]:
     return record
 
 
-class EventWriter:
+class _Closing:
+    """A writer usable in `with`: closed on the way out, also after an error."""
+
+    def close(self) -> None:
+        """Flush and close."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EventWriter(_Closing):
     """Appends events to a JSON Lines file as they happen."""
 
     def __init__(self, path: Path) -> None:
@@ -67,19 +86,8 @@ class EventWriter:
         """Flush and close."""
         self._file.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class TraceWriter:
+class TraceWriter(_Closing):
     """Streams trace rows to CSV, or to Parquet in row groups (needs the `parquet` extra)."""
 
     PARQUET_ROW_GROUP = 50_000
@@ -139,17 +147,6 @@ class TraceWriter:
             self._flush_parquet()
             if self._parquet is not None:
                 self._parquet.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _cell(value: TraceValue) -> TraceValue:
