@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smartbms.sim.output import LED_COLUMNS
+from smartbms.sim.output import LED_COLUMNS, columns_for
 from smartbms.sim.report import (
     MAX_EVENT_ROWS,
     Card,
@@ -34,38 +34,7 @@ PLOTS = 6
 
 def fake_columns(batteries: int) -> list[str]:
     """The trace's columns as `output.trace_columns` writes them."""
-    columns = ["t_s", "bank_voltage_v", "cell_min_v", "cell_max_v", "bank_soc_pct"]
-    columns.append("bank_current_a")
-    for index in range(1, batteries + 1):
-        columns += [
-            f"battery{index}_{name}"
-            for name in ("soc_pct", "current_a", "cell_min_v", "cell_max_v", "temperature_c")
-        ]
-    columns += [
-        "ab_voltage_v",
-        "ab_current_a",
-        "ab_limit_a",
-        "displayed_ab_current_a",
-        "displayed_ab_pct",
-        "alternator_current_a",
-        "starter_soc_pct",
-        "system_plus_voltage_v",
-        "system_plus_current_a",
-        "bank_devices_current_a",
-        "bms_draw_a",
-        "bms_temperature_c",
-        "ambient_c",
-        "solar_fraction",
-        "ab_enabled",
-        "system_plus_charge_allowed",
-        "system_plus_discharge_allowed",
-        "load_disconnect_high",
-        "charge_disconnect_high",
-        "prealarm_high",
-        *LED_COLUMNS,
-        "codes",
-    ]
-    return columns
+    return list(columns_for(batteries))
 
 
 def fake_run(

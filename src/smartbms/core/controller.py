@@ -33,7 +33,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import NamedTuple
 
 from smartbms.core import constants as c
 from smartbms.core.codes import Code
@@ -88,6 +88,26 @@ from smartbms.core.signals import (
     Outputs,
     Readings,
 )
+
+
+class _Decision(NamedTuple):
+    """Everything one step decided; equal decisions give the same Outputs value."""
+
+    ab_enabled: bool
+    setpoint_v: float
+    charge_allowed: bool
+    discharge_allowed: bool
+    load_high: bool
+    atc: bool
+    prealarm_level: Level
+    prealarm_alarm: bool
+    codes: int
+    system_on: bool
+    bms_active: bool
+    alternator_flowing: bool
+    app_connected: bool
+    remote_function: RemoteFunction
+
 
 _BIT = {code: 1 << index for index, code in enumerate(Code)}
 _ERROR_BITS = _BIT[Code.E_B30] | _BIT[Code.E_B31] | _BIT[Code.E_B32] | _BIT[Code.E_B33]
@@ -219,7 +239,7 @@ class Controller:
         self._power_lost_at_s: float | None = None
         self._prealarm_damaged = False
         self._previous = _BASELINE
-        self._previous_key: tuple[Any, ...] | None = None
+        self._previous_key: _Decision | None = None
         self._reset_volatile_state()
 
     def _reset_volatile_state(self) -> None:
@@ -433,7 +453,7 @@ class Controller:
         alternator_flowing = (
             ab_enabled and inputs.alternator_fuse_drop_v > c.ALT_CHARGING_MIN_DROP_V
         )
-        key = (
+        key = _Decision(
             ab_enabled,
             setpoint_v,
             charge_allowed,
@@ -456,49 +476,35 @@ class Controller:
             self._previous_key = key
         return StepResult(self._previous, self._readings(inputs), tuple(events), deadline)
 
-    def _outputs(self, key: tuple[Any, ...]) -> Outputs:
-        """Build the Outputs value for a decision key (see the end of `step`)."""
-        (
-            ab_enabled,
-            setpoint_v,
-            charge_allowed,
-            discharge_allowed,
-            load_high,
-            atc,
-            prealarm_level,
-            prealarm_alarm,
-            codes,
-            system_on,
-            bms_active,
-            alternator_flowing,
-            app_connected,
-            remote_function,
-        ) = key
+    @staticmethod
+    def _outputs(d: "_Decision") -> Outputs:
+        """Build the Outputs value for a decision (see the end of `step`)."""
+        codes = d.codes
         safe = bool(codes & _ERROR_BITS)
         leds = Leds(
-            alternator_charging=LedMode.ON if alternator_flowing else LedMode.OFF,
+            alternator_charging=LedMode.ON if d.alternator_flowing else LedMode.OFF,
             over_temperature=LedMode.ON if codes & _BIT[Code.A_B15] else LedMode.OFF,
-            bms_active=LedMode.BLINK if safe else (LedMode.ON if bms_active else LedMode.OFF),
-            bluetooth=LedMode.ON if app_connected else LedMode.BLINK,
-            charge_disconnect=LedMode.ON if atc else LedMode.OFF,
-            load_disconnect=LedMode.ON if load_high else LedMode.OFF,
-            system_plus_charging=LedMode.ON if charge_allowed else LedMode.OFF,
+            bms_active=LedMode.BLINK if safe else (LedMode.ON if d.bms_active else LedMode.OFF),
+            bluetooth=LedMode.ON if d.app_connected else LedMode.BLINK,
+            charge_disconnect=LedMode.ON if d.atc else LedMode.OFF,
+            load_disconnect=LedMode.ON if d.load_high else LedMode.OFF,
+            system_plus_charging=LedMode.ON if d.charge_allowed else LedMode.OFF,
         )
         return Outputs(
-            ab_enabled=ab_enabled,
-            ab_fuse_drop_setpoint_v=setpoint_v,
-            system_plus_charge_allowed=charge_allowed,
-            system_plus_discharge_allowed=discharge_allowed,
-            load_disconnect=Level.HIGH if load_high else Level.FLOATING,
-            charge_disconnect=Level.HIGH if atc else Level.FLOATING,
-            prealarm=prealarm_level,
-            prealarm_alarm=prealarm_alarm,
+            ab_enabled=d.ab_enabled,
+            ab_fuse_drop_setpoint_v=d.setpoint_v,
+            system_plus_charge_allowed=d.charge_allowed,
+            system_plus_discharge_allowed=d.discharge_allowed,
+            load_disconnect=Level.HIGH if d.load_high else Level.FLOATING,
+            charge_disconnect=Level.HIGH if d.atc else Level.FLOATING,
+            prealarm=d.prealarm_level,
+            prealarm_alarm=d.prealarm_alarm,
             leds=leds,
             codes=_code_set(codes),
-            system_on=system_on,
-            bms_active=bms_active,
+            system_on=d.system_on,
+            bms_active=d.bms_active,
             safe_state=safe,
-            supply_current_a=supply_current_a(system_on, remote_function),
+            supply_current_a=supply_current_a(d.system_on, d.remote_function),
         )
 
     # --- pieces of the step -------------------------------------------------------------------

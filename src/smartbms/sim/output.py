@@ -28,7 +28,12 @@ _LED_VALUE = {"off": 0, "on": 1, "blink": 2}
 
 
 def trace_columns(system: TwelveVoltSystem) -> tuple[str, ...]:
-    """The trace's columns, units in their names; per battery and per device where it applies."""
+    """The trace's columns for a system, units in their names."""
+    return columns_for(len(system.batteries))
+
+
+def columns_for(battery_count: int) -> tuple[str, ...]:
+    """The trace's columns for a bank of `battery_count` batteries (per-battery ones repeat)."""
     columns = [
         "t_s",
         "bank_voltage_v",
@@ -37,7 +42,7 @@ def trace_columns(system: TwelveVoltSystem) -> tuple[str, ...]:
         "bank_soc_pct",
         "bank_current_a",
     ]
-    for index in range(1, len(system.batteries) + 1):
+    for index in range(1, battery_count + 1):
         columns += [
             f"battery{index}_soc_pct",
             f"battery{index}_current_a",
