@@ -19,12 +19,13 @@ import contextlib
 import dataclasses
 import difflib
 import enum
+import itertools
 import json
 import math
 import re
 import tomllib
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, Union, get_args, get_origin
 
@@ -283,10 +284,17 @@ def _within(metadata: Sequence[object], value: object) -> bool:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _TimeKey:
-    """A time written as exactly one of `<stem>_s`, `_min`, `_h`, `_d`, stored as `<stem>_s`."""
+    """A time written as exactly one of `<stem>_s`, `_min`, `_h`, `_d`, stored as `<stem>_s`.
+
+    An optional time (`required=False`) may be left out: `<stem>_s` keeps its default (None).
+    `at_most` is the upper bound messages name (a time beyond 400 days is always refused here;
+    a tighter bound such as the duration is checked by the model).
+    """
 
     stem: str
     allow_zero: bool
+    required: bool = True
+    at_most: str = "400 days"
 
     @property
     def field(self) -> str:
@@ -299,6 +307,9 @@ class _TimeKey:
 
 _AT = _TimeKey("at", allow_zero=True)
 _DURATION = _TimeKey("duration", allow_zero=False)
+_TIMELINE_PERIOD = _TimeKey(
+    "timeline_period", allow_zero=False, required=False, at_most="the duration"
+)
 
 
 class _Table(BaseModel):
@@ -354,12 +365,14 @@ def _normalize_time(data: dict[str, Any], time: _TimeKey) -> dict[str, Any]:
         msg = f"{given[0]} is already given; give the {time.stem} once, as one of {forms}"
         raise _problem(msg, given[1])
     if not given:
+        if not time.required:
+            return data
         raise _problem(f"missing (required): give exactly one of {forms}", time.stem)
     key = given[0]
     factor, unit = _TIME_UNITS[key.removeprefix(time.stem)]
     value = data[key]
     low = "at least 0" if time.allow_zero else "greater than 0"
-    allowed = f"{low} and at most 400 days"
+    allowed = f"{low} and at most {time.at_most}"
     if not _is_number(value):
         word = _UNIT_WORDS[unit]
         raise _problem(f"must be a number of {word}, {allowed} (got {_show(value)})", key)
@@ -374,15 +387,31 @@ def _normalize_time(data: dict[str, Any], time: _TimeKey) -> dict[str, Any]:
 
 
 class ScenarioSection(_Table):
-    """[scenario]: what the run is called, how long it lasts and how finely it is traced."""
+    """[scenario]: what the run is called, how long it lasts and how finely it is traced.
 
-    _TIMES: ClassVar[tuple[_TimeKey, ...]] = (_DURATION,)
+    `timeline_period_s` (None: no repeat) makes the timeline describe one period that repeats
+    until the end (see `Scenario.timeline_occurrences`).
+    """
+
+    _TIMES: ClassVar[tuple[_TimeKey, ...]] = (_DURATION, _TIMELINE_PERIOD)
 
     name: str = Field(min_length=1)
     description: str = ""
     duration_s: float = Field(gt=0, le=MAX_DURATION_S)
+    timeline_period_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
     trace_resolution_s: float = Field(default=10.0, ge=0.1, le=3600.0)
     start_time_of_day_h: float = Field(default=8.0, ge=0.0, lt=24.0)
+
+    @model_validator(mode="after")
+    def _period_within_duration(self) -> Self:
+        period = self.timeline_period_s
+        if period is not None and period > self.duration_s:
+            msg = (
+                f"a period of {_human_s(period)} is longer than the scenario (it lasts "
+                f"{_human_s(self.duration_s)}); allowed: greater than 0 and at most the duration"
+            )
+            raise _problem(msg, _TIMELINE_PERIOD.field)
+        return self
 
 
 class Environment(_Table):
@@ -1350,8 +1379,36 @@ class Scenario(_Table):
         return tuple(device for device in self.device if isinstance(device, kind))
 
     def entries_of(self, kind: type[T]) -> tuple[T, ...]:
-        """Every timeline entry of one class, in time order (e.g. `entries_of(Note)`)."""
+        """Every timeline entry of one class, in time order (e.g. `entries_of(Note)`).
+
+        Each entry once, as written: repeats of a `timeline_period_s` are not included (see
+        `timeline_occurrences`).
+        """
         return tuple(entry for entry in self.timeline if isinstance(entry, kind))
+
+    def timeline_occurrences(self) -> Iterator[tuple[float, TimelineEntry]]:
+        """Every (time in s, entry) the run applies, in time order, equal times in file order.
+
+        Without a timeline period each entry comes once, at its `at_s`. With one, the timeline
+        is one period: it repeats at `at_s + k * period` (k = 0, 1, 2, ...) while the time is at
+        most the duration. The repeats are generated as they are read (a year of a weekend is
+        never held in a list); the entry is the same object each time, so use the time given
+        here, not `entry.at_s`.
+        """
+        period = self.scenario.timeline_period_s
+        end = self.scenario.duration_s
+        if period is None:
+            yield from ((entry.at_s, entry) for entry in self.timeline)
+            return
+        if not self.timeline:
+            return
+        for k in itertools.count():
+            start = k * period
+            for entry in self.timeline:
+                t = start + entry.at_s
+                if t > end:
+                    return  # sorted, and every entry is inside the period: nothing comes later
+                yield t, entry
 
     def time_of_day_h(self, t_s: float) -> float:
         """The wall-clock hour (0 <= h < 24) at simulation time `t_s`."""
@@ -1376,7 +1433,15 @@ def _timeline_problems(
     data = info.data
     problems: list[tuple[tuple[str | int, ...], str]] = []
     section = data.get("scenario")
-    if isinstance(section, ScenarioSection) and entry.at_s > section.duration_s:
+    period = section.timeline_period_s if isinstance(section, ScenarioSection) else None
+    if period is not None and entry.at_s >= period:
+        msg = (
+            f"at {_human_s(entry.at_s)} is not inside the timeline period "
+            f"({_human_s(period)}): the entries describe one period, which repeats; allowed: 0 "
+            "to less than the period"
+        )
+        problems.append(((i, "at_s"), msg))
+    elif isinstance(section, ScenarioSection) and entry.at_s > section.duration_s:
         msg = (
             f"at {_human_s(entry.at_s)} is after the end of the scenario (it lasts "
             f"{_human_s(section.duration_s)}); allowed: 0 to the duration"
