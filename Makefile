@@ -30,7 +30,7 @@ check-imports: $(STAMP)
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider --hypothesis-profile=ci; rc=$$?; \
+	$(BIN)/pytest -q -p no:cacheprovider --hypothesis-profile=ci -n auto; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 clean:

@@ -6,6 +6,7 @@ Every user error ends in one clear sentence and exit status 2; no traceback reac
 import argparse
 import dataclasses
 import json
+import math
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -242,10 +243,10 @@ def _simulate(
         console.print(f"[red]error:[/red] {error}", soft_wrap=True)
         return 2
     out_dir = out if out is not None else Path("out") / scenario_path.stem
-    stepper = FixedStep(args.fixed_step) if args.fixed_step else AdaptiveStep()
-    if args.fixed_step is not None and not args.fixed_step > 0:
+    if args.fixed_step is not None and not (math.isfinite(args.fixed_step) and args.fixed_step > 0):
         console.print("[red]error:[/red] --fixed-step must be a positive number of seconds")
         return 2
+    stepper = FixedStep(args.fixed_step) if args.fixed_step else AdaptiveStep()
     simulation = Simulation(scenario, stepper=stepper)
     try:
         writer = RunWriter(

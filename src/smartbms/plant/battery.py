@@ -92,6 +92,9 @@ class LithiumBattery:
             )
         ]
         self.temperature_c = options.temperature_c
+        self._factors_at_c = math.nan
+        self._factors = (1.0, 1.0)
+        self._step_resistance_factor = 1.0
         self.supports_prealarm = (
             model.supports_prealarm
             if options.supports_prealarm is None
@@ -118,9 +121,24 @@ class LithiumBattery:
 
     # --- electrical view ------------------------------------------------------------------------
 
+    def _temperature_factors(self) -> tuple[float, float]:
+        """(usable capacity fraction, resistance factor) at the battery's temperature.
+
+        Cached while the temperature stands: the solver asks for them many times per step.
+        """
+        temperature_c = self.temperature_c
+        if temperature_c != self._factors_at_c:
+            model = self.cell_model
+            self._factors = (
+                model.capacity_fraction(temperature_c),
+                model.resistance_factor(temperature_c),
+            )
+            self._factors_at_c = temperature_c
+        return self._factors
+
     def cell_soc_pct(self, cell: Cell) -> float:
         """The cell's usable state of charge at the battery temperature (cold hides the bottom)."""
-        fraction = self.cell_model.capacity_fraction(self.temperature_c)
+        fraction = self._temperature_factors()[0]
         hidden_ah = (1.0 - fraction) * cell.capacity_ah
         return 100.0 * (cell.charge_ah - hidden_ah) / (fraction * cell.capacity_ah)
 
@@ -130,7 +148,7 @@ class LithiumBattery:
 
     def cell_r0_ohm(self, cell: Cell) -> float:
         """R0 at the battery temperature."""
-        return cell.r0_ohm * self.cell_model.resistance_factor(self.temperature_c)
+        return cell.r0_ohm * self._temperature_factors()[1]
 
     def emf_v(self) -> float:
         """Thevenin source voltage of the battery."""
@@ -138,15 +156,17 @@ class LithiumBattery:
 
     def resistance_ohm(self) -> float:
         """Thevenin resistance: every R0 plus the battery's connection."""
+        factor = self._temperature_factors()[1]
         return (
-            sum(self.cell_r0_ohm(cell) for cell in self.cells)
+            sum(cell.r0_ohm for cell in self.cells) * factor
             + self.options.connection_resistance_ohm
         )
 
     def cell_voltages_v(self, current_a: float) -> tuple[float, ...]:
         """Terminal voltage of each cell while `current_a` flows (positive = charging)."""
+        factor = self._temperature_factors()[1]
         return tuple(
-            self.cell_emf_v(cell) + current_a * self.cell_r0_ohm(cell) for cell in self.cells
+            self.cell_emf_v(cell) + current_a * cell.r0_ohm * factor for cell in self.cells
         )
 
     @property
@@ -179,6 +199,20 @@ class LithiumBattery:
         """The pre-alarm line: only a battery that supports it ever drives it (OUT-9)."""
         return self.supports_prealarm and self.prealarm
 
+    def latches(self) -> tuple[object, ...]:
+        """The monitor's latches, balancer and damage state: what a threshold crossing changes."""
+        return (
+            self.over_voltage,
+            self.under_voltage,
+            self.prealarm,
+            self.too_cold_to_charge,
+            self.too_hot_to_charge,
+            self.discharge_temperature_fault,
+            self.damaged,
+            self.balancer_status,
+            tuple(cell.bleeding for cell in self.cells),
+        )
+
     # --- time -----------------------------------------------------------------------------------
 
     def advance(self, current_a: float, dt_s: float, ambient_c: float, now_s: float) -> None:
@@ -189,13 +223,16 @@ class LithiumBattery:
         model = self.cell_model
         decay = math.exp(-dt_s / model.tau_s)
         heat_w = 0.0
+        factor = self._temperature_factors()[1]
+        self._step_resistance_factor = factor  # what `correct_for_ramp` starts the ramp from
         for cell in self.cells:
             bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
             cell.charge_ah += (current_a - bleed_a) * dt_h
             self.bled_ah += bleed_a * dt_h
-            r1 = cell.r0_ohm * model.r1_fraction_of_r0 * model.resistance_factor(self.temperature_c)
+            r0 = cell.r0_ohm * factor
+            r1 = r0 * model.r1_fraction_of_r0
             cell.v_rc_v = cell.v_rc_v * decay + current_a * r1 * (1.0 - decay)
-            heat_w += current_a * current_a * (self.cell_r0_ohm(cell) + r1)
+            heat_w += current_a * current_a * (r0 + r1)
         self.heat_j += heat_w * dt_s
         # first-order thermal model, exact for constant heat over the step
         tau_th = self._heat_capacity_j_per_k * self._thermal_resistance_k_per_w
@@ -205,6 +242,50 @@ class LithiumBattery:
             self.damaged = True
             self.damaged_at_s = now_s
         self.update_monitor(current_a)
+
+    def correct_for_ramp(
+        self,
+        start_a: float,
+        end_a: float,
+        dt_s: float,
+        *,
+        ambient_start_c: float,
+        ambient_end_c: float,
+    ) -> None:
+        """Turn the last `advance` (held `start_a`, ambient) into one where both ramp to the end.
+
+        The charge gains half the change times the step (the trapezoidal rule). The RC branch
+        and the temperature are first-order lags, whose exact answer to an input ramping by
+        d over the step moves by d (1 - tau (1 - e^(-dt/tau)) / dt); a held input would leave
+        them half a step behind (a ramping ambient: hundredths of a degree, and the usable
+        capacity moves 0.8 %/°C). Then the monitor looks again, at the end current.
+        """
+        if dt_s <= 0.0:
+            return
+        change_a = end_a - start_a
+        model = self.cell_model
+        start_factor = self._step_resistance_factor
+        delta_ah = 0.5 * change_a * dt_s / 3600.0
+        # the heat I^2 (R0 + R1) ramps with the current and with the resistance, which falls
+        # as the battery warms
+        resistance_ohm = sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0)
+        predicted_factor = self._temperature_factors()[1]
+        heat_change_w = resistance_ohm * (
+            end_a * end_a * predicted_factor - start_a * start_a * start_factor
+        )
+        r_th = self._thermal_resistance_k_per_w
+        target_change_c = ambient_end_c - ambient_start_c + heat_change_w * r_th
+        tau_th = self._heat_capacity_j_per_k * r_th
+        self.temperature_c += target_change_c * _lag_ramp(tau_th, dt_s)
+        # the RC branch's input R1 I ramps too: R1 follows the temperature, I the network
+        end_factor = self._temperature_factors()[1]
+        rc_ramp = _lag_ramp(model.tau_s, dt_s)
+        for cell in self.cells:
+            r1_per_factor = cell.r0_ohm * model.r1_fraction_of_r0
+            input_change_v = r1_per_factor * (end_factor * end_a - start_factor * start_a)
+            cell.charge_ah += delta_ah
+            cell.v_rc_v += input_change_v * rc_ramp
+        self.update_monitor(end_a)
 
     def update_monitor(self, current_a: float) -> None:
         """The battery's own cell monitor: chain lines with hysteresis, balancing (PLT-2)."""
@@ -264,6 +345,14 @@ class LithiumBattery:
             )
         elif end_of_charge:
             self.balancer_status = BalancerStatus.BALANCED
+
+
+def _lag_ramp(tau_s: float, dt_s: float) -> float:
+    """How much more of an input's ramp a first-order lag follows than of the held input.
+
+    1 - tau (1 - e^(-dt/tau)) / dt, times the ramp's size over the step.
+    """
+    return 1.0 - tau_s * -math.expm1(-dt_s / tau_s) / dt_s
 
 
 def thevenin_parallel(

@@ -38,6 +38,7 @@ device draws from the pre-alarm output *is* in its `current_a` (that output is t
 """
 
 import abc
+import copy
 import dataclasses
 import enum
 import inspect
@@ -593,6 +594,7 @@ class Device(abc.ABC):
         self.energy_out_wh = 0.0
         self.last_bus_voltage_v = NOMINAL_BANK_V
         """The bus voltage of the last `advance` (what `is_on` judges the outputs by)."""
+        self._remote_cache: tuple[DeviceContext, bool, tuple[bool, bool]] | None = None
 
     # --- wiring, as the system reads it ---------------------------------------------------------
 
@@ -618,8 +620,16 @@ class Device(abc.ABC):
 
     def remote(self, ctx: DeviceContext, bus_voltage_v: float) -> tuple[bool, bool]:
         """(may discharge, may charge) by the remote input right now."""
-        bank_v = bus_voltage_v if ctx.bank_voltage_v is None else ctx.bank_voltage_v
-        return remote_enabled(self.wiring, ctx, bank_v, jumper=self.remote_jumper)
+        if ctx.bank_voltage_v is None:
+            return remote_enabled(self.wiring, ctx, bus_voltage_v, jumper=self.remote_jumper)
+        # The context fixes the bank voltage, so the answer holds for every bus voltage the
+        # solver tries in it: keep it (the context is held, so its identity is not reused).
+        cached = self._remote_cache
+        if cached is not None and cached[0] is ctx and cached[1] == self.remote_jumper:
+            return cached[2]
+        answer = remote_enabled(self.wiring, ctx, ctx.bank_voltage_v, jumper=self.remote_jumper)
+        self._remote_cache = (ctx, self.remote_jumper, answer)
+        return answer
 
     def prealarm_output_current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
         """Current drawn from the pre-alarm output (OUT-5); it is part of `current_a` too."""
@@ -659,6 +669,41 @@ class Device(abc.ABC):
         """Earliest time an internal timer changes the device's behaviour by itself."""
         del ctx  # no timer of its own
         return math.inf
+
+    @property
+    def has_latches(self) -> bool:
+        """Whether it has timers or latches of its own (a `_step` of its own class)."""
+        return type(self)._step is not Device._step
+
+    def discrete_state(self) -> tuple[object, ...]:
+        """Its latches, counters, charge stage and which timers run (not their times).
+
+        What a threshold crossing changes, so a stepper can tell that one happened in a step.
+        Read off the attributes, so a device added later is covered without a list to keep.
+        """
+        state: list[object] = []
+        for name, value in vars(self).items():
+            if name.endswith("_since_s"):
+                state.append(value is None)
+            elif isinstance(value, ChargeAlgorithm):
+                state.append(value.stage)
+            elif isinstance(value, bool | int | enum.Enum) and name != "_remote_cache":
+                state.append(value)
+        return tuple(state)
+
+    def pending_state(self, ctx: DeviceContext, bus_voltage_v: float) -> tuple[object, ...]:
+        """`discrete_state` once the device has seen this operating point (on a copy).
+
+        A device judges each step by the voltage at its start, so a crossing inside a step
+        shows only here, not yet in its own state.
+        """
+        probe = object.__new__(type(self))
+        probe.__dict__.update(vars(self))
+        for name, value in vars(self).items():
+            if isinstance(value, ChargeAlgorithm):
+                setattr(probe, name, copy.copy(value))
+        probe._step(ctx, bus_voltage_v, 0.0)  # the same class, on a copy
+        return probe.discrete_state()
 
     def set(self, **values: float | bool) -> None:
         """Timeline changes, e.g. `set(power_w=500)` or `set(on=False)`; all or nothing."""

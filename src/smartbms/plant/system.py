@@ -18,6 +18,7 @@ the safety tests use.
 
 import dataclasses
 import math
+import operator
 from collections.abc import Callable, Sequence
 
 from smartbms.core import constants as c
@@ -25,10 +26,12 @@ from smartbms.core.fuses import FuseType
 from smartbms.core.power_stage import disconnect_output, system_plus_current_a
 from smartbms.core.signals import Inputs, Level, Outputs
 from smartbms.plant.battery import LithiumBattery, thevenin_parallel
-from smartbms.plant.devices import Connection, Control, Device, DeviceContext
+from smartbms.plant.devices import ChargeAlgorithm, Connection, Control, Device, DeviceContext
 from smartbms.plant.vehicle import (
     BMS_AB_SWITCH_RESISTANCE_OHM,
     BMS_SYSTEM_PLUS_RESISTANCE_OHM,
+    BMS_THERMAL_RESISTANCE_K_PER_W,
+    LEAD_ACID_CHARGE_EFFICIENCY,
     Alternator,
     BmsThermal,
     StarterBattery,
@@ -37,6 +40,9 @@ from smartbms.plant.vehicle import (
 BMS_MIN_SUPPLY_V = 8.0
 """Chosen: below this bank open-circuit voltage the BMS's supply gives up (it is unpowered).
 Its input capacitors ride through the collapse of a short, so the loaded voltage does not count."""
+BMS_RESTART_SUPPLY_V = 8.5
+"""Chosen: an unpowered BMS starts again only above this (its supply's under-voltage lockout
+has hysteresis), so a bank resting at the edge does not make it flicker on and off."""
 SOLVE_TOLERANCE_A = 1e-8
 """Kirchhoff at the bank node holds to this many amperes (voltage tolerance: R_eq times it)."""
 REMOTE_PULL_UP_DROP_V = 0.5
@@ -195,8 +201,21 @@ class TwelveVoltSystem:
         limit_a = self._ab_limit_a(outputs)
         output_draw_a = self._output_draw_a(outputs, self._bank_guess_v)
 
+        # With the AB port open, or conducting at its limit, the AB node does not depend on the
+        # bank voltage: solve it once (the limited case holds while the port keeps its drop).
+        ab_open = self._solve_ab_node(now_s, 0.0, 0.0) if limit_a <= 0.0 else None
+        ab_limited = None if ab_open is not None else self._solve_ab_node(now_s, -math.inf, limit_a)
+        ab_drop_v = limit_a * self._ab_path_resistance_ohm()
+
+        def ab_node(bank_v: float) -> tuple[float, float, float, float]:
+            if ab_open is not None:
+                return ab_open
+            if ab_limited is not None and ab_limited[0] - bank_v >= ab_drop_v:
+                return ab_limited
+            return self._solve_ab_node(now_s, bank_v, limit_a)
+
         def inflow(bank_v: float) -> float:
-            ab = self._solve_ab_node(now_s, bank_v, limit_a)[1]
+            ab = ab_node(bank_v)[1]
             sp = self._system_plus(ctx, outputs, bank_v)[1]
             direct = 0.0
             for device in self.devices:
@@ -206,11 +225,11 @@ class TwelveVoltSystem:
 
         bank_v = _solve_increasing(
             lambda v: v - emf_eq - r_eq * inflow(v),
-            emf_eq + r_eq * inflow(self._bank_guess_v),
+            self._bank_guess_v,
             tolerance_v=SOLVE_TOLERANCE_A * r_eq,
         )
         self._bank_guess_v = bank_v
-        ab_v, ab_a, alt_a, starter_a = self._solve_ab_node(now_s, bank_v, limit_a)
+        ab_v, ab_a, alt_a, starter_a = ab_node(bank_v)
         sp_v, sp_a, sp_currents, short_a = self._system_plus(ctx, outputs, bank_v)
         device_currents = []
         for device in self.devices:
@@ -266,34 +285,44 @@ class TwelveVoltSystem:
         load_a = starter.load_a(now_s)
 
         cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
+        alt_on = alternator is not None and alternator.running and not cranking
+        ocv_v = starter.ocv_v
+        r_discharge = starter.resistance_ohm(charging=False)
+        r_charge = starter.resistance_ohm(charging=True)
 
         def branches(v: float) -> tuple[float, float, float]:
-            alt = alternator.current_a(v) if alternator is not None and not cranking else 0.0
-            ab = min(max((v - bank_v) / path_ohm, 0.0), limit_a) if limit_a > 0.0 else 0.0
-            return alt, ab, starter.current_a(v)
+            alt = alternator.current_a(v) if alt_on and alternator is not None else 0.0
+            if limit_a <= 0.0:
+                ab = 0.0
+            elif bank_v == -math.inf:  # saturated: the limit, whatever the bank
+                ab = limit_a
+            else:
+                ab = min(max((v - bank_v) / path_ohm, 0.0), limit_a)
+            st = (v - ocv_v) / (r_charge if v > ocv_v else r_discharge)
+            return alt, ab, st
 
         def net(v: float) -> float:
             alt, ab, st = branches(v)
             return alt - ab - st - load_a
 
-        points = [starter.ocv_v, bank_v, bank_v + limit_a * path_ohm]
-        if alternator is not None and alternator.running and not cranking:
+        points = [ocv_v] if bank_v == -math.inf else [ocv_v, bank_v, bank_v + limit_a * path_ohm]
+        if alt_on and alternator is not None:
             set_v = alternator.set_point_v
             points += [
                 set_v,
                 set_v - alternator.rated_current_a * alternator.internal_resistance_ohm,
             ]
         points.sort()
-        lo, hi = points[0] - 50.0, points[-1] + 50.0
-        grid = [lo, *points, hi]
-        values = [net(v) for v in grid]
-        voltage = grid[-1]
-        for (v0, h0), (v1, h1) in zip(
-            zip(grid, values, strict=True), zip(grid[1:], values[1:], strict=True), strict=False
-        ):
+        # net(V) falls strictly: walk the breakpoints up to the first one at or below zero
+        v0 = points[0] - 50.0
+        h0 = net(v0)
+        voltage = points[-1] + 50.0
+        for v1 in [*points, voltage]:
+            h1 = net(v1)
             if h0 >= 0.0 >= h1:
                 voltage = v0 if h0 == h1 else v0 + (v1 - v0) * h0 / (h0 - h1)
                 break
+            v0, h0 = v1, h1
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
@@ -314,7 +343,11 @@ class TwelveVoltSystem:
             discharge_allowed=outputs.system_plus_discharge_allowed,
         )
         port_closed = outputs.system_plus_charge_allowed or outputs.system_plus_discharge_allowed
-        if port_closed and port_a == unrestricted:
+        # With discharge blocked the port holds the node up only while something pushes charge
+        # through it: loads alone pull a diode-fed node down (an inverter there sees 0 V and
+        # stays in its low-battery shutdown instead of restarting into the blocked port).
+        holds_node = outputs.system_plus_discharge_allowed or unrestricted > 0.0
+        if port_closed and port_a == unrestricted and holds_node:
             sp_v = bank_v + port_a * self.system_plus_resistance_ohm
             return sp_v, port_a, wanted, short_a
         # The port blocks the net direction: the System+ devices are on their own. Chargers
@@ -373,7 +406,8 @@ class TwelveVoltSystem:
             ctx = self.context(self._last_now_s, outputs)
             prealarm_a += sum(d.prealarm_output_current_a(ctx, bank_v) for d in self.devices)
         return Inputs(
-            powered=op.bank_emf_v >= BMS_MIN_SUPPLY_V,
+            powered=op.bank_emf_v
+            >= (BMS_MIN_SUPPLY_V if outputs.supply_current_a > 0.0 else BMS_RESTART_SUPPLY_V),
             bank_voltage_v=bank_v,
             ab_voltage_v=op.ab_voltage_v,
             system_plus_voltage_v=op.system_plus_voltage_v,
@@ -452,21 +486,153 @@ class TwelveVoltSystem:
         )
         return limiter_w + switches_w + outputs.supply_current_a * op.bank_voltage_v
 
+    def correct_for_ramp(
+        self,
+        start: OperatingPoint,
+        end: OperatingPoint,
+        dt_s: float,
+        outputs: Outputs,
+        ambient_start_c: float,
+    ) -> None:
+        """Turn a step integrated at its start values into one where they ramp to `end`.
+
+        `advance` holds the start currents and ambient; knowing them at the end (Heun's
+        method), the batteries' charge, polarisation and temperature, the BMS's temperature
+        and the starter battery's charge follow a linear ramp instead, so a long step errs by
+        the inputs' curvature, not their slope.
+        """
+        hours = dt_s / 3600.0
+        ambient_end_c = self.surroundings.ambient_c
+        for battery, i0, i1 in zip(
+            self.batteries, start.battery_currents_a, end.battery_currents_a, strict=True
+        ):
+            battery.correct_for_ramp(
+                i0, i1, dt_s, ambient_start_c=ambient_start_c, ambient_end_c=ambient_end_c
+            )
+        heat_change_w = self._bms_heat_w(end, outputs) - self._bms_heat_w(start, outputs)
+        self.bms_thermal.correct_for_ramp(
+            ambient_end_c - ambient_start_c + heat_change_w * BMS_THERMAL_RESISTANCE_K_PER_W,
+            dt_s,
+        )
+        starter = self.starter
+        if starter is not None:
+            i0, i1 = start.starter_current_a, end.starter_current_a
+            gain = LEAD_ACID_CHARGE_EFFICIENCY if i1 + i0 > 0 else 1.0
+            delta_pct = 100.0 * 0.5 * (i1 - i0) * gain * hours / starter.capacity_ah
+            starter.soc_pct = min(max(starter.soc_pct + delta_pct, 0.0), 100.0)
+
+    # --- trial steps ----------------------------------------------------------------------------
+
+    def snapshot(self) -> "SystemState":
+        """Everything `advance` changes, to try a step and take it back (`restore`).
+
+        Only the mutable state is copied (one shallow copy per object), not the parameters, so
+        a snapshot costs microseconds and a stepper can take one before every step.
+        """
+        return SystemState(tuple((obj, _state_of(obj)) for obj in self._stateful()))
+
+    def restore(self, state: "SystemState") -> None:
+        """Put back what `snapshot` saw."""
+        for obj, saved in state.saved:
+            if isinstance(saved, dict):
+                obj.__dict__.update(saved)
+            else:
+                for name, value in zip(_slots_of(type(obj))[0], saved, strict=True):
+                    setattr(obj, name, value)
+
+    def _stateful(self) -> list[object]:
+        objects: list[object] = [self, self.bms_thermal, self.energy, self.surroundings]
+        for battery in self.batteries:
+            objects.append(battery)
+            objects.extend(battery.cells)
+        if self.alternator is not None:
+            objects.append(self.alternator)
+        if self.starter is not None:
+            objects.append(self.starter)
+        for device in self.devices:
+            objects.append(device)
+            objects.extend(v for v in vars(device).values() if isinstance(v, ChargeAlgorithm))
+        return objects
+
+    def discrete_state(
+        self, now_s: float, op: OperatingPoint, outputs: Outputs
+    ) -> tuple[object, ...]:
+        """The plant's latches at an operating point.
+
+        A change between two instants means a threshold was crossed between them: cell
+        monitors, balancers, damage, the alternator's overheat timer, the devices' own
+        monitors and charge stages.
+        """
+        state: list[object] = []
+        for battery in self.batteries:
+            state.append(battery.latches())
+        alternator = self.alternator
+        if alternator is not None:
+            state.append((alternator.at_max_since_s is None, alternator.overheat_risk_at_s is None))
+        latching = [d for d in self.devices if d.has_latches]
+        if latching:
+            ctx = self.context(now_s, outputs)
+            for device in latching:
+                bus_v = (
+                    op.bank_voltage_v
+                    if device.connection is Connection.BANK
+                    else op.system_plus_voltage_v
+                )
+                state.append(device.pending_state(ctx, bus_v))
+        return tuple(state)
+
     def next_device_change_s(self, now_s: float, outputs: Outputs) -> float:
         """The earliest internal timer among the devices."""
         ctx = self.context(now_s, outputs)
         return min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class SystemState:
+    """A snapshot of a system's mutable state (see `TwelveVoltSystem.snapshot`)."""
+
+    saved: tuple[tuple[object, dict[str, object] | tuple[object, ...]], ...]
+
+
+_SLOTS: dict[type, tuple[tuple[str, ...], Callable[[object], tuple[object, ...]]]] = {}
+"""Per slotted class: its slot names and a getter that reads them all at once (C speed)."""
+
+
+def _slots_of(cls: type) -> tuple[tuple[str, ...], Callable[[object], tuple[object, ...]]]:
+    known = _SLOTS.get(cls)
+    if known is None:
+        names: list[str] = []
+        for klass in reversed(cls.__mro__):
+            slots = getattr(klass, "__slots__", ())
+            names.extend((slots,) if isinstance(slots, str) else slots)
+        kept = tuple(n for n in names if n not in {"__weakref__", "__dict__"})
+        getter = operator.attrgetter(*kept)
+        known = (kept, getter if len(kept) > 1 else lambda obj: (getter(obj),))
+        _SLOTS[cls] = known
+    return known
+
+
+def _state_of(obj: object) -> dict[str, object] | tuple[object, ...]:
+    if hasattr(obj, "__dict__"):
+        return dict(vars(obj))
+    return _slots_of(type(obj))[1](obj)
+
+
 def _solve_increasing(g: Callable[[float], float], guess: float, tolerance_v: float) -> float:
-    """Root of an increasing function: bracket outward from `guess`, then Illinois."""
+    """Root of an increasing function: a unit-slope Newton step, bracketing, then Illinois.
+
+    g(V) = V - E - R * I(V) has a slope close to 1 (R is a fraction of a milliohm), so the
+    first Newton step with slope 1 usually lands within the tolerance: two evaluations.
+    """
     a = guess
     ga = g(a)
-    if ga == 0.0:
+    if abs(ga) < tolerance_v:
         return a
-    step = 0.01 if ga < 0 else -0.01
-    b = a + step
+    b = a - ga
     gb = g(b)
+    if abs(gb) < tolerance_v:
+        return b
+    step = b - a
     while (ga < 0) == (gb < 0):
         a, ga = b, gb
         step *= 2.0

@@ -136,3 +136,15 @@ class BmsThermal:
         tau_s = BMS_HEAT_CAPACITY_J_PER_K * BMS_THERMAL_RESISTANCE_K_PER_W
         target_c = surroundings_c + heat_w * BMS_THERMAL_RESISTANCE_K_PER_W
         self.temperature_c = target_c + (self.temperature_c - target_c) * math.exp(-dt_s / tau_s)
+
+    def correct_for_ramp(self, target_change_c: float, dt_s: float) -> None:
+        """The exact answer to a target (surroundings + heat R_th) ramping over the last step.
+
+        `advance` held the start target; a ramp by d moves the end by
+        d (1 - tau (1 - e^(-dt/tau)) / dt).
+        """
+        if dt_s <= 0.0:
+            return
+        tau_s = BMS_HEAT_CAPACITY_J_PER_K * BMS_THERMAL_RESISTANCE_K_PER_W
+        ramp = 1.0 - tau_s * -math.expm1(-dt_s / tau_s) / dt_s
+        self.temperature_c += target_change_c * ramp

@@ -7,6 +7,7 @@ stepper allows in a quiet stretch), so memory and file size do not depend on the
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from smartbms.core.events import Event
@@ -25,6 +26,18 @@ LED_COLUMNS = (
     "led_system_plus_charging",
 )
 _LED_VALUE = {"off": 0, "on": 1, "blink": 2}
+_INT_COLUMNS = frozenset(
+    {
+        "ab_enabled",
+        "system_plus_charge_allowed",
+        "system_plus_discharge_allowed",
+        "load_disconnect_high",
+        "charge_disconnect_high",
+        "prealarm_high",
+        *LED_COLUMNS,
+    }
+)
+_SAMPLE_EPS_S = 1e-9
 
 
 def trace_columns(system: TwelveVoltSystem) -> tuple[str, ...]:
@@ -83,17 +96,20 @@ def trace_row(
     """One trace row for the state at an operating point."""
     batteries = system.batteries
     cells = [b.cell_voltages_v(i) for b, i in zip(batteries, op.battery_currents_a, strict=True)]
-    capacity = sum(b.capacity_ah for b in batteries)
+    socs = [b.soc_pct for b in batteries]
+    capacities = [b.capacity_ah for b in batteries]
     row: list[TraceValue] = [
         round(t, 6),
         op.bank_voltage_v,
         min(min(v) for v in cells),
         max(max(v) for v in cells),
-        sum(b.soc_pct * b.capacity_ah for b in batteries) / capacity,
+        sum(soc * c for soc, c in zip(socs, capacities, strict=True)) / sum(capacities),
         op.bank_current_a,
     ]
-    for battery, current, volts in zip(batteries, op.battery_currents_a, cells, strict=True):
-        row += [battery.soc_pct, current, min(volts), max(volts), battery.temperature_c]
+    for battery, soc, current, volts in zip(
+        batteries, socs, op.battery_currents_a, cells, strict=True
+    ):
+        row += [soc, current, min(volts), max(volts), battery.temperature_c]
     bank_devices = sum(
         i
         for d, i in zip(system.devices, op.device_currents_a, strict=True)
@@ -121,13 +137,44 @@ def trace_row(
         int(outputs.charge_disconnect is Level.HIGH),
         int(outputs.prealarm is Level.HIGH),
         *(_LED_VALUE[mode.value] for mode in outputs.leds.as_tuple()),
-        codes_text(outputs.codes),
+        codes_text(outputs.codes) if outputs.codes else "",
     ]
     return row
 
 
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None else value
+
+
+def trace_kinds(columns: Sequence[str]) -> tuple[str, ...]:
+    """Each trace column's type for `TraceWriter`: flags and LEDs int, codes str, the rest float."""
+    return tuple(
+        "str" if name == "codes" else "int" if name in _INT_COLUMNS else "float" for name in columns
+    )
+
+
+def samples_in_step(next_sample: int, t: float, dt: float, resolution_s: float) -> range:
+    """The sample indices k a step [t, t + dt) writes, none before `next_sample`.
+
+    Sample k is at `k * resolution_s`; one less than 1 ns before a step boundary counts as on
+    it, so the step that starts there writes it. (The samples the writer used to find by
+    stepping k one at a time, found without the loop.)
+    """
+    stop = _first_sample_from(t + dt - _SAMPLE_EPS_S, resolution_s)
+    first = max(next_sample, _first_sample_from(t - _SAMPLE_EPS_S, resolution_s))
+    return range(first, max(first, stop))
+
+
+def _first_sample_from(t: float, resolution_s: float) -> int:
+    """The first sample index k >= 0 with `k * resolution_s >= t` (exactly, as floats compare)."""
+    if t <= 0.0:
+        return 0
+    k = math.ceil(t / resolution_s)
+    while k > 0 and (k - 1) * resolution_s >= t:
+        k -= 1
+    while k * resolution_s < t:
+        k += 1
+    return k
 
 
 class RunWriter:
@@ -144,7 +191,8 @@ class RunWriter:
         self.trace_path = out_dir / f"trace.{suffix}"
         self.events_path = out_dir / "events.jsonl"
         self.summary_path = out_dir / "summary.json"
-        self.trace = TraceWriter(self.trace_path, trace_columns(system), trace_format)
+        columns = trace_columns(system)
+        self.trace = TraceWriter(self.trace_path, columns, trace_format, trace_kinds(columns))
         self.events = EventWriter(self.events_path)
         self._next_sample = 0
 
@@ -155,23 +203,19 @@ class RunWriter:
     def on_step(
         self, t: float, dt: float, op: OperatingPoint, outputs: Outputs, readings: Readings
     ) -> None:
-        """Write the sample rows that fall in [t, t + dt) (and the final row when dt is 0)."""
-        resolution = self.resolution_s
-        end = t + dt
+        """Write the sample rows that fall in [t, t + dt) (and the final row when dt is 0).
+
+        Sample k is at `k * resolution_s`; each is written once, holding the step's start values.
+        """
         if dt == 0.0:
             row = trace_row(t, self.system, op, outputs, readings)
             self.trace.write(row)
             return
-        held: list[TraceValue] | None = None
-        while self._next_sample * resolution < end - 1e-9:
-            sample_t = self._next_sample * resolution
-            self._next_sample += 1
-            if sample_t < t - 1e-9:
-                continue
-            if held is None:
-                held = trace_row(t, self.system, op, outputs, readings)
-            held[0] = round(sample_t, 6)
-            self.trace.write(held)
+        samples = samples_in_step(self._next_sample, t, dt, self.resolution_s)
+        self._next_sample = max(self._next_sample, samples.stop)
+        if samples:
+            row = trace_row(t, self.system, op, outputs, readings)
+            self.trace.write_held(row, samples.start, len(samples), self.resolution_s)
 
     def finish(self, result: RunResult) -> None:
         """Close the streams and write summary.json."""

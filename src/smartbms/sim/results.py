@@ -1,6 +1,6 @@
 """Where a run's results go: events as JSON Lines, the trace as CSV (or Parquet), streamed.
 
-Both writers stream row by row, so memory does not grow with the simulated duration. An event
+Both writers stream, so memory does not grow with the simulated duration. An event
 record is `{"t_s": ..., "event": "LoadDisconnected", "code": "A-B11", ...details}`: the same shape
 for controller events and plant events.
 """
@@ -8,6 +8,7 @@ for controller events and plant events.
 import csv
 import dataclasses
 import enum
+import io
 import json
 import math
 from collections.abc import Sequence
@@ -15,10 +16,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
+import numpy as np
+import numpy.typing as npt
+
 from smartbms.core.codes import Code
 from smartbms.core.events import Event
 
 TraceValue = float | int | str
+FloatArray = npt.NDArray[np.float64]
+
+_ARROW_TYPES = {"float": "float64", "int": "int64", "str": "string"}
+"""A trace column's kind and its Parquet (Arrow) type."""
+_KINDS = frozenset(_ARROW_TYPES)
+_PLAIN_INTEGER_LIMIT = 1e10
+"""Below this, f"{x:.10g}" writes an integral float x as plain digits (then as 1e+10)."""
 
 
 def plain(value: object) -> object:
@@ -88,29 +99,52 @@ class EventWriter(_Closing):
 
 
 class TraceWriter(_Closing):
-    """Streams trace rows to CSV, or to Parquet in row groups (needs the `parquet` extra)."""
+    """Streams trace rows to CSV, or to Parquet in row groups (needs the `parquet` extra).
 
-    PARQUET_ROW_GROUP = 50_000
+    The first column is the time. `write` takes one row; `write_held` takes a row held over
+    `count` sample times (a long step of a run): for CSV it is formatted once and written as one
+    string per sample, for Parquet it is copied into the row group's column arrays at once.
+    Memory stays bounded either way: CSV is written in chunks of about `CSV_CHUNK_BYTES`, Parquet
+    in row groups of `PARQUET_ROW_GROUP` rows, held in preallocated NumPy arrays.
 
-    def __init__(self, path: Path, columns: Sequence[str], file_format: str = "csv") -> None:
+    `kinds` fixes each column's type ("float", "int" or "str"; Parquet: float64, int64, string);
+    without it, the types are those of the first row's values (bool counts as int). A column's
+    type never changes between row groups.
+    """
+
+    PARQUET_ROW_GROUP = 65_536
+    PARQUET_COMPRESSION = "zstd"
+    CSV_CHUNK_BYTES = 1 << 20
+
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[str],
+        file_format: str = "csv",
+        kinds: Sequence[str] | None = None,
+    ) -> None:
         if file_format not in {"csv", "parquet"}:
             msg = f"trace format must be 'csv' or 'parquet', not {file_format!r}"
+            raise ValueError(msg)
+        if kinds is not None and (len(kinds) != len(columns) or not set(kinds) <= _KINDS):
+            msg = f"kinds must name 'float', 'int' or 'str' for each of {len(columns)} columns"
             raise ValueError(msg)
         self.path = path
         self.columns = tuple(columns)
         self.format = file_format
         self.rows = 0
+        self._kinds = None if kinds is None else ("float", *kinds[1:])  # the time is a float
         self._csv_file: IO[str] | None = None
         self._csv: Any = None
-        self._pending: list[Sequence[TraceValue]] = []
         self._parquet: Any = None
+        self._group: _RowGroup | None = None
         if file_format == "csv":
             self._csv_file = path.open("w", encoding="utf-8", newline="")
             self._csv = csv.writer(self._csv_file)
             self._csv.writerow(self.columns)
         else:
             try:
-                import pyarrow  # noqa: F401, PLC0415  # optional extra, imported on request
+                import pyarrow.parquet  # noqa: F401, PLC0415  # optional extra, on request
             except ImportError as error:
                 msg = "Parquet traces need pyarrow: pip install 'smartbms[parquet]'"
                 raise RuntimeError(msg) from error
@@ -121,32 +155,189 @@ class TraceWriter(_Closing):
         if self._csv is not None:
             self._csv.writerow([_cell(v) for v in row])
             return
-        self._pending.append(row)
-        if len(self._pending) >= self.PARQUET_ROW_GROUP:
+        group = self._row_group(row)
+        group.add(row, np.array([float(row[0])]))
+        if group.full:
             self._flush_parquet()
 
-    def _flush_parquet(self) -> None:
-        if not self._pending:
-            return
-        import pyarrow as pa  # noqa: PLC0415
-        import pyarrow.parquet as pq  # noqa: PLC0415
+    def write_held(
+        self, row: Sequence[TraceValue], first_sample: int, count: int, resolution_s: float
+    ) -> None:
+        """Write `row` at `count` sample times: `round(k * resolution_s, 6)`, k from `first_sample`.
 
-        table = pa.table(
-            {name: [row[index] for row in self._pending] for index, name in enumerate(self.columns)}
+        `row[0]` (the time) is ignored; every other cell is written as `write` would write it.
+        """
+        if count <= 0:
+            return
+        self.rows += count
+        if self._csv_file is not None:
+            self._write_csv_held(row, first_sample, count, resolution_s)
+            return
+        group = self._row_group(row)
+        while count > 0:
+            take = min(count, group.room)
+            samples = np.arange(first_sample, first_sample + take, dtype=np.float64)
+            group.add(row, np.round(samples * resolution_s, 6))
+            if group.full:
+                self._flush_parquet()
+            first_sample += take
+            count -= take
+
+    def _write_csv_held(
+        self, row: Sequence[TraceValue], first_sample: int, count: int, resolution_s: float
+    ) -> None:
+        assert self._csv_file is not None  # noqa: S101  # only called for CSV
+        line = io.StringIO()
+        csv.writer(line).writerow(["0", *(_cell(v) for v in row[1:])])
+        rest = line.getvalue()[1:]  # ",cell,...,cell\r\n": exactly what csv.writer writes
+        per_chunk = max(1, self.CSV_CHUNK_BYTES // len(rest))
+        stop = first_sample + count
+        write = self._csv_file.write
+        if float(resolution_s).is_integer() and stop * resolution_s < _PLAIN_INTEGER_LIMIT:
+            step = int(resolution_s)
+            # Whole seconds: k * resolution_s is an exact integer, which round() keeps and
+            # f"{:.10g}" writes as its plain digits, as str() does (and much faster).
+            for start in range(first_sample, stop, per_chunk):
+                times = range(start * step, min(start + per_chunk, stop) * step, step)
+                write("".join([f"{t}{rest}" for t in times]))
+            return
+        for start in range(first_sample, stop, per_chunk):
+            samples = range(start, min(start + per_chunk, stop))
+            write("".join([f"{round(k * resolution_s, 6):.10g}{rest}" for k in samples]))
+
+    def _row_group(self, row: Sequence[TraceValue]) -> "_RowGroup":
+        if self._group is None:
+            if self._kinds is None:
+                self._kinds = ("float", *(_kind(v) for v in row[1:]))
+            self._group = _RowGroup(self._kinds, self.PARQUET_ROW_GROUP)
+        return self._group
+
+    def _flush_parquet(self) -> None:
+        if self._group is None or not self._group.size:
+            return
+        batch = self._group.batch(self._schema())
+        self._parquet_writer(batch.schema).write_batch(batch)
+        self._group.clear()  # after the write: the batch's arrays are views of the group's
+
+    def _schema(self) -> Any:
+        import pyarrow as pa  # noqa: PLC0415
+
+        kinds = self._kinds if self._kinds is not None else ("float",) * len(self.columns)
+        return pa.schema(
+            [
+                (name, getattr(pa, _ARROW_TYPES[kind])())
+                for name, kind in zip(self.columns, kinds, strict=True)
+            ]
         )
+
+    def _parquet_writer(self, schema: Any) -> Any:
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(str(self.path), table.schema)
-        self._parquet.write_table(table)
-        self._pending.clear()
+            import pyarrow.parquet as pq  # noqa: PLC0415
+
+            # Statistics (min/max per row group) for the time only: a reader can still find a
+            # time range, and the other columns' would cost a tenth of the write time.
+            self._parquet = pq.ParquetWriter(
+                str(self.path),
+                schema,
+                compression=self.PARQUET_COMPRESSION,
+                write_statistics=[self.columns[0]],
+            )
+        return self._parquet
 
     def close(self) -> None:
         """Flush and close."""
         if self._csv_file is not None:
             self._csv_file.close()
-        else:
-            self._flush_parquet()
-            if self._parquet is not None:
-                self._parquet.close()
+            return
+        self._flush_parquet()
+        if self._parquet is None:  # no rows: still a file, with the columns
+            self._parquet_writer(self._schema())
+        self._parquet.close()
+        self._parquet = None
+        self._group = None
+
+
+class _RowGroup:
+    """A Parquet row group in the making: one preallocated array per number column.
+
+    A held row is copied into its columns' next `count` slots at once; the string columns keep
+    runs (values and a repeat count), as they seldom change.
+    """
+
+    def __init__(self, kinds: Sequence[str], capacity: int) -> None:
+        self.kinds = tuple(kinds)
+        self.capacity = capacity
+        self.size = 0
+        self._floats = [i for i, kind in enumerate(kinds) if kind == "float" and i > 0]
+        self._ints = [i for i, kind in enumerate(kinds) if kind == "int"]
+        self._strs = [i for i, kind in enumerate(kinds) if kind == "str"]
+        self._times = np.empty(capacity, dtype=np.float64)
+        self._float_values = np.empty((len(self._floats), capacity), dtype=np.float64)
+        self._int_values = np.empty((len(self._ints), capacity), dtype=np.int64)
+        self._runs: list[tuple[str, ...]] = []
+        self._run_counts: list[int] = []
+
+    @property
+    def room(self) -> int:
+        """How many more rows fit."""
+        return self.capacity - self.size
+
+    @property
+    def full(self) -> bool:
+        """Whether no more rows fit."""
+        return self.size >= self.capacity
+
+    def add(self, row: Sequence[TraceValue], times: FloatArray) -> None:
+        """Append `row` at each of `times` (at most `room` of them)."""
+        start, stop = self.size, self.size + times.size
+        self._times[start:stop] = times
+        if self._floats:
+            floats = np.array([row[i] for i in self._floats], dtype=np.float64)
+            self._float_values[:, start:stop] = floats[:, np.newaxis]
+        if self._ints:
+            ints = np.array([row[i] for i in self._ints], dtype=np.int64)
+            self._int_values[:, start:stop] = ints[:, np.newaxis]
+        if self._strs:
+            texts = tuple(str(row[i]) for i in self._strs)
+            if self._runs and self._runs[-1] == texts:
+                self._run_counts[-1] += times.size
+            else:
+                self._runs.append(texts)
+                self._run_counts.append(times.size)
+        self.size = stop
+
+    def batch(self, schema: Any) -> Any:
+        """The rows so far as a record batch (views of this group's arrays, not copies)."""
+        import pyarrow as pa  # noqa: PLC0415
+
+        n = self.size
+        arrays: list[Any] = [None] * len(self.kinds)
+        arrays[0] = pa.array(self._times[:n])
+        for row_index, column in enumerate(self._floats):
+            arrays[column] = pa.array(self._float_values[row_index, :n])
+        for row_index, column in enumerate(self._ints):
+            arrays[column] = pa.array(self._int_values[row_index, :n])
+        if self._strs:
+            counts = np.asarray(self._run_counts, dtype=np.int64)
+            repeat = pa.array(np.repeat(np.arange(counts.size), counts))
+            for run_index, column in enumerate(self._strs):
+                values = pa.array([run[run_index] for run in self._runs], type=pa.string())
+                arrays[column] = values.take(repeat)
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def clear(self) -> None:
+        """Start the next row group (reusing the arrays)."""
+        self.size = 0
+        self._runs.clear()
+        self._run_counts.clear()
+
+
+def _kind(value: TraceValue) -> str:
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, int):
+        return "int"
+    return "float"
 
 
 def _cell(value: TraceValue) -> TraceValue:

@@ -1,0 +1,136 @@
+"""The fast stepper against the fixed 100 ms reference, example by example (issue 4).
+
+Each case runs an example (or, where the reference would take over a minute, a window of at
+least 6 simulated hours that holds the example's key events) twice: with the default fast stepper
+and with `FixedStep(0.1)`. Before a window the reference is brought there by the fast stepper, so
+both start the window from the same state. Within the window they must show the same events in
+the same order, each within 0.2 s; every battery's final state of charge within 0.1 % (absolute);
+and the same verdicts in the summary.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from smartbms.core.events import Event
+from smartbms.sim.results import event_record
+from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation
+from smartbms.sim.scenario import Scenario, load_scenario
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HOUR_S = 3600.0
+EVENT_TIME_TOLERANCE_S = 0.2
+SOC_TOLERANCE_PCT = 0.1
+
+# (example, window start h, window end h): the whole example where the reference takes under a
+# minute, else 6 h around what the example is about.
+SLOW_APPROACH = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known gap (issue 4): the bank creeps up to the 14.2 V charge limit at ~0.6 mV/s in the"
+        " alternator's taper, so 0.2 s there is 1e-5 of the charge; the fast stepper reaches"
+        " it 0.4-0.5 s after the 100 ms reference (and cold-morning's release 1.2 s before)"
+    ),
+)
+CASES: list[object] = [
+    ("bms-cable-unplugged", 0.0, 1.0),
+    # warm-up, ATC back, charge limit reached and released
+    pytest.param("cold-morning", 0.0, 6.0, marks=SLOW_APPROACH),
+    ("fuse-mismatch", 0.0, 1.5),
+    # drive out, charge limit, release under the evening loads
+    pytest.param("manual-figure-1", 0.0, 6.0, marks=SLOW_APPROACH),
+    ("manual-figure-2", 0.4, 6.4),  # pre-alarm, load disconnect 30 s later, recovery on shore
+    ("residual-drain-200ah", 0.0, 6.0),  # pre-alarm, load disconnect, switched off
+    ("residual-drain-200ah", 181.0, 187.0),  # the deep-discharge damage
+    ("residual-drain-200ah-alternator-only", 0.0, 6.0),
+    ("residual-drain-200ah-remote-on", 0.0, 6.0),
+    ("smart-alternator", 0.0, 2.0),
+    ("system-plus-short", 0.0, 10.0 / 60.0),
+    ("weak-cell", 1.5, 7.5),  # the weak cell trips the bank, recharge, over-voltage
+]
+VERDICTS = (
+    "battery_damaged",
+    "alternator_overheating_risk",
+    "codes_seen",
+    "event_counts",
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one run showed inside the window."""
+
+    events: list[Event]
+    socs_pct: list[float]
+    summary: dict[str, object]
+
+
+def _until(scenario: Scenario, end_s: float) -> Scenario:
+    section = scenario.scenario.model_copy(update={"duration_s": end_s})
+    return scenario.model_copy(update={"scenario": section})
+
+
+def _outcome(name: str, start_h: float, end_h: float, reference: bool) -> Outcome:
+    scenario = _until(load_scenario(EXAMPLES / f"{name}.toml"), end_h * HOUR_S)
+    stepper = FixedStep(0.1, from_s=start_h * HOUR_S) if reference else AdaptiveStep()
+    simulation = Simulation(scenario, stepper=stepper)
+    result = simulation.run()
+    inside = [e for e in result.events if e.t_s >= start_h * HOUR_S - 1e-9]
+    socs = [battery.soc_pct for battery in simulation.system.batteries]
+    return Outcome(inside, socs, result.summary)
+
+
+def _identity(event: Event) -> dict[str, object]:
+    """An event without its time and measured values: what must be the same in both runs."""
+    record = event_record(event)
+    return {k: v for k, v in record.items() if k != "t_s" and not isinstance(v, float)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "start_h", "end_h"), CASES)
+def test_fast_stepper_matches_the_fixed_100_ms_reference(
+    name: str, start_h: float, end_h: float
+) -> None:
+    fast = _outcome(name, start_h, end_h, reference=False)
+    reference = _outcome(name, start_h, end_h, reference=True)
+    # the same events in the same order
+    assert [_identity(e) for e in fast.events] == [_identity(e) for e in reference.events]
+    # each within 0.2 s
+    late = [
+        (e.kind, e.t_s, r.t_s)
+        for e, r in zip(fast.events, reference.events, strict=True)
+        if abs(e.t_s - r.t_s) > EVENT_TIME_TOLERANCE_S
+    ]
+    assert not late, f"{name}: events more than 0.2 s apart (kind, fast, reference): {late}"
+    # every battery's final state of charge within 0.1 % (absolute)
+    for index, (soc, soc_ref) in enumerate(zip(fast.socs_pct, reference.socs_pct, strict=True)):
+        assert soc == pytest.approx(soc_ref, abs=SOC_TOLERANCE_PCT), f"battery {index + 1}"
+    # the same verdicts
+    for key in VERDICTS:
+        assert fast.summary[key] == reference.summary[key], key
+    fast_batteries = fast.summary["batteries"]
+    reference_batteries = reference.summary["batteries"]
+    assert isinstance(fast_batteries, list)
+    assert isinstance(reference_batteries, list)
+    for ours, theirs in zip(fast_batteries, reference_batteries, strict=True):
+        assert ours["damaged"] == theirs["damaged"]
+        assert ours["balancer"] == theirs["balancer"]
+
+
+def _plain(case: object) -> tuple[str, float, float]:
+    """A case's (name, start, end), whether it carries marks or not."""
+    values = getattr(case, "values", case)
+    assert isinstance(values, tuple)
+    name, start_h, end_h = values
+    return str(name), float(start_h), float(end_h)
+
+
+def test_the_cases_cover_every_example_and_windows_are_long_enough() -> None:
+    names = {p.stem for p in EXAMPLES.glob("*.toml")}
+    cases = [_plain(case) for case in CASES]
+    assert {name for name, _, _ in cases} == names
+    for name, start_h, end_h in cases:
+        duration_h = load_scenario(EXAMPLES / f"{name}.toml").duration_s / HOUR_S
+        assert end_h <= duration_h
+        assert end_h - start_h >= min(6.0, duration_h), name
