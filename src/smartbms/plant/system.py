@@ -168,6 +168,7 @@ class TwelveVoltSystem:
         self.app_connected = app_connected
         self.energy = EnergyCounters()
         self._last_now_s = 0.0
+        self._stateful_objects: list[object] | None = None
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
@@ -541,6 +542,12 @@ class TwelveVoltSystem:
                     setattr(obj, name, value)
 
     def _stateful(self) -> list[object]:
+        """Every object whose attributes `advance` changes (the parts are fixed once built)."""
+        if self._stateful_objects is None:
+            self._stateful_objects = self._collect_stateful()
+        return self._stateful_objects
+
+    def _collect_stateful(self) -> list[object]:
         objects: list[object] = [self, self.bms_thermal, self.energy, self.surroundings]
         for battery in self.batteries:
             objects.append(battery)
