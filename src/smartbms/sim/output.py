@@ -26,17 +26,15 @@ LED_COLUMNS = (
     "led_system_plus_charging",
 )
 _LED_VALUE = {"off": 0, "on": 1, "blink": 2}
-_INT_COLUMNS = frozenset(
-    {
-        "ab_enabled",
-        "system_plus_charge_allowed",
-        "system_plus_discharge_allowed",
-        "load_disconnect_high",
-        "charge_disconnect_high",
-        "prealarm_high",
-        *LED_COLUMNS,
-    }
+FLAG_COLUMNS = (
+    "ab_enabled",
+    "system_plus_charge_allowed",
+    "system_plus_discharge_allowed",
+    "load_disconnect_high",
+    "charge_disconnect_high",
+    "prealarm_high",
 )
+_INT_COLUMNS = frozenset({*FLAG_COLUMNS, *LED_COLUMNS})
 _SAMPLE_EPS_S = 1e-9
 
 
@@ -78,12 +76,7 @@ def columns_for(battery_count: int) -> tuple[str, ...]:
         "bms_temperature_c",
         "ambient_c",
         "solar_fraction",
-        "ab_enabled",
-        "system_plus_charge_allowed",
-        "system_plus_discharge_allowed",
-        "load_disconnect_high",
-        "charge_disconnect_high",
-        "prealarm_high",
+        *FLAG_COLUMNS,
         *LED_COLUMNS,
         "codes",
     ]
