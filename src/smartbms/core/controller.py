@@ -112,6 +112,10 @@ class _Decision(NamedTuple):
 _BIT = {code: 1 << index for index, code in enumerate(Code)}
 _ERROR_BITS = _BIT[Code.E_B30] | _BIT[Code.E_B31] | _BIT[Code.E_B32] | _BIT[Code.E_B33]
 _AMPERES_PER_VOLT = {fuse: 1.0 / fuse.sense_resistance_ohm for fuse in FUSE_CURRENT_LIMIT_A}
+_PERCENT_PER_VOLT = {
+    fuse: 100.0 * per_volt / fuse.current_limit_a for fuse, per_volt in _AMPERES_PER_VOLT.items()
+}
+"""ALT-10's percentage straight from the fuse drop (a step computes it every time)."""
 
 
 @functools.cache
@@ -716,15 +720,13 @@ class Controller:
                 alternator_current_pct=None,
                 fuse_type_prompt=fuse is FuseType.NOT_SET,
             )
-        drop_v = inputs.alternator_fuse_drop_v
-        drop_v = max(drop_v, 0.0)
-        current_a = drop_v * _AMPERES_PER_VOLT[fuse]
+        drop_v = max(inputs.alternator_fuse_drop_v, 0.0)
         return Readings(
             bank_voltage_v=inputs.bank_voltage_v,
             ab_voltage_v=inputs.ab_voltage_v,
             system_plus_voltage_v=inputs.system_plus_voltage_v,
-            alternator_current_a=current_a,
-            alternator_current_pct=100.0 * current_a / fuse.current_limit_a,
+            alternator_current_a=drop_v * _AMPERES_PER_VOLT[fuse],
+            alternator_current_pct=drop_v * _PERCENT_PER_VOLT[fuse],
             fuse_type_prompt=False,
         )
 
