@@ -276,10 +276,10 @@ class LithiumBattery:
         r_th = self._thermal_resistance_k_per_w
         target_change_c = ambient_end_c - ambient_start_c + heat_change_w * r_th
         tau_th = self._heat_capacity_j_per_k * r_th
-        self.temperature_c += target_change_c * _lag_ramp(tau_th, dt_s)
+        self.temperature_c += target_change_c * lag_ramp(tau_th, dt_s)
         # the RC branch's input R1 I ramps too: R1 follows the temperature, I the network
         end_factor = self._temperature_factors()[1]
-        rc_ramp = _lag_ramp(model.tau_s, dt_s)
+        rc_ramp = lag_ramp(model.tau_s, dt_s)
         for cell in self.cells:
             r1_per_factor = cell.r0_ohm * model.r1_fraction_of_r0
             input_change_v = r1_per_factor * (end_factor * end_a - start_factor * start_a)
@@ -347,7 +347,7 @@ class LithiumBattery:
             self.balancer_status = BalancerStatus.BALANCED
 
 
-def _lag_ramp(tau_s: float, dt_s: float) -> float:
+def lag_ramp(tau_s: float, dt_s: float) -> float:
     """How much more of an input's ramp a first-order lag follows than of the held input.
 
     1 - tau (1 - e^(-dt/tau)) / dt, times the ramp's size over the step.

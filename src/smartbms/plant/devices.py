@@ -687,7 +687,7 @@ class Device(abc.ABC):
                 state.append(value is None)
             elif isinstance(value, ChargeAlgorithm):
                 state.append(value.stage)
-            elif isinstance(value, bool | int | enum.Enum) and name != "_remote_cache":
+            elif isinstance(value, bool | int | enum.Enum):
                 state.append(value)
         return tuple(state)
 

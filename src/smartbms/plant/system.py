@@ -31,7 +31,6 @@ from smartbms.plant.vehicle import (
     BMS_AB_SWITCH_RESISTANCE_OHM,
     BMS_SYSTEM_PLUS_RESISTANCE_OHM,
     BMS_THERMAL_RESISTANCE_K_PER_W,
-    LEAD_ACID_CHARGE_EFFICIENCY,
     Alternator,
     BmsThermal,
     StarterBattery,
@@ -288,8 +287,7 @@ class TwelveVoltSystem:
         cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
         alt_on = alternator is not None and alternator.running and not cranking
         ocv_v = starter.ocv_v
-        r_discharge = starter.resistance_ohm(charging=False)
-        r_charge = starter.resistance_ohm(charging=True)
+        starter_a = starter.characteristic()
 
         def branches(v: float) -> tuple[float, float, float]:
             alt = alternator.current_a(v) if alt_on and alternator is not None else 0.0
@@ -299,8 +297,7 @@ class TwelveVoltSystem:
                 ab = limit_a
             else:
                 ab = min(max((v - bank_v) / path_ohm, 0.0), limit_a)
-            st = (v - ocv_v) / (r_charge if v > ocv_v else r_discharge)
-            return alt, ab, st
+            return alt, ab, starter_a(v)
 
         def net(v: float) -> float:
             alt, ab, st = branches(v)
@@ -502,7 +499,6 @@ class TwelveVoltSystem:
         and the starter battery's charge follow a linear ramp instead, so a long step errs by
         the inputs' curvature, not their slope.
         """
-        hours = dt_s / 3600.0
         ambient_end_c = self.surroundings.ambient_c
         for battery, i0, i1 in zip(
             self.batteries, start.battery_currents_a, end.battery_currents_a, strict=True
@@ -515,12 +511,8 @@ class TwelveVoltSystem:
             ambient_end_c - ambient_start_c + heat_change_w * BMS_THERMAL_RESISTANCE_K_PER_W,
             dt_s,
         )
-        starter = self.starter
-        if starter is not None:
-            i0, i1 = start.starter_current_a, end.starter_current_a
-            gain = LEAD_ACID_CHARGE_EFFICIENCY if i1 + i0 > 0 else 1.0
-            delta_pct = 100.0 * 0.5 * (i1 - i0) * gain * hours / starter.capacity_ah
-            starter.soc_pct = min(max(starter.soc_pct + delta_pct, 0.0), 100.0)
+        if self.starter is not None:
+            self.starter.correct_for_ramp(start.starter_current_a, end.starter_current_a, dt_s)
 
     # --- trial steps ----------------------------------------------------------------------------
 

@@ -10,8 +10,10 @@ switch losses (PLT-11), so a big alternator on a small fuse in a hot engine bay 
 
 import dataclasses
 import math
+from collections.abc import Callable
 
 from smartbms.core import constants as c
+from smartbms.plant.battery import lag_ramp
 
 LEAD_ACID_EMPTY_V = 11.8
 """Chosen: open-circuit voltage of an empty 12 V lead-acid battery."""
@@ -109,13 +111,28 @@ class StarterBattery:
 
     def current_a(self, terminal_v: float) -> float:
         """Current into the battery at a terminal voltage."""
+        return self.characteristic()(terminal_v)
+
+    def characteristic(self) -> Callable[[float], float]:
+        """`current_a` with the present state's voltage and resistances worked out once.
+
+        The network solve asks for many voltages in one state.
+        """
         emf = self.ocv_v
-        return (terminal_v - emf) / self.resistance_ohm(terminal_v > emf)
+        r_charge = self.resistance_ohm(charging=True)
+        r_discharge = self.resistance_ohm(charging=False)
+        return lambda v: (v - emf) / (r_charge if v > emf else r_discharge)
 
     def load_a(self, now_s: float) -> float:
         """The vehicle's own draw on the starter node: standby plus cranking."""
         cranking = now_s < self.crank_until_s
         return self.standby_current_a + (self.crank_current_a if cranking else 0.0)
+
+    def correct_for_ramp(self, start_a: float, end_a: float, dt_s: float) -> None:
+        """Turn the last `advance` (held `start_a`) into the trapezoid up to `end_a`."""
+        gain = LEAD_ACID_CHARGE_EFFICIENCY if start_a + end_a > 0 else 1.0
+        delta_pct = 100.0 * 0.5 * (end_a - start_a) * gain * dt_s / 3600.0 / self.capacity_ah
+        self.soc_pct = min(max(self.soc_pct + delta_pct, 0.0), 100.0)
 
     def advance(self, current_a: float, terminal_v: float, dt_s: float) -> None:
         """Coulomb counting with charge efficiency."""
@@ -146,5 +163,4 @@ class BmsThermal:
         if dt_s <= 0.0:
             return
         tau_s = BMS_HEAT_CAPACITY_J_PER_K * BMS_THERMAL_RESISTANCE_K_PER_W
-        ramp = 1.0 - tau_s * -math.expm1(-dt_s / tau_s) / dt_s
-        self.temperature_c += target_change_c * ramp
+        self.temperature_c += target_change_c * lag_ramp(tau_s, dt_s)
