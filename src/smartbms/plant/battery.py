@@ -11,6 +11,7 @@ open-circuit voltage falls off the curve's 2.5 V end. The whole battery is a The
 (`emf_v`, `resistance_ohm`) so the network can share current between parallel batteries (PLT-4).
 """
 
+import bisect
 import dataclasses
 import enum
 import math
@@ -91,6 +92,7 @@ class LithiumBattery:
                 strict=True,
             )
         ]
+        self._ocv_knots_pct = self.cell_model.ocv_knots_pct()
         self.temperature_c = options.temperature_c
         self._factors_at_c = math.nan
         self._factors = (1.0, 1.0)
@@ -169,6 +171,33 @@ class LithiumBattery:
             self.cell_emf_v(cell) + current_a * cell.r0_ohm * factor for cell in self.cells
         )
 
+    def time_to_ocv_knot_s(self, current_a: float, min_s: float) -> float:
+        """How long `current_a` takes to bring a cell to the next knot of its open-circuit curve.
+
+        The curve is piecewise linear, so at a knot the voltage's slope, and with it the
+        current's, jumps: a step across one errs by that kink (its ramp assumes a smooth
+        current), so the fast stepper ends its steps on them. A knot nearer than `min_s` counts
+        as passed (the last step ended just short of it). Infinite when no charge moves.
+        """
+        fraction = self._temperature_factors()[0]
+        knots = self._ocv_knots_pct
+        soonest_s = math.inf
+        for cell in self.cells:
+            bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
+            rate_pct_per_s = (current_a - bleed_a) / (36.0 * fraction * cell.capacity_ah)
+            if rate_pct_per_s == 0.0:
+                continue
+            soc = self.cell_soc_pct(cell)
+            if rate_pct_per_s > 0.0:
+                index = bisect.bisect_right(knots, soc + rate_pct_per_s * min_s)
+                if index < len(knots):
+                    soonest_s = min(soonest_s, (knots[index] - soc) / rate_pct_per_s)
+            else:
+                index = bisect.bisect_left(knots, soc + rate_pct_per_s * min_s) - 1
+                if index >= 0:
+                    soonest_s = min(soonest_s, (knots[index] - soc) / rate_pct_per_s)
+        return soonest_s
+
     @property
     def charge_ah(self) -> float:
         """Charge stored in the battery, taken as its weakest cell's (the usable one)."""
@@ -215,8 +244,15 @@ class LithiumBattery:
 
     # --- time -----------------------------------------------------------------------------------
 
-    def advance(self, current_a: float, dt_s: float, ambient_c: float, now_s: float) -> None:
-        """Let `current_a` flow for `dt_s`, then update temperature, monitor and damage flag."""
+    def advance(
+        self, current_a: float, dt_s: float, ambient_c: float, now_s: float, *, look: bool = True
+    ) -> None:
+        """Let `current_a` flow for `dt_s` and update the temperature; then `look` at the end.
+
+        A stepper that corrects the step afterwards (`correct_for_ramp`) passes `look=False`
+        and looks once at the corrected state: the monitor's latches hold, so a look at the
+        uncorrected state could latch what the step never reached.
+        """
         if dt_s <= 0.0:
             return
         dt_h = dt_s / 3600.0
@@ -238,6 +274,11 @@ class LithiumBattery:
         tau_th = self._heat_capacity_j_per_k * self._thermal_resistance_k_per_w
         target_c = ambient_c + heat_w * self._thermal_resistance_k_per_w
         self.temperature_c = target_c + (self.temperature_c - target_c) * math.exp(-dt_s / tau_th)
+        if look:
+            self.look(current_a, now_s)
+
+    def look(self, current_a: float, now_s: float) -> None:
+        """The battery's own view of the state a step ended in: damage, then its cell monitor."""
         if not self.damaged and any(self.cell_soc_pct(cell) <= 0.0 for cell in self.cells):
             self.damaged = True
             self.damaged_at_s = now_s
@@ -258,34 +299,87 @@ class LithiumBattery:
         and the temperature are first-order lags, whose exact answer to an input ramping by
         d over the step moves by d (1 - tau (1 - e^(-dt/tau)) / dt); a held input would leave
         them half a step behind (a ramping ambient: hundredths of a degree, and the usable
-        capacity moves 0.8 %/°C). Then the monitor looks again, at the end current.
+        capacity moves 0.8 %/°C). The monitor looks afterwards (`look`), at the end current.
         """
         if dt_s <= 0.0:
             return
-        change_a = end_a - start_a
-        model = self.cell_model
         start_factor = self._step_resistance_factor
-        delta_ah = 0.5 * change_a * dt_s / 3600.0
-        # the heat I^2 (R0 + R1) ramps with the current and with the resistance, which falls
-        # as the battery warms
-        resistance_ohm = sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0)
-        predicted_factor = self._temperature_factors()[1]
-        heat_change_w = resistance_ohm * (
-            end_a * end_a * predicted_factor - start_a * start_a * start_factor
-        )
-        r_th = self._thermal_resistance_k_per_w
-        target_change_c = ambient_end_c - ambient_start_c + heat_change_w * r_th
-        tau_th = self._heat_capacity_j_per_k * r_th
-        self.temperature_c += target_change_c * lag_ramp(tau_th, dt_s)
-        # the RC branch's input R1 I ramps too: R1 follows the temperature, I the network
         end_factor = self._temperature_factors()[1]
+        self._move_along_ramp(
+            charge_current_a=end_a - start_a,
+            rc_drive_a=end_factor * end_a - start_factor * start_a,
+            heat_drive_a2=end_factor * end_a * end_a - start_factor * start_a * start_a,
+            ambient_change_c=ambient_end_c - ambient_start_c,
+            dt_s=dt_s,
+        )
+
+    def move_ramp_end(self, previous_end_a: float, end_a: float, dt_s: float) -> None:
+        """Correct the last ramp again, for an end current known better than before.
+
+        Heun's corrector takes the end current from Euler's end state, which errs by half the
+        current's change times the step; the current feeds back through the charge and the
+        polarisation, so the step is biased by that error. Moving the ramp's end to the
+        current of the corrected state (and solving again) converges on the trapezoidal
+        rule. What the ramp moves is linear in the end current (the heat: in its square),
+        with the resistance at the end.
+        """
+        if dt_s <= 0.0:
+            return
+        factor = self._temperature_factors()[1]
+        self._move_along_ramp(
+            charge_current_a=end_a - previous_end_a,
+            rc_drive_a=factor * (end_a - previous_end_a),
+            heat_drive_a2=factor * (end_a * end_a - previous_end_a * previous_end_a),
+            ambient_change_c=0.0,
+            dt_s=dt_s,
+        )
+
+    def bend_ramp(self, curvature_a_per_s2: float, dt_s: float) -> None:
+        """Correct the last ramp for the current's curvature over the step (Simpson's rule).
+
+        The trapezoid over-counts a convex current by dt^3 I'' / 12 (a taper into a full
+        battery, a constant-power load as the voltage sags); with I'' known from the slopes
+        of this step and the one before, the charge and the polarisation lose that share.
+        The heat's share is left out (hundredths of a millikelvin a step).
+        """
+        if dt_s <= 0.0:
+            return
+        model = self.cell_model
+        factor = self._temperature_factors()[1]
+        delta_ah = -curvature_a_per_s2 * dt_s**3 / 12.0 / 3600.0
+        rc_bend = lag_bend(model.tau_s, dt_s)
+        for cell in self.cells:
+            cell.charge_ah += delta_ah
+            cell.v_rc_v += (
+                cell.r0_ohm * model.r1_fraction_of_r0 * factor * curvature_a_per_s2 * rc_bend
+            )
+
+    def _move_along_ramp(
+        self,
+        *,
+        charge_current_a: float,
+        rc_drive_a: float,
+        heat_drive_a2: float,
+        ambient_change_c: float,
+        dt_s: float,
+    ) -> None:
+        """Add what inputs ramping by these amounts over the step add to its held answer.
+
+        The charge gains half the current's change times the step (the trapezoid); the RC
+        input R1 I (R1 per resistance factor, times `rc_drive_a`) and the thermal target
+        (ambient + I^2 (R0 + R1) R_th, the heat as `heat_drive_a2` times the resistance at
+        25 °C) drive first-order lags, which follow a ramp by `lag_ramp` of its size.
+        """
+        model = self.cell_model
+        r_th = self._thermal_resistance_k_per_w
+        resistance_ohm = sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0)
+        target_change_c = ambient_change_c + resistance_ohm * heat_drive_a2 * r_th
+        self.temperature_c += target_change_c * lag_ramp(self._heat_capacity_j_per_k * r_th, dt_s)
+        delta_ah = 0.5 * charge_current_a * dt_s / 3600.0
         rc_ramp = lag_ramp(model.tau_s, dt_s)
         for cell in self.cells:
-            r1_per_factor = cell.r0_ohm * model.r1_fraction_of_r0
-            input_change_v = r1_per_factor * (end_factor * end_a - start_factor * start_a)
             cell.charge_ah += delta_ah
-            cell.v_rc_v += input_change_v * rc_ramp
-        self.update_monitor(end_a)
+            cell.v_rc_v += cell.r0_ohm * model.r1_fraction_of_r0 * rc_drive_a * rc_ramp
 
     def update_monitor(self, current_a: float) -> None:
         """The battery's own cell monitor: chain lines with hysteresis, balancing (PLT-2)."""
@@ -353,6 +447,21 @@ def lag_ramp(tau_s: float, dt_s: float) -> float:
     1 - tau (1 - e^(-dt/tau)) / dt, times the ramp's size over the step.
     """
     return 1.0 - tau_s * -math.expm1(-dt_s / tau_s) / dt_s
+
+
+def lag_bend(tau_s: float, dt_s: float) -> float:
+    """What a first-order lag gains over its `lag_ramp` answer from its input's curvature.
+
+    Per unit second derivative b of the input over the step: the exact answer to b t^2 / 2
+    minus the ramp's, tau^2 (-x + (1 - e^(-x)) (1 + x / 2)) with x = dt / tau; for a short
+    step -dt^3 / (12 tau) (the trapezoid's error, as the lag integrates), from its series.
+    """
+    x = dt_s / tau_s
+    if x < 1e-3:
+        shape = x**3 * (-1.0 / 12.0 + x / 24.0 - x * x / 80.0)
+    else:
+        shape = -x - math.expm1(-x) * (1.0 + 0.5 * x)
+    return tau_s * tau_s * shape
 
 
 def thevenin_parallel(

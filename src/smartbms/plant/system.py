@@ -175,10 +175,15 @@ class TwelveVoltSystem:
 
     # --- the network ----------------------------------------------------------------------------
 
-    def context(self, now_s: float, outputs: Outputs) -> DeviceContext:
-        """What every device sees: time, surroundings and the BMS outputs (with their sag)."""
+    def context(
+        self, now_s: float, outputs: Outputs, bank_voltage_v: float | None = None
+    ) -> DeviceContext:
+        """What every device sees: time, surroundings and the BMS outputs (with their sag).
+
+        At `bank_voltage_v`, or by default at the last solve's bank voltage.
+        """
         self._last_now_s = now_s
-        bank_v = self._bank_guess_v
+        bank_v = self._bank_guess_v if bank_voltage_v is None else bank_voltage_v
         return DeviceContext(
             bank_voltage_v=bank_v,
             load_disconnect_v=self._output_voltage_v(outputs.load_disconnect, bank_v, _LD),
@@ -428,26 +433,37 @@ class TwelveVoltSystem:
 
     # --- time -----------------------------------------------------------------------------------
 
-    def advance(self, now_s: float, dt_s: float, op: OperatingPoint, outputs: Outputs) -> bool:
-        """Integrate every state over `dt_s` at `op`; True if the alternator overheat flag rose."""
+    def advance(
+        self,
+        now_s: float,
+        dt_s: float,
+        op: OperatingPoint,
+        outputs: Outputs,
+        *,
+        latch: bool = True,
+    ) -> bool:
+        """Integrate every state over `dt_s` at `op`; True if the alternator overheat flag rose.
+
+        With `latch=False` the latches wait for the step's correction: the caller then calls
+        `advance_devices` (their stages and timers, with the context of the step's start) and
+        `look` (the batteries' monitors) once the step's end is known. Nothing then latches on
+        a state the step never reached, and a stage that ends with the step (the end of
+        absorption) does not bend its ramp.
+        """
         if dt_s <= 0.0:
             return False
         ambient_c = self.surroundings.ambient_c
         for battery, current in zip(self.batteries, op.battery_currents_a, strict=True):
-            battery.advance(current, dt_s, ambient_c, now_s + dt_s)
+            battery.advance(current, dt_s, ambient_c, now_s + dt_s, look=latch)
         overheat = False
         if self.starter is not None:
             self.starter.advance(op.starter_current_a, op.ab_voltage_v, dt_s)
         if self.alternator is not None:
             overheat = self.alternator.advance(op.alternator_current_a, dt_s, now_s)
-        ctx = self.context(now_s, outputs)
+        if latch:
+            self.advance_devices(self.context(now_s, outputs, op.bank_voltage_v), dt_s, op)
         for device, current in zip(self.devices, op.device_currents_a, strict=True):
-            bus_v = (
-                op.bank_voltage_v
-                if device.connection is Connection.BANK
-                else op.system_plus_voltage_v
-            )
-            device.advance(ctx, bus_v, dt_s)
+            bus_v = self._bus_voltage_v(device, op)
             energy_wh = bus_v * current * dt_s / 3600.0
             if device.connection is Connection.BANK:
                 if energy_wh >= 0:
@@ -514,6 +530,56 @@ class TwelveVoltSystem:
         if self.starter is not None:
             self.starter.correct_for_ramp(start.starter_current_a, end.starter_current_a, dt_s)
 
+    def bend_ramp(
+        self, curvatures_a_per_s2: tuple[float, ...], end: OperatingPoint, dt_s: float
+    ) -> None:
+        """Correct the last ramp for each battery's current curvature (the starter's last)."""
+        for battery, curvature in zip(self.batteries, curvatures_a_per_s2, strict=False):
+            battery.bend_ramp(curvature, dt_s)
+        if self.starter is not None:
+            self.starter.bend_ramp(curvatures_a_per_s2[-1], end.starter_current_a > 0.0, dt_s)
+
+    def advance_devices(self, ctx: DeviceContext, dt_s: float, op: OperatingPoint) -> None:
+        """Each device's stages and timers over a step held at `op` and `ctx`, its start."""
+        for device in self.devices:
+            device.advance(ctx, self._bus_voltage_v(device, op), dt_s)
+
+    @staticmethod
+    def _bus_voltage_v(device: Device, op: OperatingPoint) -> float:
+        if device.connection is Connection.BANK:
+            return op.bank_voltage_v
+        return op.system_plus_voltage_v
+
+    def look(self, now_s: float, op: OperatingPoint) -> None:
+        """Each battery's monitor looks at the (corrected) state a step ended in, at `op`."""
+        for battery, current_a in zip(self.batteries, op.battery_currents_a, strict=True):
+            battery.look(current_a, now_s)
+
+    def move_ramp_end(
+        self,
+        previous_end: OperatingPoint,
+        end: OperatingPoint,
+        dt_s: float,
+        outputs: Outputs,
+    ) -> None:
+        """Correct the last ramp again, for end values known better than `previous_end`.
+
+        One more pass of Heun's corrector: the batteries' charge, polarisation and
+        temperature, the BMS's temperature and the starter battery's charge move to the ramp
+        that ends at `end` (solved from the corrected state) instead of `previous_end`
+        (solved from Euler's). See `LithiumBattery.move_ramp_end`.
+        """
+        for battery, i0, i1 in zip(
+            self.batteries, previous_end.battery_currents_a, end.battery_currents_a, strict=True
+        ):
+            battery.move_ramp_end(i0, i1, dt_s)
+        heat_change_w = self._bms_heat_w(end, outputs) - self._bms_heat_w(previous_end, outputs)
+        self.bms_thermal.correct_for_ramp(heat_change_w * BMS_THERMAL_RESISTANCE_K_PER_W, dt_s)
+        if self.starter is not None:
+            self.starter.correct_for_ramp(
+                previous_end.starter_current_a, end.starter_current_a, dt_s
+            )
+
     # --- trial steps ----------------------------------------------------------------------------
 
     def snapshot(self) -> "SystemState":
@@ -579,6 +645,20 @@ class TwelveVoltSystem:
                 )
                 state.append(device.pending_state(ctx, bus_v))
         return tuple(state)
+
+    def next_kink_s(self, now_s: float, op: OperatingPoint, min_s: float) -> float:
+        """When the first cell reaches a knot of its open-circuit curve at `op`'s currents.
+
+        Beyond the next knot the currents' slope changes: a step that ends there keeps the
+        ramp of Heun's method true. Knots nearer than `min_s` count as passed.
+        """
+        return now_s + min(
+            (
+                battery.time_to_ocv_knot_s(current_a, min_s)
+                for battery, current_a in zip(self.batteries, op.battery_currents_a, strict=True)
+            ),
+            default=math.inf,
+        )
 
     def next_device_change_s(self, now_s: float, outputs: Outputs) -> float:
         """The earliest internal timer among the devices."""

@@ -134,6 +134,12 @@ class StarterBattery:
         delta_pct = 100.0 * 0.5 * (end_a - start_a) * gain * dt_s / 3600.0 / self.capacity_ah
         self.soc_pct = min(max(self.soc_pct + delta_pct, 0.0), 100.0)
 
+    def bend_ramp(self, curvature_a_per_s2: float, charging: bool, dt_s: float) -> None:
+        """Correct the last ramp for the current's curvature (see `LithiumBattery.bend_ramp`)."""
+        gain = LEAD_ACID_CHARGE_EFFICIENCY if charging else 1.0
+        delta_pct = -100.0 * curvature_a_per_s2 * dt_s**3 / 12.0 * gain / 3600.0 / self.capacity_ah
+        self.soc_pct = min(max(self.soc_pct + delta_pct, 0.0), 100.0)
+
     def advance(self, current_a: float, terminal_v: float, dt_s: float) -> None:
         """Coulomb counting with charge efficiency."""
         gain = LEAD_ACID_CHARGE_EFFICIENCY if current_a > 0 else 1.0

@@ -114,6 +114,8 @@ class AdaptiveStep:
     """Largest estimated error of the trapezoid a step takes, in % of a battery's capacity."""
     ambient_step_c: float = 0.5
     """Largest change of the ambient temperature over one step (it is held within a step)."""
+    stiffness_limit: float = 1.0
+    """Largest step times decay rate of the fastest loop the currents feel (`_stiffness`)."""
     name: str = "adaptive"
 
     def __post_init__(self) -> None:
@@ -301,8 +303,10 @@ class Simulation:
         )
         self._advanced = False
         proposal = min(self._proposal_s, stepper.max_dt_s)
+        # a step ends on a kink of the plant's curves, where the currents' slope jumps
+        kink_dt = system.next_kink_s(t, op, stepper.locate_s) - t
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
-        dt = max(min(proposal, limit_s - t), _MIN_STEP_S)
+        dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
         while True:
             trial = self._trial(here, dt)
             excess = self._step_excess(stepper, here, trial, dt)  # error control
@@ -326,7 +330,8 @@ class Simulation:
             grow = 2.0 if excess <= 0.45 else 0.9 / excess
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal
-        plain = not at_limit and not trial.differs_from(here)
+        at_kink = trial.t_end_s >= t + kink_dt - _TIME_EPS_S
+        plain = not (at_limit or at_kink or trial.differs_from(here))
         self._previous_slopes = (trial.t_end_s - t, trial.slopes) if plain else None
         return trial, here.state
 
@@ -348,25 +353,46 @@ class Simulation:
         return found
 
     def _trial(self, here: "_StepStart", dt: float) -> "_Trial":
-        """Integrate from the snapshot over `dt` and look at the plant and the BMS at the end."""
+        """Integrate from the snapshot over `dt` and look at the plant and the BMS at the end.
+
+        Euler predicts with the start currents held. The corrector then moves the charge,
+        polarisation and temperatures onto the ramp that ends at the currents found there,
+        twice: the second pass starts from the corrected state, so Euler's error no longer
+        biases the step. The currents' curvature (this step's slope against the last one's)
+        bends the ramp. The end currents are read just before the end, so what ends with the
+        step (a crank, a short, an absorption stage) is not smeared over it; only then do the
+        devices' stages and the batteries' monitors see the step.
+        """
         system = self.system
         if self._advanced:
             system.restore(here.state)
         self._advanced = True
         t, op = here.t_s, here.op
         t_end = t + dt
-        overheat = system.advance(t, dt, op, self.outputs)
+        start_context = system.context(t, self.outputs, op.bank_voltage_v)
+        overheat = system.advance(t, dt, op, self.outputs, latch=False)
         self._update_surroundings(t_end)
-        # Heun's method: Euler predicts, the currents there correct. They are taken just before
-        # the end, so what ends at the end (a crank, a short) is not smeared over the step.
         op_predicted = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
-        slopes = self._current_slopes(op, op_predicted, dt)
-        curvatures = self._curvatures(slopes, dt)
         system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
+        op_corrected = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
+        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        slopes = self._current_slopes(op, op_corrected, dt)
+        curvatures = self._curvatures(slopes, dt)
+        if curvatures is not None:
+            system.bend_ramp(curvatures, op_corrected, dt)
+        system.advance_devices(start_context, dt, op)
         op_end = system.solve(t_end, self.outputs)
-        changed = self._controller_would_change(op_end, t_end, here.limit_s, here.result)
-        signature = system.discrete_state(t_end, op_end, self.outputs)
-        return _Trial(t_end, op_end, op_predicted, slopes, curvatures, overheat, changed, signature)
+        system.look(t_end, op_end)
+        return _Trial(
+            t_end_s=t_end,
+            op_end=op_end,
+            slopes=slopes,
+            curvatures=curvatures,
+            stiffness=_stiffness(op, op_predicted, op_corrected),
+            overheat=overheat,
+            changed=self._controller_would_change(op_end, t_end, here.limit_s, here.result),
+            signature=system.discrete_state(t_end, op_end, self.outputs),
+        )
 
     def _controller_would_change(
         self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
@@ -454,6 +480,7 @@ class Simulation:
             trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
             excess = max(excess, (trapezoid_pct / stepper.trapezoid_tolerance_pct) ** (1 / 3))
         ambient_change_c = abs(self.system.surroundings.ambient_c - here.ambient_c)
+        excess = max(excess, trial.stiffness / stepper.stiffness_limit)
         return max(excess, ambient_change_c / stepper.ambient_step_c)
 
     # --- timeline -------------------------------------------------------------------------------
@@ -610,6 +637,34 @@ class Simulation:
                 yield BatteryDamaged(at, index + 1)
 
 
+_STIFFNESS_FLOOR_A = 1e-6
+"""Current changes below this are solver noise, not a loop's answer (the solve holds 1e-8 A)."""
+
+
+def _stiffness(
+    start: OperatingPoint, predicted: OperatingPoint, corrected: OperatingPoint
+) -> float:
+    """The step times the decay rate of the fastest loop its currents feel (z = h lambda).
+
+    A charger regulating the bank voltage (or the polarisation branch) feeds the charge back
+    into the current: for I' = lambda (I - I_eq), Euler's end current moves by z (I_0 - I_eq)
+    and the corrector's moves it by z^2 / 2 of that again; their ratio gives |z| / 2. Past
+    |z| ~ 1 the explicit corrector rings instead of decaying (an error of stability that no
+    accuracy estimate sees), so the step is kept below it.
+    """
+    worst = 0.0
+    for i0, i1, i2 in zip(
+        start.battery_currents_a,
+        predicted.battery_currents_a,
+        corrected.battery_currents_a,
+        strict=True,
+    ):
+        euler_a = i1 - i0
+        if abs(euler_a) > _STIFFNESS_FLOOR_A:
+            worst = max(worst, 2.0 * abs(i2 - i1) / abs(euler_a))
+    return worst
+
+
 def _powers_differently(old: Outputs, new: Outputs) -> bool:
     """Whether the plant sees a difference (LEDs and codes alone change nothing physical)."""
     return (
@@ -664,12 +719,12 @@ class _Trial:
 
     t_end_s: float
     op_end: OperatingPoint
-    op_predicted: OperatingPoint
-    """At the end, before the charge was corrected: with the start, the step's trapezoid."""
     slopes: tuple[float, ...]
     """Each battery's current change per second over the step (the starter battery's last)."""
     curvatures: tuple[float, ...] | None
     """Their second derivatives, where the previous step tells them."""
+    stiffness: float
+    """The step times the decay rate of the fastest loop the currents feel (`_stiffness`)."""
     overheat: bool
     changed: bool
     """The controller would decide differently at the end."""

@@ -66,6 +66,13 @@ class CellModel:
             return max(v, self.lowest_v)
         return self.ocv(soc_pct)
 
+    def ocv_knots_pct(self) -> tuple[float, ...]:
+        """Where `ocv_v` changes slope: the table's points and where the run-aways clamp."""
+        ys = self.ocv.ys
+        low = -(ys[0] - self.lowest_v) / self.overdischarge_v_per_pct
+        high = 100.0 + (self.highest_v - ys[-1]) / self.overcharge_v_per_pct
+        return (low, *self.ocv.xs, high)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BatteryModel:
