@@ -9,17 +9,14 @@ and the same verdicts in the summary.
 """
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
 from smartbms.core.events import Event
-from smartbms.sim.results import event_record
 from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation
-from smartbms.sim.scenario import Scenario, load_scenario
+from smartbms.sim.scenario import load_scenario
+from tests.scenarios.helpers import EXAMPLES, HOUR_S, identity, until
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-HOUR_S = 3600.0
 EVENT_TIME_TOLERANCE_S = 0.2
 SOC_TOLERANCE_PCT = 0.1
 
@@ -58,25 +55,14 @@ class Outcome:
     summary: dict[str, object]
 
 
-def _until(scenario: Scenario, end_s: float) -> Scenario:
-    section = scenario.scenario.model_copy(update={"duration_s": end_s})
-    return scenario.model_copy(update={"scenario": section})
-
-
 def _outcome(name: str, start_h: float, end_h: float, reference: bool) -> Outcome:
-    scenario = _until(load_scenario(EXAMPLES / f"{name}.toml"), end_h * HOUR_S)
+    scenario = until(load_scenario(EXAMPLES / f"{name}.toml"), end_h * HOUR_S)
     stepper = FixedStep(0.1, from_s=start_h * HOUR_S) if reference else AdaptiveStep()
     simulation = Simulation(scenario, stepper=stepper)
     result = simulation.run()
     inside = [e for e in result.events if e.t_s >= start_h * HOUR_S - 1e-9]
     socs = [battery.soc_pct for battery in simulation.system.batteries]
     return Outcome(inside, socs, result.summary)
-
-
-def _identity(event: Event) -> dict[str, object]:
-    """An event without its time and measured values: what must be the same in both runs."""
-    record = event_record(event)
-    return {k: v for k, v in record.items() if k != "t_s" and not isinstance(v, float)}
 
 
 @pytest.mark.slow
@@ -87,7 +73,7 @@ def test_fast_stepper_matches_the_fixed_100_ms_reference(
     fast = _outcome(name, start_h, end_h, reference=False)
     reference = _outcome(name, start_h, end_h, reference=True)
     # the same events in the same order
-    assert [_identity(e) for e in fast.events] == [_identity(e) for e in reference.events]
+    assert [identity(e) for e in fast.events] == [identity(e) for e in reference.events]
     # each within 0.2 s
     late = [
         (e.kind, e.t_s, r.t_s)

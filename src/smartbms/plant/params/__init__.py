@@ -8,6 +8,7 @@ live in the data files beside this module.
 import bisect
 import dataclasses
 import functools
+import math
 import tomllib
 from importlib import resources
 
@@ -67,11 +68,19 @@ class CellModel:
         return self.ocv(soc_pct)
 
     def ocv_knots_pct(self) -> tuple[float, ...]:
-        """Where `ocv_v` changes slope: the table's points and where the run-aways clamp."""
-        ys = self.ocv.ys
+        """Where `ocv_v` changes slope: the table's bends and ends, where the run-aways clamp."""
+        xs, ys = self.ocv.xs, self.ocv.ys
+        slopes = [
+            (y1 - y0) / (x1 - x0) for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:], strict=False)
+        ]
+        bends = [
+            x
+            for x, before, after in zip(xs[1:-1], slopes, slopes[1:], strict=False)
+            if not math.isclose(before, after, rel_tol=1e-9)
+        ]
         low = -(ys[0] - self.lowest_v) / self.overdischarge_v_per_pct
         high = 100.0 + (self.highest_v - ys[-1]) / self.overcharge_v_per_pct
-        return (low, *self.ocv.xs, high)
+        return (low, xs[0], *bends, xs[-1], high)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,0 +1,225 @@
+"""What the fast stepper integrates with, in the plant: the lags' answers to ramping and curving
+inputs, the corrector's second pass, the curvature bend, the knots of the cell curve, the
+stiffness estimate, and latches that wait for the corrected end of a step."""
+
+import dataclasses
+import itertools
+import math
+
+import pytest
+
+from smartbms.core import constants as c
+from smartbms.plant.battery import BatteryOptions, LithiumBattery, lag_bend, lag_ramp
+from smartbms.plant.params import battery_model, cell_model
+from smartbms.plant.system import OperatingPoint
+from smartbms.sim.runner import _stiffness
+
+B100 = "LFP-Smart 12.8/100"
+
+
+def battery(**options: object) -> LithiumBattery:
+    return LithiumBattery(battery_model(B100), BatteryOptions(**options))  # type: ignore[arg-type]
+
+
+def lag_answer(inputs: list[float], tau_s: float, dt_s: float) -> float:
+    """x(dt) of x' = (u - x) / tau from x(0) = 0, for u sampled at RK4's points (fine steps)."""
+    steps = (len(inputs) - 1) // 2
+    h = dt_s / steps
+    x = 0.0
+    for i in range(steps):
+        u0, u_mid, u1 = inputs[2 * i], inputs[2 * i + 1], inputs[2 * i + 2]
+        k1 = (u0 - x) / tau_s
+        k2 = (u_mid - (x + 0.5 * h * k1)) / tau_s
+        k3 = (u_mid - (x + 0.5 * h * k2)) / tau_s
+        k4 = (u1 - (x + h * k3)) / tau_s
+        x += h * (k1 + 2 * k2 + 2 * k3 + k4) / 6.0
+    return x
+
+
+def sampled(u: object, dt_s: float, steps: int = 4000) -> list[float]:
+    assert callable(u)
+    return [u(dt_s * i / (2 * steps)) for i in range(2 * steps + 1)]
+
+
+# --- the lags -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dt_s", [0.5, 5.0, 60.0, 600.0])
+def test_lag_ramp_is_the_exact_answer_to_a_ramping_input(dt_s: float) -> None:
+    tau_s = 60.0
+    exact = lag_answer(sampled(lambda t: t / dt_s, dt_s), tau_s, dt_s)
+    assert lag_ramp(tau_s, dt_s) == pytest.approx(exact, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("dt_s", [0.01, 0.5, 5.0, 60.0, 600.0])
+def test_lag_bend_is_what_a_curving_input_adds_to_the_ramps_answer(dt_s: float) -> None:
+    tau_s = 60.0
+    exact = lag_answer(sampled(lambda t: 0.5 * t * t, dt_s), tau_s, dt_s)
+    ramp = 0.5 * dt_s * dt_s * lag_ramp(tau_s, dt_s)
+    assert lag_bend(tau_s, dt_s) == pytest.approx(exact - ramp, rel=1e-6, abs=1e-15)
+
+
+def test_lag_bend_is_continuous_where_its_series_takes_over() -> None:
+    tau_s = 60.0
+    below = lag_bend(tau_s, tau_s * (1e-3 - 1e-12))
+    above = lag_bend(tau_s, tau_s * (1e-3 + 1e-12))
+    assert below == pytest.approx(above, rel=1e-6)
+    # a short step: the trapezoid's own error, as the lag integrates (-dt^3 / 12 tau)
+    assert lag_bend(tau_s, 0.06) == pytest.approx(-(0.06**3) / (12 * tau_s), rel=1e-3)
+
+
+# --- the corrector on a battery -----------------------------------------------------------------
+
+
+def stepped(start_a: float, dt_s: float) -> LithiumBattery:
+    bat = battery(soc_pct=50.0, temperature_c=25.0)
+    bat.advance(start_a, dt_s, 25.0, dt_s, look=False)
+    return bat
+
+
+def test_a_second_pass_lands_where_one_ramp_to_the_final_end_would() -> None:
+    twice = stepped(30.0, 40.0)
+    twice.correct_for_ramp(30.0, 28.0, 40.0, ambient_start_c=25.0, ambient_end_c=25.0)
+    twice.move_ramp_end(28.0, 27.5, 40.0)
+    once = stepped(30.0, 40.0)
+    once.correct_for_ramp(30.0, 27.5, 40.0, ambient_start_c=25.0, ambient_end_c=25.0)
+    for a, b in zip(twice.cells, once.cells, strict=True):
+        assert a.charge_ah == pytest.approx(b.charge_ah, rel=1e-14)
+        # the second pass takes R1 at the corrected temperature (millikelvins warmer)
+        assert a.v_rc_v == pytest.approx(b.v_rc_v, rel=1e-6)
+    assert twice.temperature_c == pytest.approx(once.temperature_c, abs=1e-9)
+
+
+def test_ramp_and_bend_integrate_a_curving_current_exactly() -> None:
+    """A current I0 + s t + k t^2 / 2: the charge is its integral, the RC its lag's answer."""
+    i0, slope, curvature, dt = -20.0, 0.05, -4e-4, 120.0
+
+    def current(t: float) -> float:
+        return i0 + slope * t + 0.5 * curvature * t * t
+
+    bat = stepped(i0, dt)
+    bat.correct_for_ramp(i0, current(dt), dt, ambient_start_c=25.0, ambient_end_c=25.0)
+    bat.bend_ramp(curvature, dt)
+    fresh = battery(soc_pct=50.0, temperature_c=25.0)
+    integral_ah = (i0 * dt + slope * dt**2 / 2 + curvature * dt**3 / 6) / 3600.0
+    assert bat.cells[0].charge_ah - fresh.cells[0].charge_ah == pytest.approx(
+        integral_ah, rel=1e-12
+    )
+    model = bat.cell_model
+    r1_ohm = bat.cells[0].r0_ohm * model.r1_fraction_of_r0  # at 25 °C the factor is 1
+    expected_v = lag_answer(sampled(lambda t: r1_ohm * current(t), dt), model.tau_s, dt)
+    # the battery warms by millikelvins over the step: R1 moves by about 1e-5
+    assert bat.cells[0].v_rc_v == pytest.approx(expected_v, rel=1e-4)
+
+
+# --- the knots of the cell curve ------------------------------------------------------------------
+
+
+def test_the_knots_are_where_the_cell_curve_changes_slope() -> None:
+    model = cell_model()
+    knots = model.ocv_knots_pct()
+    assert knots[0] == pytest.approx(-(model.ocv.ys[0] - model.lowest_v) / 0.5)
+    assert knots[-1] == pytest.approx(100.0 + (model.highest_v - model.ocv.ys[-1]) / 0.5)
+    assert set(knots[1:-1]) < set(model.ocv.xs)
+    for left, right in itertools.pairwise(knots):  # straight between two knots
+        a, b = left + 0.1 * (right - left), right - 0.1 * (right - left)
+        middle = 0.5 * (a + b)
+        assert model.ocv_v(middle) == pytest.approx(0.5 * (model.ocv_v(a) + model.ocv_v(b)))
+    for knot in knots[1:-1]:  # and bent at each (a point on a straight line is no knot)
+        step = 1e-3
+        bend = model.ocv_v(knot - step) + model.ocv_v(knot + step) - 2 * model.ocv_v(knot)
+        assert abs(bend) > 1e-7
+
+
+def test_time_to_the_next_knot_in_the_currents_direction() -> None:
+    bat = battery(soc_pct=50.5, temperature_c=25.0)
+    rate_pct_per_s = 10.0 / (36.0 * 100.0)
+    assert bat.time_to_ocv_knot_s(10.0, 0.01) == pytest.approx(9.5 / rate_pct_per_s)
+    assert bat.time_to_ocv_knot_s(-10.0, 0.01) == pytest.approx(0.5 / rate_pct_per_s)
+    assert bat.time_to_ocv_knot_s(0.0, 0.01) == math.inf
+
+
+def test_a_knot_nearer_than_min_s_counts_as_passed() -> None:
+    bat = battery(soc_pct=50.0, temperature_c=25.0)
+    for cell in bat.cells:
+        cell.charge_ah -= 1e-9  # a hair short of the 50 % knot, as a step may end
+    rate_pct_per_s = 10.0 / (36.0 * 100.0)
+    assert bat.time_to_ocv_knot_s(10.0, 0.01) == pytest.approx(10.0 / rate_pct_per_s)
+
+
+def test_a_full_battery_charging_heads_for_the_run_away_clamp() -> None:
+    bat = battery(soc_pct=100.0, temperature_c=25.0)
+    for cell in bat.cells:
+        cell.charge_ah += 1e-6
+    high = cell_model().ocv_knots_pct()[-1]
+    soc = bat.soc_pct
+    assert bat.time_to_ocv_knot_s(5.0, 0.01) == pytest.approx((high - soc) * 36.0 * 100.0 / 5.0)
+
+
+# --- latches wait for the corrected end ----------------------------------------------------------
+
+
+def at_prealarm_edge() -> LithiumBattery:
+    """A battery whose lowest cell is 2 mV above the pre-alarm at rest."""
+    bat = battery(soc_pct=6.5, temperature_c=25.0)
+    while min(bat.cell_voltages_v(0.0)) > c.CELL_PREALARM_V + 0.002:
+        for cell in bat.cells:
+            cell.charge_ah -= 0.001
+    bat.update_monitor(0.0)
+    assert not bat.prealarm
+    return bat
+
+
+@pytest.mark.req("PLT-2")
+def test_a_deferred_step_latches_nothing_until_the_end_is_looked_at() -> None:
+    bat = at_prealarm_edge()
+    bat.advance(-50.0, 1.0, 25.0, 1.0, look=False)  # Euler, held: a state the step may not end in
+    assert min(bat.cell_voltages_v(-50.0)) < c.CELL_PREALARM_V
+    assert not bat.prealarm
+    bat.look(0.0, 1.0)  # the corrected end: the load is gone, the cell back above 3.1 V
+    assert not bat.prealarm
+    bat.look(-50.0, 1.0)
+    assert bat.prealarm
+
+
+@pytest.mark.req("PLT-2")
+def test_a_plain_step_still_latches_at_once() -> None:
+    bat = at_prealarm_edge()
+    bat.advance(-50.0, 10.0, 25.0, 10.0)
+    assert bat.prealarm
+
+
+# --- stiffness ------------------------------------------------------------------------------------
+
+
+def operating_point(*battery_currents_a: float) -> OperatingPoint:
+    return OperatingPoint(
+        bank_voltage_v=13.3,
+        bank_emf_v=13.3,
+        battery_currents_a=battery_currents_a,
+        ab_voltage_v=0.0,
+        ab_current_a=0.0,
+        ab_limit_a=0.0,
+        alternator_current_a=0.0,
+        starter_current_a=0.0,
+        system_plus_voltage_v=13.3,
+        system_plus_current_a=0.0,
+        device_currents_a=(),
+        bms_draw_a=0.0,
+        short_current_a=0.0,
+    )
+
+
+@pytest.mark.parametrize("z", [-0.2, -1.0, -1.9])
+def test_stiffness_reads_h_lambda_off_the_corrector_on_a_linear_loop(z: float) -> None:
+    """I' = lambda I: Euler ends at I0 (1 + z), the corrector at I0 (1 + z + z^2 / 2)."""
+    start = operating_point(10.0, 4.0)
+    predicted = operating_point(10.0 * (1 + z), 4.0)
+    corrected = operating_point(10.0 * (1 + z + z * z / 2), 4.0)
+    assert _stiffness(start, predicted, corrected) == pytest.approx(abs(z))
+
+
+def test_stiffness_ignores_changes_below_the_solvers_noise() -> None:
+    start = operating_point(10.0)
+    assert _stiffness(start, operating_point(10.0 + 1e-9), operating_point(10.0 - 1e-9)) == 0.0
+    assert _stiffness(start, dataclasses.replace(start), start) == 0.0
