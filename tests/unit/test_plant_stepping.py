@@ -73,7 +73,7 @@ def test_lag_bend_is_continuous_where_its_series_takes_over() -> None:
 
 def stepped(start_a: float, dt_s: float) -> LithiumBattery:
     bat = battery(soc_pct=50.0, temperature_c=25.0)
-    bat.advance(start_a, dt_s, 25.0, dt_s, look=False)
+    bat.advance(start_a, dt_s, 25.0, dt_s, latch=False)
     return bat
 
 
@@ -173,7 +173,7 @@ def at_prealarm_edge() -> LithiumBattery:
 @pytest.mark.req("PLT-2")
 def test_a_deferred_step_latches_nothing_until_the_end_is_looked_at() -> None:
     bat = at_prealarm_edge()
-    bat.advance(-50.0, 1.0, 25.0, 1.0, look=False)  # Euler, held: a state the step may not end in
+    bat.advance(-50.0, 1.0, 25.0, 1.0, latch=False)  # Euler, held: a state the step may not end in
     assert min(bat.cell_voltages_v(-50.0)) < c.CELL_PREALARM_V
     assert not bat.prealarm
     bat.look(0.0, 1.0)  # the corrected end: the load is gone, the cell back above 3.1 V

@@ -245,11 +245,11 @@ class LithiumBattery:
     # --- time -----------------------------------------------------------------------------------
 
     def advance(
-        self, current_a: float, dt_s: float, ambient_c: float, now_s: float, *, look: bool = True
+        self, current_a: float, dt_s: float, ambient_c: float, now_s: float, *, latch: bool = True
     ) -> None:
         """Let `current_a` flow for `dt_s` and update the temperature; then `look` at the end.
 
-        A stepper that corrects the step afterwards (`correct_for_ramp`) passes `look=False`
+        A stepper that corrects the step afterwards (`correct_for_ramp`) passes `latch=False`
         and looks once at the corrected state: the monitor's latches hold, so a look at the
         uncorrected state could latch what the step never reached.
         """
@@ -274,7 +274,7 @@ class LithiumBattery:
         tau_th = self._heat_capacity_j_per_k * self._thermal_resistance_k_per_w
         target_c = ambient_c + heat_w * self._thermal_resistance_k_per_w
         self.temperature_c = target_c + (self.temperature_c - target_c) * math.exp(-dt_s / tau_th)
-        if look:
+        if latch:
             self.look(current_a, now_s)
 
     def look(self, current_a: float, now_s: float) -> None:

@@ -454,7 +454,7 @@ class TwelveVoltSystem:
             return False
         ambient_c = self.surroundings.ambient_c
         for battery, current in zip(self.batteries, op.battery_currents_a, strict=True):
-            battery.advance(current, dt_s, ambient_c, now_s + dt_s, look=latch)
+            battery.advance(current, dt_s, ambient_c, now_s + dt_s, latch=latch)
         overheat = False
         if self.starter is not None:
             self.starter.advance(op.starter_current_a, op.ab_voltage_v, dt_s)

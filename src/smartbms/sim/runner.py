@@ -8,11 +8,13 @@ trace, then integrate the plant to the next time the stepper picks. Two steppers
   a timeline entry or a crossing between two grid points is seen at the next one, as by a real
   sampled loop), each step integrated at its start currents.
 * `AdaptiveStep()` is the default, event-driven: long steps through quiet stretches, ending
-  exactly on controller deadlines, timeline entries and device timers; each step is tried on a
-  snapshot of the plant, integrated by Heun's method (the currents at the end correct the
-  charge, polarisation and temperatures to a linear ramp), shortened by error control, and
-  when the plant's latches or the controller's decision changed inside it, the crossing is
-  bisected to within 10 ms and the step ends there. docs/performance.md explains the method.
+  exactly on controller deadlines, timeline entries, device timers and the knots of the cells'
+  open-circuit curve; each step is tried on a snapshot of the plant, integrated by Heun's
+  method with two corrector passes and a curvature correction (the charge, polarisation and
+  temperatures follow the currents' ramp to the end), shortened by error control (accuracy,
+  and stability where a charger regulates the bank), and when the plant's latches or the
+  controller's decision changed inside it, the crossing is bisected to within 10 ms and the
+  step ends there. docs/performance.md explains the method.
 """
 
 import copy
@@ -44,7 +46,6 @@ _LOCATED_KEPT = 10_000
 """How many located crossings a run keeps for inspection (memory stays flat over a year)."""
 _LEFT_LIMIT_S = 1e-7
 """How far before a step's end its currents are read for the trapezoid (a left limit)."""
-"""The shortest step: lets a device timer that is due now fire."""
 _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
 ALL_OPEN = Outputs(
