@@ -638,12 +638,7 @@ class TwelveVoltSystem:
         if latching:
             ctx = self.context(now_s, outputs)
             for device in latching:
-                bus_v = (
-                    op.bank_voltage_v
-                    if device.connection is Connection.BANK
-                    else op.system_plus_voltage_v
-                )
-                state.append(device.pending_state(ctx, bus_v))
+                state.append(device.pending_state(ctx, self._bus_voltage_v(device, op)))
         return tuple(state)
 
     def next_kink_s(self, now_s: float, op: OperatingPoint, min_s: float) -> float:

@@ -130,14 +130,16 @@ class StarterBattery:
 
     def correct_for_ramp(self, start_a: float, end_a: float, dt_s: float) -> None:
         """Turn the last `advance` (held `start_a`) into the trapezoid up to `end_a`."""
-        gain = LEAD_ACID_CHARGE_EFFICIENCY if start_a + end_a > 0 else 1.0
-        delta_pct = 100.0 * 0.5 * (end_a - start_a) * gain * dt_s / 3600.0 / self.capacity_ah
-        self.soc_pct = min(max(self.soc_pct + delta_pct, 0.0), 100.0)
+        self._add_charge(0.5 * (end_a - start_a) * dt_s, charging=start_a + end_a > 0)
 
     def bend_ramp(self, curvature_a_per_s2: float, charging: bool, dt_s: float) -> None:
         """Correct the last ramp for the current's curvature (see `LithiumBattery.bend_ramp`)."""
+        self._add_charge(-curvature_a_per_s2 * dt_s**3 / 12.0, charging=charging)
+
+    def _add_charge(self, charge_as: float, *, charging: bool) -> None:
+        """Move the state of charge by `charge_as`, with the charge efficiency while charging."""
         gain = LEAD_ACID_CHARGE_EFFICIENCY if charging else 1.0
-        delta_pct = -100.0 * curvature_a_per_s2 * dt_s**3 / 12.0 * gain / 3600.0 / self.capacity_ah
+        delta_pct = 100.0 * charge_as * gain / 3600.0 / self.capacity_ah
         self.soc_pct = min(max(self.soc_pct + delta_pct, 0.0), 100.0)
 
     def advance(self, current_a: float, terminal_v: float, dt_s: float) -> None:

@@ -27,6 +27,7 @@ from smartbms.core.codes import Code
 from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
 from smartbms.core.signals import LedMode, Leds, Level, Outputs, Readings
+from smartbms.plant.devices import DeviceContext
 from smartbms.plant.events import (
     AlternatorOverheatRisk,
     BatteryDamaged,
@@ -301,6 +302,7 @@ class Simulation:
             result=result,
             signature=system.discrete_state(t, op, self.outputs),
             ambient_c=system.surroundings.ambient_c,
+            context=system.context(t, self.outputs, op.bank_voltage_v),
         )
         self._advanced = False
         proposal = min(self._proposal_s, stepper.max_dt_s)
@@ -370,7 +372,6 @@ class Simulation:
         self._advanced = True
         t, op = here.t_s, here.op
         t_end = t + dt
-        start_context = system.context(t, self.outputs, op.bank_voltage_v)
         overheat = system.advance(t, dt, op, self.outputs, latch=False)
         self._update_surroundings(t_end)
         op_predicted = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
@@ -381,7 +382,7 @@ class Simulation:
         curvatures = self._curvatures(slopes, dt)
         if curvatures is not None:
             system.bend_ramp(curvatures, op_corrected, dt)
-        system.advance_devices(start_context, dt, op)
+        system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
         system.look(t_end, op_end)
         return _Trial(
@@ -712,6 +713,8 @@ class _StepStart:
     signature: tuple[object, ...]
     """The plant's latches at the start."""
     ambient_c: float
+    context: DeviceContext
+    """What the devices saw at the start: their stages and timers step from it."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
