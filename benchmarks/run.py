@@ -31,7 +31,7 @@ import trace_writer
 from smartbms.core.signals import Outputs, Readings
 from smartbms.plant.system import OperatingPoint
 from smartbms.sim.runner import FixedStep, Simulation, Stepper
-from smartbms.sim.scenario import Scenario, load_scenario
+from smartbms.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_1 = ROOT / "examples" / "manual-figure-1.toml"
@@ -163,7 +163,7 @@ def year_scenario_text(days: float) -> str:
 def year_child(out_dir: Path, days: float) -> Figures:
     """Run the year and write its trace as the CLI does (in the child process)."""
     from smartbms.sim.output import RunWriter  # noqa: PLC0415
-    from smartbms.sim.scenario import ScenarioError, parse_scenario  # noqa: PLC0415
+    from smartbms.scenario import ScenarioError, parse_scenario  # noqa: PLC0415
 
     try:
         scenario = parse_scenario(year_scenario_text(days), f"{FIGURE_1.name}, {days:g} days")

@@ -14,7 +14,7 @@ from smartbms.core.signals import Outputs, Readings
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.sim.output import RunWriter
 from smartbms.sim.runner import Simulation
-from smartbms.sim.scenario import load_scenario
+from smartbms.scenario import load_scenario
 
 FIGURE_1 = Path(__file__).resolve().parents[1] / "examples" / "manual-figure-1.toml"
 StepArgs = tuple[OperatingPoint, Outputs, Readings]

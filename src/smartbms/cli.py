@@ -231,11 +231,11 @@ def _simulate(
     console: Console, scenario_path: Path, out: Path | None, args: argparse.Namespace
 ) -> int:
     """Validate, run, write the results and the report, and tell the user what happened."""
+    from smartbms.scenario import ScenarioError, load_scenario  # noqa: PLC0415
     from smartbms.sim.output import RunWriter  # noqa: PLC0415
     from smartbms.sim.report import write_report  # noqa: PLC0415  # heavy: matplotlib
     from smartbms.sim.results import event_record  # noqa: PLC0415
     from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation  # noqa: PLC0415
-    from smartbms.sim.scenario import ScenarioError, load_scenario  # noqa: PLC0415
 
     try:
         scenario = load_scenario(scenario_path)

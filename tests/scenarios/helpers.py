@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from smartbms.core.events import Event
+from smartbms.scenario import Scenario
 from smartbms.sim.results import event_record
-from smartbms.sim.scenario import Scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOUR_S = 3600.0

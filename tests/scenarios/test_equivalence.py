@@ -13,8 +13,8 @@ import dataclasses
 import pytest
 
 from smartbms.core.events import Event
+from smartbms.scenario import load_scenario
 from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation
-from smartbms.sim.scenario import load_scenario
 from tests.scenarios.helpers import EXAMPLES, HOUR_S, identity, until
 
 EVENT_TIME_TOLERANCE_S = 0.2

@@ -17,9 +17,9 @@ from smartbms.core.codes import Code
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType
 from smartbms.core.signals import Level, Outputs, Readings
 from smartbms.plant.system import OperatingPoint
+from smartbms.scenario import load_scenario, parse_scenario
 from smartbms.sim.results import event_record
 from smartbms.sim.runner import Simulation
-from smartbms.sim.scenario import load_scenario, parse_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -12,8 +12,8 @@ land within 50 ms of the converged time, and the final state of charge within 1e
 import pytest
 
 from smartbms.core.events import Event
+from smartbms.scenario import load_scenario
 from smartbms.sim.runner import AdaptiveStep, Simulation, Stepper
-from smartbms.sim.scenario import load_scenario
 from tests.scenarios.helpers import EXAMPLES, HOUR_S, identity, until
 
 CONVERGED = AdaptiveStep(

@@ -14,8 +14,8 @@ from smartbms.core import constants as c
 from smartbms.core.events import Event
 from smartbms.core.signals import Level, Outputs, Readings
 from smartbms.plant.system import OperatingPoint
+from smartbms.scenario import Scenario, load_scenario, parse_scenario
 from smartbms.sim.runner import Simulation
-from smartbms.sim.scenario import Scenario, load_scenario, parse_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MS = 1e-3

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from smartbms.core import Controller, Settings
 from smartbms.core import constants as c
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType
-from smartbms.core.signals import Inputs, Level, Outputs
+from smartbms.core.signals import ALL_OPEN, Inputs, Level, Outputs
 from smartbms.plant.battery import BatteryOptions, LithiumBattery
 from smartbms.plant.devices import (
     Charger,
@@ -27,8 +27,8 @@ from smartbms.plant.devices import (
 from smartbms.plant.params import battery_model
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.plant.vehicle import Alternator, StarterBattery
-from smartbms.sim.runner import ALL_OPEN, FixedStep, Simulation
-from smartbms.sim.scenario import load_scenario, parse_scenario
+from smartbms.scenario import load_scenario, parse_scenario
+from smartbms.sim.runner import FixedStep, Simulation
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 B200 = "LFP-Smart 12.8/200"

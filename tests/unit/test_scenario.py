@@ -16,11 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from smartbms import scenario as sc
 from smartbms.core import FuseType, PreAlarmMode, PreAlarmUsage, RemoteFunction, Settings
 from smartbms.plant.battery import BatteryOptions
 from smartbms.plant.params import battery_models
-from smartbms.sim import scenario as sc
-from smartbms.sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from smartbms.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BROKEN = sorted((SCENARIOS / "broken").glob("*.toml"))

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartbms.sim import scenario as sc
-from smartbms.sim.scenario import ScenarioError, load_scenario, parse_scenario
+from smartbms import scenario as sc
+from smartbms.scenario import ScenarioError, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"

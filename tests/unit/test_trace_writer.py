@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from smartbms.scenario import load_scenario
 from smartbms.sim.output import RunWriter, columns_for, samples_in_step, trace_kinds
 from smartbms.sim.results import TraceValue, TraceWriter
 from smartbms.sim.runner import Simulation
-from smartbms.sim.scenario import load_scenario
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

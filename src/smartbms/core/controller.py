@@ -80,6 +80,7 @@ from smartbms.core.settings import (
     Settings,
 )
 from smartbms.core.signals import (
+    ALL_OPEN,
     NO_DEADLINE,
     Inputs,
     LedMode,
@@ -163,27 +164,8 @@ def supply_current_a(system_on: bool, remote_function: RemoteFunction) -> float:
     return c.SUPPLY_OFF_DISABLED_A
 
 
-_DEAD_LEDS = Leds(*(LedMode.OFF,) * 7)
-
-_UNPOWERED = Outputs(
-    ab_enabled=False,
-    ab_fuse_drop_setpoint_v=0.0,
-    system_plus_charge_allowed=False,
-    system_plus_discharge_allowed=False,
-    load_disconnect=Level.FLOATING,
-    charge_disconnect=Level.FLOATING,
-    prealarm=Level.FLOATING,
-    prealarm_alarm=False,
-    leds=_DEAD_LEDS,
-    codes=frozenset(),
-    system_on=False,
-    bms_active=False,
-    safe_state=False,
-    supply_current_a=0.0,
-)
-
 _BASELINE = dataclasses.replace(
-    _UNPOWERED,
+    ALL_OPEN,
     system_plus_charge_allowed=True,
     system_plus_discharge_allowed=True,
     load_disconnect=Level.HIGH,
@@ -526,7 +508,7 @@ class Controller:
             self._previous = _BASELINE
             self._previous_key = None
             self._ab_enabled = False
-        return StepResult(_UNPOWERED, self._readings(inputs), tuple(events), NO_DEADLINE)
+        return StepResult(ALL_OPEN, self._readings(inputs), tuple(events), NO_DEADLINE)
 
     def _power_up(self, now_s: float, events: list[Event]) -> None:
         self._powered = True

@@ -153,5 +153,23 @@ class Readings:
     """The app must ask the user to set the fuse type (ALT-10)."""
 
 
+ALL_OPEN = Outputs(
+    ab_enabled=False,
+    ab_fuse_drop_setpoint_v=0.0,
+    system_plus_charge_allowed=False,
+    system_plus_discharge_allowed=False,
+    load_disconnect=Level.FLOATING,
+    charge_disconnect=Level.FLOATING,
+    prealarm=Level.FLOATING,
+    prealarm_alarm=False,
+    leds=Leds(*(LedMode.OFF,) * 7),
+    codes=frozenset(),
+    system_on=False,
+    bms_active=False,
+    safe_state=False,
+    supply_current_a=0.0,
+)
+"""Nothing conducts, every output floats: an unpowered BMS, and the BMS before its first step."""
+
 NO_DEADLINE = math.inf
 """`next_deadline_s` when no timer runs: nothing changes until an input does."""

@@ -1,11 +1,11 @@
 """Turn a validated scenario into plant objects and a controller (the composition of a run)."""
 
+from smartbms import scenario as sc
 from smartbms.core.controller import Controller
 from smartbms.plant.battery import LithiumBattery
 from smartbms.plant.devices import DEVICE_TYPES, Cable, Connection, Control, Device, RemoteInput
 from smartbms.plant.system import RemoteWiring, Surroundings, TwelveVoltSystem
 from smartbms.plant.vehicle import Alternator, StarterBattery
-from smartbms.sim import scenario as sc
 
 _CONNECTION = {"bank": Connection.BANK, "system+": Connection.SYSTEM_PLUS}
 _CONTROL = {

@@ -23,10 +23,11 @@ import math
 import time
 from collections.abc import Callable, Iterator
 
+from smartbms import scenario as sc
 from smartbms.core.codes import Code
 from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
-from smartbms.core.signals import LedMode, Leds, Level, Outputs, Readings
+from smartbms.core.signals import ALL_OPEN, Outputs, Readings
 from smartbms.plant.devices import DeviceContext
 from smartbms.plant.events import (
     AlternatorOverheatRisk,
@@ -36,7 +37,6 @@ from smartbms.plant.events import (
     TimelineApplied,
 )
 from smartbms.plant.system import OperatingPoint, SystemState, TwelveVoltSystem
-from smartbms.sim import scenario as sc
 from smartbms.sim.build import build_controller, build_system
 from smartbms.sim.summary import SummaryBuilder
 
@@ -49,23 +49,6 @@ _LEFT_LIMIT_S = 1e-7
 """How far before a step's end its currents are read for the trapezoid (a left limit)."""
 _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
-ALL_OPEN = Outputs(
-    ab_enabled=False,
-    ab_fuse_drop_setpoint_v=0.0,
-    system_plus_charge_allowed=False,
-    system_plus_discharge_allowed=False,
-    load_disconnect=Level.FLOATING,
-    charge_disconnect=Level.FLOATING,
-    prealarm=Level.FLOATING,
-    prealarm_alarm=False,
-    leds=Leds(*(LedMode.OFF,) * 7),
-    codes=frozenset(),
-    system_on=False,
-    bms_active=False,
-    safe_state=False,
-    supply_current_a=0.0,
-)
-"""The BMS before its first decision: nothing conducts."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ Everything is accumulated while the run goes, so the summary costs no memory per
 
 import math
 
+from smartbms import scenario as sc
 from smartbms.core.events import (
     CodeRaised,
     Event,
@@ -14,7 +15,6 @@ from smartbms.core.events import (
 from smartbms.core.signals import Outputs, Readings
 from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
-from smartbms.sim import scenario as sc
 
 
 def _r(value: float, digits: int = 3) -> float | None:
