@@ -3,13 +3,26 @@
 CFG-3: settings survive power loss and any damage to the file is detected (checksum plus a
 byte-exact re-serialization), reported as a state, never as an exception or as other settings.
 CFG-4: factory reset restores every field. ERR-2: corrupted or missing settings boot into E-B31,
-which clears only after a factory reset followed by at least 3 minutes without power.
+which clears only after a factory reset followed by at least 3 minutes without power. Faults of
+the file system (CFG-3): whatever is not a regular file at the path (a FIFO must never block a
+load), symlinks written through, permission denied, concurrent writers in one process.
 """
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
+import os
 import pathlib
+import re
+import socket
+import stat
+import tempfile
+import threading
+import time
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -30,6 +43,7 @@ from smartbms.store import (
     FORMAT_VERSION,
     MAGIC,
     LoadResult,
+    SettingsPathError,
     SettingsStore,
     StoreStatus,
     boot_controller,
@@ -348,6 +362,392 @@ def test_cfg3_failed_save_keeps_old_file_and_leaves_no_temp_file(
         store.save(FACTORY)
     monkeypatch.undo()
     assert store.load().settings == CUSTOM
+    assert temp_files(store.path.parent) == []
+
+
+# --- only a regular file is settings: FIFO, directory, device, socket (CFG-3, ERR-2) -------------
+
+BOUND_S = 5.0
+"""What "at once" means here: generous for a loaded CI machine, short next to a hang."""
+
+T = TypeVar("T")
+
+
+def release_fifo(path: pathlib.Path) -> None:
+    """Unblock whoever is stuck opening the FIFO at `path` (a regression), so the test can end."""
+    for flags in (os.O_RDONLY | os.O_NONBLOCK, os.O_WRONLY | os.O_NONBLOCK):
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, flags))
+
+
+def bounded(action: Callable[[], T], fifo: pathlib.Path | None = None) -> T:
+    """Run `action` in a thread; fail the test (not hang it) if it takes longer than BOUND_S."""
+    outcome: list[tuple[T | None, BaseException | None]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((action(), None))
+        except BaseException as error:  # handed to the test thread below
+            outcome.append((None, error))
+
+    thread = threading.Thread(target=run, daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(BOUND_S)
+    if thread.is_alive():
+        if fifo is not None:
+            release_fifo(fifo)
+        thread.join(BOUND_S)
+        pytest.fail(f"blocked for more than {BOUND_S} s")
+    assert time.monotonic() - started < BOUND_S
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    return cast(T, value)
+
+
+def make_directory(path: pathlib.Path) -> None:
+    path.mkdir()
+
+
+def make_fifo(path: pathlib.Path) -> None:
+    os.mkfifo(path)
+
+
+def make_socket(path: pathlib.Path) -> None:
+    with contextlib.chdir(path.parent), socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(path.name)  # relative: a pytest tmp_path can be too long for sun_path
+
+
+def make_device(path: pathlib.Path) -> None:
+    """A character device node like /dev/null (major 1, minor 3); needs CAP_MKNOD."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+
+
+def make_link_to_fifo(path: pathlib.Path) -> None:
+    os.mkfifo(path.with_name("pipe"))
+    path.symlink_to("pipe")
+
+
+NON_REGULAR = [
+    (make_fifo, "a FIFO (named pipe)"),
+    (make_directory, "a directory"),
+    (make_device, "a character device"),
+    (make_socket, "a socket"),
+    (make_link_to_fifo, "a FIFO (named pipe)"),
+]
+NON_REGULAR_IDS = ["fifo", "directory", "device", "socket", "link-to-fifo"]
+
+
+@pytest.mark.req("CFG-3", "ERR-2")
+@pytest.mark.parametrize(("make", "kind"), NON_REGULAR, ids=NON_REGULAR_IDS)
+def test_cfg3_a_non_regular_file_at_the_path_loads_as_corrupted_at_once(
+    store: SettingsStore, make: Callable[[pathlib.Path], None], kind: str
+) -> None:
+    """CFG-3: never a blocked read; a detail naming the path and what is there; E-B31 at boot."""
+    make(store.path)
+    result = bounded(store.load, fifo=store.path)
+    assert_corrupted(result)
+    assert result.detail == f"unreadable: {store.path} is {kind}, not a regular file"
+    controller, booted = bounded(lambda: boot_controller(store), fifo=store.path)
+    assert booted == result
+    assert Code.E_B31 in controller.step(Inputs(), 0.0).outputs.codes
+
+
+@pytest.mark.req("CFG-3")
+@pytest.mark.parametrize(("make", "kind"), NON_REGULAR, ids=NON_REGULAR_IDS)
+def test_cfg3_save_refuses_a_non_regular_file_and_leaves_it_alone(
+    store: SettingsStore, make: Callable[[pathlib.Path], None], kind: str
+) -> None:
+    """CFG-3: nothing is written over it or into it, nothing is left behind, and nothing blocks."""
+    make(store.path)
+    before = store.path.stat()
+    for action in (lambda: store.save(CUSTOM), store.factory_reset):
+        with pytest.raises(
+            SettingsPathError, match=f"{re.escape(str(store.path))}.* is {re.escape(kind)}"
+        ):
+            bounded(action, fifo=store.path)
+    after = store.path.stat()
+    assert (after.st_mode, after.st_ino, after.st_size) == (
+        before.st_mode,
+        before.st_ino,
+        before.st_size,
+    )
+    assert bounded(store.initialize, fifo=store.path) is False
+    assert temp_files(store.path.parent) == []
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_a_fifo_swapped_in_after_the_type_check_does_not_block_the_load(
+    store: SettingsStore, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CFG-3: the race. The first check sees a regular file, the open finds a FIFO: O_NONBLOCK
+    keeps the open from waiting for a writer, and fstat on the descriptor refuses it."""
+    make_fifo(store.path)
+    decoy = tmp_path / "regular"
+    decoy.write_bytes(encode_settings(CUSTOM))
+    real_stat = pathlib.Path.stat
+
+    def stat_before_the_swap(self: pathlib.Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        chosen = decoy if self == store.path else self
+        return real_stat(chosen, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(pathlib.Path, "stat", stat_before_the_swap)
+    result = bounded(store.load, fifo=store.path)
+    assert_corrupted(result)
+    assert result.detail == f"unreadable: {store.path} is a FIFO (named pipe), not a regular file"
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_dev_null_is_not_empty_settings() -> None:
+    """CFG-3: a real device node, read only: refused by type before it is opened."""
+    if not stat.S_ISCHR(pathlib.Path("/dev/null").stat().st_mode):
+        pytest.skip("no /dev/null character device here")
+    result = bounded(SettingsStore(pathlib.Path("/dev/null")).load)
+    assert_corrupted(result)
+    assert result.detail == "unreadable: /dev/null is a character device, not a regular file"
+
+
+# --- symlinks: written through to their target (CFG-3) -------------------------------------------
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_save_through_a_symlink_writes_its_target_and_keeps_the_link(
+    tmp_path: pathlib.Path,
+) -> None:
+    """CFG-3: the link stays as written (relative); temp and lock files live by the target."""
+    (tmp_path / "disk").mkdir()
+    target = tmp_path / "disk" / "settings.real"
+    link = tmp_path / "settings.smartbms"
+    link.symlink_to(pathlib.Path("disk") / "settings.real")
+    store = SettingsStore(link)
+    for value in (CUSTOM, FACTORY, CUSTOM):
+        store.save(value)
+        assert link.is_symlink()
+        assert link.readlink() == pathlib.Path("disk") / "settings.real"
+        assert target.read_bytes() == encode_settings(value)
+        assert store.load() == LoadResult(StoreStatus.OK, value, "ok")
+        assert SettingsStore(target).load().settings == value
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "settings.smartbms"]
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        ".settings.real.lock",
+        "settings.real",
+    ]
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_a_chain_of_links_is_followed_to_the_end(tmp_path: pathlib.Path) -> None:
+    target = tmp_path / "settings.real"
+    target.write_bytes(encode_settings(FACTORY))
+    (tmp_path / "middle").symlink_to(target)
+    (tmp_path / "settings.smartbms").symlink_to(tmp_path / "middle")
+    store = SettingsStore(tmp_path / "settings.smartbms")
+    store.save(CUSTOM)
+    assert (tmp_path / "middle").is_symlink()
+    assert store.path.is_symlink()
+    assert SettingsStore(target).load().settings == CUSTOM
+
+
+@pytest.mark.req("CFG-3", "ERR-2")
+def test_cfg3_a_dangling_link_is_missing_and_initialize_creates_its_target(
+    tmp_path: pathlib.Path,
+) -> None:
+    link = tmp_path / "settings.smartbms"
+    link.symlink_to("settings.real")
+    store = SettingsStore(link)
+    assert store.load().status is StoreStatus.MISSING
+    assert store.initialize() is True
+    assert link.is_symlink()
+    assert SettingsStore(tmp_path / "settings.real").load().settings == FACTORY
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_a_symlink_loop_is_a_clear_error(tmp_path: pathlib.Path) -> None:
+    """CFG-3: a loop is unreadable data on load and an error naming the path on save."""
+    link = tmp_path / "settings.smartbms"
+    link.symlink_to("other")
+    (tmp_path / "other").symlink_to("settings.smartbms")
+    store = SettingsStore(link)
+    result = store.load()
+    assert_corrupted(result)
+    assert result.detail.startswith(f"unreadable: {link}: ")
+    with pytest.raises(OSError, match=re.escape(str(link))):
+        store.save(CUSTOM)
+    assert link.is_symlink()
+
+
+# --- permissions, modes, fsync order (CFG-3) -----------------------------------------------------
+
+needs_non_root = pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root is not refused by file permissions"
+)
+
+
+@pytest.mark.req("CFG-3", "ERR-2")
+@needs_non_root
+def test_cfg3_an_unreadable_file_is_corrupted_with_permission_denied(
+    store: SettingsStore,
+) -> None:
+    store.save(CUSTOM)
+    store.path.chmod(0)
+    result = store.load()
+    assert_corrupted(result)
+    assert result.detail == f"unreadable: {store.path}: Permission denied"
+
+
+@pytest.mark.req("CFG-3", "ERR-2")
+def test_cfg3_permission_denied_on_open_is_corrupted_naming_the_path(
+    store: SettingsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CFG-3: the same as the test above, for a test run as root: the refusal is injected."""
+    store.save(CUSTOM)
+
+    def refuse(path: object, flags: int, mode: int = 0o777) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "open", refuse)
+    result = store.load()
+    monkeypatch.undo()
+    assert_corrupted(result)
+    assert result.detail == f"unreadable: {store.path}: Permission denied"
+
+
+@pytest.mark.req("CFG-3")
+@needs_non_root
+def test_cfg3_save_into_a_read_only_directory_names_the_settings(
+    store: SettingsStore,
+) -> None:
+    store.save(CUSTOM)
+    store.path.parent.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError, match=re.escape(str(store.path))):
+            store.save(FACTORY)
+    finally:
+        store.path.parent.chmod(0o700)
+    assert store.load().settings == CUSTOM
+    assert temp_files(store.path.parent) == []
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_permission_denied_on_save_names_the_settings_and_keeps_the_old_file(
+    store: SettingsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CFG-3: one clear error: the errno's class, the settings path and what was refused."""
+    store.save(CUSTOM)
+    temp = store.path.parent / f".{store.path.name}.x.tmp"
+
+    def refuse(**_: object) -> tuple[int, str]:
+        raise PermissionError(errno.EACCES, "Permission denied", str(temp))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError) as raised:
+        store.save(FACTORY)
+    monkeypatch.undo()
+    assert raised.value.errno == errno.EACCES
+    assert raised.value.filename == str(store.path)
+    assert str(raised.value) == (
+        f"[Errno 13] cannot save the settings: Permission denied ({temp}): '{store.path}'"
+    )
+    assert store.load().settings == CUSTOM
+    assert temp_files(store.path.parent) == []
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_save_keeps_the_permission_bits_of_the_file(store: SettingsStore) -> None:
+    store.save(FACTORY)
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600  # a new file: private
+    store.path.chmod(0o640)
+    store.save(CUSTOM)
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o640
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_save_fsyncs_the_file_then_renames_then_fsyncs_the_directory(
+    store: SettingsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CFG-3: the data is on disk before the rename makes it current, the rename after it."""
+    steps: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        steps.append("fsync directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(source: str, target: str) -> None:
+        steps.append("rename")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    store.save(CUSTOM)
+    monkeypatch.undo()
+    assert steps == ["fsync file", "rename", "fsync directory"]
+    assert store.load().settings == CUSTOM
+
+
+# --- concurrent writers: a lock, unique temporary files (CFG-3) ----------------------------------
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_a_save_waits_while_another_writer_holds_the_lock(store: SettingsStore) -> None:
+    """CFG-3: writers serialize on an flock of ``.<name>.lock`` beside the settings."""
+    store.save(FACTORY)
+    lock_path = store.path.parent / f".{store.path.name}.lock"
+    with lock_path.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        writer = threading.Thread(target=store.save, args=(CUSTOM,), daemon=True)
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive()
+        assert store.load().settings == FACTORY
+        assert temp_files(store.path.parent) == []  # it waits before making its temp file
+    writer.join(BOUND_S)
+    assert not writer.is_alive()
+    assert store.load().settings == CUSTOM
+
+
+WRITER_THREADS = 4
+SAVES_PER_THREAD = 25
+
+
+def numbered(writer: int, number: int) -> Settings:
+    """Writer `writer`'s save number `number`: the PIN says whose and which."""
+    base = (
+        FACTORY,
+        CUSTOM,
+        CUSTOM.changed(charge_limit_v=15.3),
+        FACTORY.changed(fuse_type=FuseType.MEGA_100A),
+    )
+    return base[writer % len(base)].changed(pin=f"{writer}{number:05d}")
+
+
+@pytest.mark.req("CFG-3")
+def test_cfg3_concurrent_writer_threads_never_lose_or_mix_a_write(store: SettingsStore) -> None:
+    """CFG-3: several stores on one file in one process; the file ends as someone's last save."""
+    store.save(FACTORY)
+    errors: list[BaseException] = []
+    start = threading.Barrier(WRITER_THREADS)
+
+    def write(writer: int) -> None:
+        own = SettingsStore(store.path)
+        start.wait()
+        try:
+            for number in range(SAVES_PER_THREAD):
+                own.save(numbered(writer, number))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITER_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60.0)
+    assert errors == []
+    last_saves = {numbered(w, SAVES_PER_THREAD - 1) for w in range(WRITER_THREADS)}
+    assert store.load().settings in last_saves
     assert temp_files(store.path.parent) == []
 
 

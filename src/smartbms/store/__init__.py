@@ -4,13 +4,15 @@ The controller is pure and never touches a file; this package is where its setti
 disk. `SettingsStore` writes one small checksummed file atomically and reads it back strictly,
 reporting a damaged or missing file as a state (`StoreStatus`), and `boot_controller` turns that
 state into what the device does at power-up: run, or hold the safe state with E-B31. The file
-format and the first-boot rule are documented in `smartbms.store.settings_store`.
+format, the first-boot rule, and how writers lock, refuse non-regular files and write through
+symlinks are documented in `smartbms.store.settings_store`.
 """
 
 from smartbms.store.settings_store import (
     FORMAT_VERSION,
     MAGIC,
     LoadResult,
+    SettingsPathError,
     SettingsStore,
     StoreStatus,
     boot_controller,
@@ -22,6 +24,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
     "LoadResult",
+    "SettingsPathError",
     "SettingsStore",
     "StoreStatus",
     "boot_controller",

@@ -248,9 +248,9 @@ class SettingsStore:
         data = encode_settings(settings)
         target = pathlib.Path(os.path.realpath(self._path))
         try:
-            _refuse_non_regular(target)  # before the lock file: never create one in /dev
+            _refuse_non_regular(target, self._path)  # first: no lock file in /dev
             with _exclusive_lock(_beside(target, _LOCK_SUFFIX)):
-                _refuse_non_regular(target)
+                _refuse_non_regular(target, self._path)
                 _replace_locked(target, data)
         except SettingsPathError:
             raise
@@ -292,13 +292,14 @@ def _beside(target: pathlib.Path, suffix: str) -> pathlib.Path:
     return target.with_name(f".{target.name}{suffix}")
 
 
-def _refuse_non_regular(target: pathlib.Path) -> None:
-    """Raise `SettingsPathError` unless `target` is a regular file or absent."""
+def _refuse_non_regular(target: pathlib.Path, path: pathlib.Path) -> None:
+    """Raise `SettingsPathError` unless `target` (`path` resolved) is a regular file or absent."""
     try:
         mode = target.stat().st_mode
     except FileNotFoundError:
         return
-    problem = _not_regular(target, mode)
+    shown = f"{path} (resolves to {target})" if target != path.absolute() else path
+    problem = _not_regular(shown, mode)
     if problem is not None:
         raise SettingsPathError(f"cannot save the settings: {problem}")
 
