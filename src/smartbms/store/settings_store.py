@@ -82,6 +82,15 @@ _LOCK_FLAGS: Final = (
     os.O_RDONLY | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 )
 """flock needs no write access; a lock path that is a link or a FIFO must not redirect or block."""
+_KINDS: Final = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symbolic link"),
+)
+"""What a non-regular file is, in the words of the error."""
 _HEX_DIGEST = re.compile(rb"[0-9a-f]{64}")
 
 
@@ -178,15 +187,7 @@ def _not_regular(path: pathlib.Path | str, mode: int) -> str | None:
     """Say what is at `path` when it is not a regular file; None when it is one."""
     if stat.S_ISREG(mode):
         return None
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISLNK, "a symbolic link"),
-    )
-    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
     return f"{path} is {kind}, not a regular file"
 
 
