@@ -1,0 +1,569 @@
+"""The closed loop inside the twin: plant -> measurements -> controller -> commands -> plant.
+
+A step has two halves. `begin(t)` carries out the commands due at t, lets the controller see the
+plant and decide until its commands stand (a trip after a retry needs two looks at one instant).
+`plan()` then integrates the plant from t to the next time the stepper picks (the step "in
+flight"); `commit()` makes that step history: the plant's own events at its end are reported and
+the next `begin` follows. Between plan and commit the step can be looked into (`observe_at`) or cut
+short at a time inside it (`truncate`, when a command arrives mid-step), so whoever drives the
+twin in chunks of any size sees exactly the steps, and so the events, of one long run.
+"""
+
+import copy
+import dataclasses
+import math
+from collections.abc import Callable, Iterator
+
+from smartbms import scenario as sc
+from smartbms.core.controller import Controller, StepResult
+from smartbms.core.events import Event
+from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
+from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, ChainSignalChanged
+from smartbms.plant.system import OperatingPoint, SystemState, TwelveVoltSystem
+from smartbms.twin.build import build_controller, build_system
+from smartbms.twin.commands import Command
+from smartbms.twin.execute import Target, World, end_of, execute
+from smartbms.twin.stepper import (
+    AdaptiveStep,
+    Crossing,
+    FixedStep,
+    Stepper,
+    StepStart,
+    Trial,
+    powers_differently,
+    same_decision,
+    stiffness,
+)
+from smartbms.twin.timeline import timed_commands
+
+TIME_EPS_S = 1e-9
+"""Times closer than this are the same instant (a command due 'now')."""
+_MIN_STEP_S = 1e-6
+"""The shortest step: lets a device timer that is due now fire."""
+_LOCATED_KEPT = 10_000
+"""How many located crossings a run keeps for inspection (memory stays flat over a year)."""
+_LEFT_LIMIT_S = 1e-7
+"""How far before a step's end its currents are read for the trapezoid (a left limit)."""
+_SETTLE_ITERATIONS = 4
+"""At most this many controller decisions at one instant (a trip after a retry needs two)."""
+_CHAIN_LINES = ("allowed to charge", "allowed to discharge", "pre-alarm")
+
+Emit = Callable[[Event], None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Planned:
+    """A step in flight: integrated to its end, not yet history."""
+
+    start: StepStart
+    """Where it starts (the plant's snapshot there, the BMS's decision)."""
+    t_end_s: float
+    op_end: OperatingPoint | None
+    """The operating point at the end (None: solve it afresh there)."""
+    overheat: bool
+    previous_slopes: tuple[float, tuple[float, ...]] | None
+    """The curvature memory the step was integrated with (to look into it the same way)."""
+    fixed: bool
+    """Taken by the fixed reference stepper."""
+    proposal_s_before: float
+    previous_slopes_before: tuple[float, tuple[float, ...]] | None
+    """The stepper's memory before this step was planned (to take the plan back)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EngineState:
+    """The loop's own memory beyond the plant and the controller (for snapshots)."""
+
+    t_s: float
+    outputs: Outputs
+    op: OperatingPoint | None
+    result: StepResult | None
+    inputs: Inputs
+    commands_taken: int
+    world: World
+    chain_state: tuple[tuple[bool, bool, bool], ...]
+    damaged: tuple[bool, ...]
+    proposal_s: float
+    previous_slopes: tuple[float, tuple[float, ...]] | None
+    eventful: bool
+    steps: int
+
+
+class Engine:
+    """Plant, controller and stepper of one twin (the twin's private machinery)."""
+
+    def __init__(self, scenario: sc.Scenario, *, stepper: Stepper | None = None) -> None:
+        self.scenario = scenario
+        self.stepper: Stepper = stepper or AdaptiveStep()
+        self.system: TwelveVoltSystem = build_system(scenario)
+        self.controller: Controller = build_controller(scenario)
+        self.outputs = ALL_OPEN
+        self.world = World(
+            built_connection_ohm=tuple(
+                b.options.connection_resistance_ohm for b in self.system.batteries
+            )
+        )
+        self.target = Target(self.system, self.controller, self.world)
+        self.horizon_s = scenario.duration_s
+        """The scenario's end: a step boundary (the twin goes on beyond it)."""
+        self._schedule: Iterator[tuple[float, Command]] = timed_commands(scenario)
+        self._commands_taken = 0
+        self._next_command = next(self._schedule, None)
+        self._chain_state = self._chain_lines()
+        self._damaged = tuple(b.damaged for b in self.system.batteries)
+        self._proposal_s = 1.0
+        self._previous_slopes: tuple[float, tuple[float, ...]] | None = None
+        self._advanced = False
+        self._eventful = False
+        self.located: list[Crossing] = []
+        """The crossings the fast stepper located (the first thousands of them)."""
+        self._inputs = self.system.measure(self.system.solve(0.0, ALL_OPEN), ALL_OPEN)
+        self.t_s = 0.0
+        """The start of the step in flight (the last instant that is history)."""
+        self.op: OperatingPoint | None = None
+        self.result: StepResult | None = None
+        self.steps = 0
+
+    # --- one instant ------------------------------------------------------------------------------
+
+    def begin(self, t: float, emit: Emit, *, command: Command | None = None) -> None:
+        """Carry out what is due at `t` (and `command`), and let the BMS decide at `t`."""
+        self.t_s = t
+        happened = False
+        for event in self._apply_due(t):
+            happened = True
+            emit(event)
+        if command is not None:
+            for event in execute(command, self.target, t):
+                emit(event)
+            self._update_surroundings(t)
+            happened = True
+        op = self.op
+        if op is None or happened:
+            op = self.system.solve(t, self.outputs)
+        self.op, self.result, decided = self._settle(t, op, emit)
+        self._eventful = happened or decided
+        self.steps += 1
+
+    def _settle(
+        self, t: float, op: OperatingPoint, emit: Emit
+    ) -> tuple[OperatingPoint, StepResult, bool]:
+        """Let the controller decide at `t` until its commands stand.
+
+        When the BMS changes what its ports do, it sees the plant's answer at once (a retry into
+        a short trips again within microseconds, not at the next step).
+        """
+        decided = False
+        for _ in range(_SETTLE_ITERATIONS):
+            inputs = self.system.measure(op, self.outputs)
+            result = self.controller.step(inputs, t)
+            for event in result.events:
+                decided = True
+                emit(event)
+            changed = powers_differently(self.outputs, result.outputs)
+            self.outputs = result.outputs
+            self._inputs = inputs
+            if not changed:
+                break
+            op = self.system.solve(t, self.outputs)
+        return op, result, decided
+
+    # --- the step in flight -----------------------------------------------------------------------
+
+    def next_due_s(self) -> float:
+        """The next time something is known to be due: a deadline, a command, a device timer."""
+        result = self.result
+        deadline = math.inf if result is None else result.next_deadline_s
+        return min(
+            deadline,
+            self._next_scheduled_s(),
+            self.system.next_device_change_s(self.t_s, self.outputs),
+        )
+
+    def plan(self) -> Planned:
+        """Integrate the step from `t_s` to where the stepper ends it; the plant is left there."""
+        t, op, result = self.t_s, self.op, self.result
+        assert op is not None and result is not None  # noqa: S101  # begin() ran first
+        limit_s = min(self.next_due_s(), self.horizon_s if self.horizon_s > t else math.inf)
+        stepper = self.stepper
+        previous_slopes = before_slopes = self._previous_slopes
+        before_proposal = self._proposal_s
+        if isinstance(stepper, FixedStep) and t >= stepper.from_s - TIME_EPS_S:
+            here = self._step_start(t, op, limit_s, result)
+            end = stepper.next_time(t)
+            t_next = min(end, self.horizon_s) if self.horizon_s > t else end
+            overheat = self.system.advance(t, t_next - t, op, self.outputs)
+            self._update_surroundings(t_next)
+            return Planned(
+                here, t_next, None, overheat, previous_slopes, True, before_proposal, before_slopes
+            )
+        if isinstance(stepper, FixedStep):
+            limit_s = min(limit_s, stepper.from_s)
+            stepper = AdaptiveStep()
+        if self._eventful:  # something happened: the plant starts afresh
+            self._proposal_s = min(self._proposal_s, stepper.restart_dt_s)
+            self._previous_slopes = previous_slopes = None
+        here = self._step_start(t, op, limit_s, result)
+        trial = self._adaptive_step(stepper, here)
+        return Planned(
+            here,
+            trial.t_end_s,
+            trial.op_end,
+            trial.overheat,
+            previous_slopes,
+            False,
+            before_proposal,
+            before_slopes,
+        )
+
+    def unplan(self, planned: Planned) -> None:
+        """Take back a step in flight: the plant and the stepper as before `plan`."""
+        self.system.restore(planned.start.state)
+        self._proposal_s = planned.proposal_s_before
+        self._previous_slopes = planned.previous_slopes_before
+
+    def commit(self, planned: Planned, emit: Emit) -> None:
+        """Make the step in flight history: report the plant's events at its end."""
+        t_next = planned.t_end_s
+        if planned.overheat:
+            alternator = self.system.alternator
+            at = alternator.overheat_risk_at_s if alternator is not None else None
+            emit(AlternatorOverheatRisk(at if at is not None else planned.start.t_s))
+        for event in self._plant_events(t_next):
+            emit(event)
+        self.op = planned.op_end
+
+    def observe_at(self, planned: Planned, t: float) -> tuple[SystemState, OperatingPoint]:
+        """Move the plant to `t` inside the step in flight; returns the end's snapshot to go back.
+
+        The step itself is not changed: a look in the middle is a trial on the snapshot of the
+        start, as the stepper itself tries steps.
+        """
+        end_state = self.system.snapshot()
+        return end_state, self._partial(planned, t)[0]
+
+    def truncate(self, planned: Planned, t: float) -> Planned:
+        """Cut the step in flight short at `t` (a command arrives): it becomes a step to `t`."""
+        op_end, overheat = self._partial(planned, t)
+        return dataclasses.replace(planned, t_end_s=t, op_end=op_end, overheat=overheat)
+
+    def _partial(self, planned: Planned, t: float) -> tuple[OperatingPoint, bool]:
+        """Integrate the step in flight from its start to `t` only (the plant is left at `t`).
+
+        Returns the operating point there and whether the alternator's overheating risk began.
+        """
+        here = planned.start
+        self.system.restore(here.state)
+        dt = t - here.t_s
+        if planned.fixed:
+            overheat = self.system.advance(here.t_s, dt, here.op, self.outputs)
+            self._update_surroundings(t)
+            return self.system.solve(t, self.outputs), overheat
+        kept = self._previous_slopes
+        self._previous_slopes = planned.previous_slopes
+        self._advanced = False
+        try:
+            trial = self._trial(here, dt)
+        finally:
+            self._previous_slopes = kept
+        return trial.op_end, trial.overheat
+
+    def _step_start(
+        self, t: float, op: OperatingPoint, limit_s: float, result: StepResult
+    ) -> StepStart:
+        system = self.system
+        return StepStart(
+            state=system.snapshot(),
+            t_s=t,
+            op=op,
+            limit_s=limit_s,
+            result=result,
+            signature=system.discrete_state(t, op, self.outputs),
+            ambient_c=system.surroundings.ambient_c,
+            context=system.context(t, self.outputs, op.bank_voltage_v),
+        )
+
+    # --- the fast stepper -------------------------------------------------------------------------
+
+    def _adaptive_step(self, stepper: AdaptiveStep, here: StepStart) -> Trial:
+        """Try, check, shorten and locate one step from `here`; the plant is left at its end."""
+        system = self.system
+        t, op, limit_s = here.t_s, here.op, here.limit_s
+        self._advanced = False
+        proposal = min(self._proposal_s, stepper.max_dt_s)
+        # a step ends on a kink of the plant's curves, where the currents' slope jumps
+        kink_dt = system.next_kink_s(t, op, stepper.locate_s) - t
+        # a timer due now that nothing has served yet still needs a (tiny) step to fire in
+        dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
+        while True:
+            trial = self._trial(here, dt)
+            excess = self._step_excess(stepper, here, trial, dt)  # error control
+            if excess <= 1.0 or dt <= stepper.restart_dt_s:
+                break
+            dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
+            proposal = dt
+        at_limit = trial.t_end_s >= limit_s - TIME_EPS_S
+        if trial.differs_from(here):
+            trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
+        elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
+            grow = 2.0 if excess <= 0.45 else 0.9 / excess
+            proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
+        self._proposal_s = proposal
+        at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
+        plain = not (at_limit or at_kink or trial.differs_from(here))
+        self._previous_slopes = (trial.t_end_s - t, trial.slopes) if plain else None
+        return trial
+
+    def _end_at_crossing(
+        self, stepper: AdaptiveStep, here: StepStart, dt: float, *, at_limit: bool
+    ) -> Trial:
+        """Something changed within the tried step: end the step where it did."""
+        high = dt
+        if at_limit and dt > stepper.locate_s:
+            # At a deadline a timer may change things by itself: look just before it.
+            before = self._trial(here, dt - 0.5 * stepper.locate_s)
+            if before.differs_from(here):
+                high = dt - 0.5 * stepper.locate_s
+        if high == dt and at_limit:
+            return self._trial(here, dt)  # only the timer's own change: take the step
+        return self._locate(here, high, stepper.locate_s)
+
+    def _locate(self, here: StepStart, dt: float, locate_s: float) -> Trial:
+        """Bisect (t, t + dt] for the first instant something changed; end the step there."""
+        low, high = 0.0, dt
+        found: Trial | None = None
+        while high - low > locate_s:
+            middle = 0.5 * (low + high)
+            trial = self._trial(here, middle)
+            if trial.differs_from(here):
+                high, found = middle, trial
+            else:
+                low = middle
+        if found is None or found.t_end_s != here.t_s + high:
+            found = self._trial(here, high)
+        if len(self.located) < _LOCATED_KEPT:
+            self.located.append(Crossing(here.t_s, here.t_s + low, here.t_s + high))
+        return found
+
+    def _trial(self, here: StepStart, dt: float) -> Trial:
+        """Integrate from the snapshot over `dt` and look at the plant and the BMS at the end.
+
+        Euler predicts with the start currents held. The corrector then moves the charge,
+        polarisation and temperatures onto the ramp that ends at the currents found there,
+        twice: the second pass starts from the corrected state, so Euler's error no longer
+        biases the step. The currents' curvature (this step's slope against the last one's)
+        bends the ramp. The end currents are read just before the end, so what ends with the
+        step (a crank, a short, an absorption stage) is not smeared over it; only then do the
+        devices' stages and the batteries' monitors see the step.
+        """
+        system = self.system
+        if self._advanced:
+            system.restore(here.state)
+        self._advanced = True
+        t, op = here.t_s, here.op
+        t_end = t + dt
+        overheat = system.advance(t, dt, op, self.outputs, latch=False)
+        self._update_surroundings(t_end)
+        op_predicted = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
+        system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
+        op_corrected = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
+        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        slopes = self._current_slopes(op, op_corrected, dt)
+        curvatures = self._curvatures(slopes, dt)
+        if curvatures is not None:
+            system.bend_ramp(curvatures, op_corrected, dt)
+        system.advance_devices(here.context, dt, op)
+        op_end = system.solve(t_end, self.outputs)
+        system.look(t_end, op_end)
+        return Trial(
+            t_end_s=t_end,
+            op_end=op_end,
+            slopes=slopes,
+            curvatures=curvatures,
+            stiffness=stiffness(op, op_predicted, op_corrected),
+            overheat=overheat,
+            changed=self._controller_would_change(op_end, t_end, here.limit_s, here.result),
+            signature=system.discrete_state(t_end, op_end, self.outputs),
+        )
+
+    def _controller_would_change(
+        self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
+    ) -> bool:
+        """Whether the BMS would decide differently at `t_end` because its inputs moved.
+
+        Asked of a copy, so the real controller never sees a trial. Before `limit_s` no timer
+        of its own expires, so any event, changed output or moved deadline (a timer started
+        or stopped) is the inputs' doing; at `limit_s` the answer is compared with what the
+        unchanged inputs would give then.
+        """
+        probe = copy.copy(self.controller)
+        moved = probe.step(self.system.measure(op_end, self.outputs), t_end)
+        if t_end < limit_s - TIME_EPS_S:
+            still = result  # what the unchanged inputs give until the limit
+            if moved.events:
+                return True
+        else:
+            still = copy.copy(self.controller).step(self._inputs, t_end)
+            if moved.events != still.events:
+                return True
+        # a timer that starts or stops (the 10 s hold, a debounce) moves the next deadline
+        return moved.next_deadline_s != still.next_deadline_s or not same_decision(
+            moved.outputs, still.outputs
+        )
+
+    def _current_slopes(
+        self, op: OperatingPoint, op_end: OperatingPoint, dt: float
+    ) -> tuple[float, ...]:
+        """How fast each battery's current (and the starter battery's, last) changes in a step."""
+        slopes = [
+            (i1 - i0) / dt
+            for i0, i1 in zip(op.battery_currents_a, op_end.battery_currents_a, strict=True)
+        ]
+        if self.system.starter is not None:
+            slopes.append((op_end.starter_current_a - op.starter_current_a) / dt)
+        return tuple(slopes)
+
+    def _curvatures(self, slopes: tuple[float, ...], dt: float) -> tuple[float, ...] | None:
+        """Each current's second derivative, from this step's slope and the previous one's.
+
+        None after anything happened (an event, a crossing, a deadline): a kink there is no
+        curvature.
+        """
+        previous = self._previous_slopes
+        if previous is None:
+            return None
+        dt_prev, slopes_prev = previous
+        span = 0.5 * (dt + dt_prev)
+        return tuple((a - b) / span for a, b in zip(slopes, slopes_prev, strict=True))
+
+    def _capacities_ah(self) -> tuple[float, ...]:
+        system = self.system
+        capacities = [battery.capacity_ah for battery in system.batteries]
+        if system.starter is not None:
+            capacities.append(system.starter.capacity_ah)
+        return tuple(capacities)
+
+    def _step_excess(
+        self, stepper: AdaptiveStep, here: StepStart, trial: Trial, dt: float
+    ) -> float:
+        """How far over its tolerances a tried step is (1: just right).
+
+        Three estimates, each scaled to the step as it grows with it:
+        * Euler's error, half the current's change times the step (grows with dt^2): a bound
+          on how far the currents may move within one step;
+        * the error left after the curvature correction, taken as the trapezoid's own
+          dt^3 |I''| / 12 (grows with dt^3);
+        * the ambient's change, which the step holds (grows with dt).
+        """
+        hours_per_s = 1.0 / 3600.0
+        capacities = self._capacities_ah()
+        slopes = trial.slopes
+        euler_pct = (
+            100.0
+            * 0.5
+            * max(abs(a) / c for a, c in zip(slopes, capacities, strict=True))
+            * dt
+            * dt
+            * hours_per_s
+        )
+        excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
+        if trial.curvatures is not None:
+            curvature = max(abs(k) / c for k, c in zip(trial.curvatures, capacities, strict=True))
+            trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
+            excess = max(excess, (trapezoid_pct / stepper.trapezoid_tolerance_pct) ** (1 / 3))
+        ambient_change_c = abs(self.system.surroundings.ambient_c - here.ambient_c)
+        excess = max(excess, trial.stiffness / stepper.stiffness_limit)
+        return max(excess, ambient_change_c / stepper.ambient_step_c)
+
+    # --- commands due -----------------------------------------------------------------------------
+
+    def _next_scheduled_s(self) -> float:
+        candidates = [end for end, _ in self.world.pending_ends]
+        if self._next_command is not None:
+            candidates.append(self._next_command[0])
+        return min(candidates, default=math.inf)
+
+    def _apply_due(self, t: float) -> Iterator[Event]:
+        pending = self.world.pending_ends
+        for end_s, what in list(pending):
+            if end_s <= t + TIME_EPS_S:
+                pending.remove((end_s, what))
+                yield from end_of(what, self.target, t)
+        while self._next_command is not None and self._next_command[0] <= t + TIME_EPS_S:
+            command = self._next_command[1]
+            self._next_command = next(self._schedule, None)
+            self._commands_taken += 1
+            yield from execute(command, self.target, t)
+            if not command.FAULT:
+                self._update_surroundings(t)
+
+    # --- plant bookkeeping ------------------------------------------------------------------------
+
+    def _update_surroundings(self, t: float) -> None:
+        surroundings = self.system.surroundings
+        surroundings.ambient_c = self.scenario.ambient_c_at(t, self.world.ambient_c)
+        surroundings.solar_fraction = self.scenario.sun_fraction_at(t, self.world.clear_sky)
+
+    def _chain_lines(self) -> tuple[tuple[bool, bool, bool], ...]:
+        return tuple(
+            (b.allowed_to_charge, b.allowed_to_discharge, b.prealarm_line)
+            for b in self.system.batteries
+        )
+
+    def _plant_events(self, t: float) -> Iterator[Event]:
+        lines = self._chain_lines()
+        for index, (old, new) in enumerate(zip(self._chain_state, lines, strict=True)):
+            for name, was, now in zip(_CHAIN_LINES, old, new, strict=True):
+                if was != now:
+                    yield ChainSignalChanged(t, index + 1, name, now)
+        self._chain_state = lines
+        damaged = list(self._damaged)
+        for index, battery in enumerate(self.system.batteries):
+            if battery.damaged and not damaged[index]:
+                damaged[index] = True
+                at = battery.damaged_at_s if battery.damaged_at_s is not None else t
+                yield BatteryDamaged(at, index + 1)
+        self._damaged = tuple(damaged)
+
+    # --- snapshots --------------------------------------------------------------------------------
+
+    def save(self) -> EngineState:
+        """The loop's own memory, as a value."""
+        return EngineState(
+            t_s=self.t_s,
+            outputs=self.outputs,
+            op=self.op,
+            result=self.result,
+            inputs=self._inputs,
+            commands_taken=self._commands_taken,
+            world=copy.deepcopy(self.world),
+            chain_state=self._chain_state,
+            damaged=self._damaged,
+            proposal_s=self._proposal_s,
+            previous_slopes=self._previous_slopes,
+            eventful=self._eventful,
+            steps=self.steps,
+        )
+
+    def load(self, state: EngineState) -> None:
+        """Take back the loop's memory from `save` (on a twin built from the same scenario)."""
+        self.t_s = state.t_s
+        self.outputs = state.outputs
+        self.op = state.op
+        self.result = state.result
+        self._inputs = state.inputs
+        self._schedule = timed_commands(self.scenario)
+        for _ in range(state.commands_taken):
+            next(self._schedule)
+        self._commands_taken = state.commands_taken
+        self._next_command = next(self._schedule, None)
+        world = copy.deepcopy(state.world)
+        self.world.ambient_c = world.ambient_c
+        self.world.clear_sky = world.clear_sky
+        self.world.pending_ends[:] = world.pending_ends
+        self._chain_state = state.chain_state
+        self._damaged = state.damaged
+        self._proposal_s = state.proposal_s
+        self._previous_slopes = state.previous_slopes
+        self._eventful = state.eventful
+        self.steps = state.steps

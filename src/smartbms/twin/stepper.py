@@ -1,0 +1,191 @@
+"""How the twin moves through time: the two steppers and what one step of the fast one is.
+
+* `FixedStep(dt)` is the plain reference: every dt on a fixed grid, whatever happens (a deadline,
+  a command or a crossing between two grid points is seen at the next one, as by a real sampled
+  loop), each step integrated at its start currents.
+* `AdaptiveStep()` is the default, event-driven: long steps through quiet stretches, ending
+  exactly on controller deadlines, commands, device timers and the knots of the cells'
+  open-circuit curve; each step is tried on a snapshot of the plant, integrated by Heun's method
+  with two corrector passes and a curvature correction, shortened by error control, and when the
+  plant's latches or the controller's decision changed inside it, the crossing is bisected to
+  within 10 ms and the step ends there. docs/performance.md explains the method.
+"""
+
+import dataclasses
+import math
+
+from smartbms.core.controller import StepResult
+from smartbms.core.signals import Outputs
+from smartbms.plant.devices import DeviceContext
+from smartbms.plant.system import OperatingPoint, SystemState
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FixedStep:
+    """Every `dt_s` on a fixed grid, blind to deadlines and crossings: the reference.
+
+    A deadline or a crossing between two grid points is seen at the next one, as by a real
+    sampled loop. Before `from_s` the fast stepper brings the run there, so a reference window
+    late in a long run starts from the state the fast run had.
+    """
+
+    dt_s: float = 0.1
+    from_s: float = 0.0
+    name: str = "fixed"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.dt_s) and self.dt_s > 0.0):
+            msg = f"the fixed step must be a positive number of seconds, not {self.dt_s}"
+            raise ValueError(msg)
+
+    def next_time(self, now_s: float) -> float:
+        """The next grid point k * dt after `now_s` (no sum of dt, so no drift over a year)."""
+        index = math.floor((now_s - self.from_s) / self.dt_s + 1e-6) + 1
+        return self.from_s + index * self.dt_s
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AdaptiveStep:
+    """Long steps through quiet stretches, landing exactly on what changes (the default).
+
+    Each step ends at the earliest of: a controller deadline, a timeline entry, a device timer,
+    the proposed step. The step is tried on a snapshot of the plant; it is taken back and
+    shortened when its charge error is above `charge_tolerance_pct` (error control), and when
+    the plant's latches or the controller's decision changed inside it, the crossing is located
+    by bisection to within `locate_s` and the step ends just after it.
+    """
+
+    max_dt_s: float = 3600.0
+    """The longest step: an hour of a parked system with nothing changing."""
+    restart_dt_s: float = 5.0
+    """The first step after anything happened (loads, outputs): the plant relaxes after it."""
+    locate_s: float = 0.01
+    """A crossing is placed at most this long after the true one (issue: 10 ms)."""
+    charge_tolerance_pct: float = 0.0005
+    """Largest charge error holding a step's start currents would make (Euler), in % of a
+    battery's capacity: a bound on how far the currents may move within one step."""
+    trapezoid_tolerance_pct: float = 1e-5
+    """Largest estimated error of the trapezoid a step takes, in % of a battery's capacity."""
+    ambient_step_c: float = 0.5
+    """Largest change of the ambient temperature over one step (it is held within a step)."""
+    stiffness_limit: float = 1.0
+    """Largest step times decay rate of the fastest loop the currents feel (`stiffness`)."""
+    name: str = "adaptive"
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.locate_s <= self.restart_dt_s <= self.max_dt_s:
+            msg = "need 0 < locate_s <= restart_dt_s <= max_dt_s"
+            raise ValueError(msg)
+
+
+Stepper = FixedStep | AdaptiveStep
+"""Either stepper."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Crossing:
+    """A threshold crossing the fast stepper located: it lies in (after_s, at_s]."""
+
+    step_start_s: float
+    after_s: float
+    """The latest time seen without it."""
+    at_s: float
+    """Where the step ended, the earliest time seen with it."""
+
+
+_STIFFNESS_FLOOR_A = 1e-6
+"""Current changes below this are solver noise, not a loop's answer (the solve holds 1e-8 A)."""
+
+
+def stiffness(start: OperatingPoint, predicted: OperatingPoint, corrected: OperatingPoint) -> float:
+    """The step times the decay rate of the fastest loop its currents feel (z = h lambda).
+
+    A charger regulating the bank voltage (or the polarisation branch) feeds the charge back
+    into the current: for I' = lambda (I - I_eq), Euler's end current moves by z (I_0 - I_eq)
+    and the corrector's moves it by z^2 / 2 of that again; their ratio gives |z| / 2. Past
+    |z| ~ 1 the explicit corrector rings instead of decaying (an error of stability that no
+    accuracy estimate sees), so the step is kept below it.
+    """
+    worst = 0.0
+    for i0, i1, i2 in zip(
+        start.battery_currents_a,
+        predicted.battery_currents_a,
+        corrected.battery_currents_a,
+        strict=True,
+    ):
+        euler_a = i1 - i0
+        if abs(euler_a) > _STIFFNESS_FLOOR_A:
+            worst = max(worst, 2.0 * abs(i2 - i1) / abs(euler_a))
+    return worst
+
+
+def powers_differently(old: Outputs, new: Outputs) -> bool:
+    """Whether the plant sees a difference (LEDs and codes alone change nothing physical)."""
+    return (
+        old.ab_enabled != new.ab_enabled
+        or old.ab_fuse_drop_setpoint_v != new.ab_fuse_drop_setpoint_v
+        or old.system_plus_charge_allowed != new.system_plus_charge_allowed
+        or old.system_plus_discharge_allowed != new.system_plus_discharge_allowed
+        or old.load_disconnect is not new.load_disconnect
+        or old.charge_disconnect is not new.charge_disconnect
+        or old.prealarm is not new.prealarm
+        or old.supply_current_a != new.supply_current_a
+    )
+
+
+def same_decision(a: Outputs, b: Outputs) -> bool:
+    """The same decision, but for the continuously derated AB set point."""
+    return (
+        a.ab_enabled == b.ab_enabled
+        and a.system_plus_charge_allowed == b.system_plus_charge_allowed
+        and a.system_plus_discharge_allowed == b.system_plus_discharge_allowed
+        and a.load_disconnect is b.load_disconnect
+        and a.charge_disconnect is b.charge_disconnect
+        and a.prealarm is b.prealarm
+        and a.prealarm_alarm == b.prealarm_alarm
+        and a.leds == b.leds
+        and a.codes == b.codes
+        and a.system_on == b.system_on
+        and a.bms_active == b.bms_active
+        and a.safe_state == b.safe_state
+        and a.supply_current_a == b.supply_current_a
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StepStart:
+    """Where a fast step starts: the state to come back to and what was decided there."""
+
+    state: SystemState
+    t_s: float
+    op: OperatingPoint
+    limit_s: float
+    """The next deadline, timeline entry or device timer: the step goes no further."""
+    result: StepResult
+    signature: tuple[object, ...]
+    """The plant's latches at the start."""
+    ambient_c: float
+    context: DeviceContext
+    """What the devices saw at the start: their stages and timers step from it."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Trial:
+    """One tried step: where it ended and what the plant and the BMS looked like there."""
+
+    t_end_s: float
+    op_end: OperatingPoint
+    slopes: tuple[float, ...]
+    """Each battery's current change per second over the step (the starter battery's last)."""
+    curvatures: tuple[float, ...] | None
+    """Their second derivatives, where the previous step tells them."""
+    stiffness: float
+    """The step times the decay rate of the fastest loop the currents feel (`stiffness`)."""
+    overheat: bool
+    changed: bool
+    """The controller would decide differently at the end."""
+    signature: tuple[object, ...]
+
+    def differs_from(self, start: StepStart) -> bool:
+        """Whether something crossed a threshold during the step."""
+        return self.changed or self.signature != start.signature
