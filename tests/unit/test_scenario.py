@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from smartbms import scenario as sc
 from smartbms.core import FuseType, PreAlarmMode, PreAlarmUsage, RemoteFunction, Settings
+from smartbms.core.settings import CHARGE_LIMIT, SETTING_SPECS, SOFT_SWITCH
 from smartbms.plant.battery import BatteryOptions
 from smartbms.plant.params import battery_models
 from smartbms.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
@@ -124,13 +125,13 @@ def test_the_minimal_file_gets_every_default() -> None:
     assert (env.ambient_c, env.ambient_swing_c) == (20.0, 0.0)
     assert (env.sunrise_h, env.sunset_h, env.clear_sky_fraction) == (6.5, 20.0, 1.0)
     bms = s.bms
-    assert bms.fuse_type is FuseType.NOT_SET
+    assert bms.settings.fuse_type is FuseType.NOT_SET
     assert bms.installed_fuse is FuseType.MEGA_125A
-    assert bms.charge_limit_v == 14.2
-    assert bms.prealarm_usage is PreAlarmUsage.USE
-    assert bms.prealarm_mode is PreAlarmMode.CONTINUOUS
-    assert bms.remote_function is RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
-    assert bms.soft_switch is True
+    assert bms.settings.charge_limit_v == 14.2
+    assert bms.settings.prealarm_usage is PreAlarmUsage.USE
+    assert bms.settings.prealarm_mode is PreAlarmMode.CONTINUOUS
+    assert bms.settings.remote_function is RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
+    assert bms.settings.soft_switch_on is True
     assert (bms.remote_terminal, bms.remote_closed) == ("loop", True)
     assert bms.temperature_c == 20.0
     assert bms.ab_wiring_resistance_ohm == 0.004
@@ -168,7 +169,7 @@ def test_the_rich_file_uses_every_section_device_action_and_fault() -> None:
     # a battery without its own temperature takes the ambient; one with it keeps it
     assert [b.temperature_c for b in expanded] == [12.0, 12.0, 10.0]
     assert s.bms.temperature_c == 15.0
-    assert s.bms.soft_switch is True
+    assert s.bms.settings.soft_switch_on is True
     assert s.bms.installed_fuse is FuseType.MEGA_80A
     assert s.starter_battery is not None
     assert s.starter_battery.capacity_ah == 95.0
@@ -315,7 +316,9 @@ def test_a_battery_gives_the_plant_its_options() -> None:
 def test_the_scenario_is_frozen() -> None:
     s = load_scenario(SCENARIOS / "valid" / "minimal.toml")
     with pytest.raises(ValidationError):
-        s.bms.charge_limit_v = 13.5
+        s.bms.settings = Settings(charge_limit_v=13.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.bms.settings.charge_limit_v = 13.5  # type: ignore[misc]
 
 
 def test_the_sun_and_the_air_follow_the_clock() -> None:
@@ -391,6 +394,28 @@ def test_a_refused_bms_setting_names_the_setting_and_what_is_allowed(
     assert allowed in str(error)
 
 
+@pytest.mark.req("CFG-2")
+def test_bms_settings_are_one_core_settings_value_worded_by_the_core() -> None:
+    """No mirror: [bms] holds a `Settings`, and what is allowed is the core's own wording."""
+    assert set(sc.BmsConfig.model_fields).isdisjoint(SETTING_SPECS)
+    setting_keys = {"soft_switch_on" if k == "soft_switch" else k for k in sc.BmsConfig.user_keys()}
+    assert set(SETTING_SPECS) - setting_keys == {"pin"}
+    s = parse_scenario(BASE + BATTERY, "t.toml")
+    assert s.bms.settings is s.settings()
+    assert s.settings() == Settings.factory()
+    for key, value, spec in (
+        ("charge_limit_v", "15.8", CHARGE_LIMIT),
+        ("charge_limit_v", '"14.2 V"', CHARGE_LIMIT),
+        ("soft_switch", "1", SOFT_SWITCH),
+    ):
+        text = BASE.replace('"125A"', f'"125A"\n{key} = {value}') + BATTERY
+        error = _error(text)
+        assert error.field == f"bms.{key}"
+        assert error.message.endswith(f"{spec.allowed} (got {value})") or error.message.endswith(
+            f"allowed: {spec.allowed}"
+        )
+
+
 @pytest.mark.req("CFG-1")
 def test_bms_settings_accept_the_app_labels() -> None:
     text = BASE.replace(
@@ -400,11 +425,10 @@ def test_bms_settings_accept_the_app_labels() -> None:
     )
     bms = parse_scenario(text + BATTERY, "t.toml").bms
     assert bms.installed_fuse is FuseType.ATO_2X7_5A
-    assert bms.fuse_type is FuseType.ATO_2X7_5A
-    assert bms.charge_limit_v == 14.2
-    assert bms.prealarm_usage is PreAlarmUsage.NOT_AVAILABLE
-    assert bms.soft_switch is False
-    assert bms.settings().soft_switch_on is False
+    assert bms.settings.fuse_type is FuseType.ATO_2X7_5A
+    assert bms.settings.charge_limit_v == 14.2
+    assert bms.settings.prealarm_usage is PreAlarmUsage.NOT_AVAILABLE
+    assert bms.settings.soft_switch_on is False
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -442,6 +466,17 @@ def test_a_duplicate_table_is_a_toml_error() -> None:
     error = _error(BASE + BATTERY + '\n[bms]\ninstalled_fuse = "80A"\n')
     assert error.line == 11
     assert "invalid TOML" in error.message
+
+
+def test_a_path_given_as_text_loads_like_a_path(tmp_path: Path) -> None:
+    path = SCENARIOS / "valid" / "minimal.toml"
+    assert load_scenario(str(path)) == load_scenario(path)
+    broken = BROKEN[0]
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(str(broken))
+    assert caught.value.source == str(broken)
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(str(tmp_path / "nowhere.toml"))
 
 
 def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from smartbms.core import (
     SettingsError,
 )
 from smartbms.core.fuses import INSTALLABLE_FUSES
+from smartbms.core.settings import SETTING_SPECS
 
 
 @pytest.mark.req("CFG-1", "CFG-4", "CFG-5")
@@ -207,3 +208,33 @@ def test_cfg4_factory_restores_every_setting() -> None:
         assert value != custom.to_mapping()[name], name
     assert factory.pin == "000000"
     assert factory.fuse_type is FuseType.NOT_SET
+
+
+@pytest.mark.req("CFG-1", "CFG-2")
+def test_the_spec_table_defines_every_setting_once() -> None:
+    """CFG-1/CFG-2: one spec per field, in field order, holding the factory default."""
+    assert tuple(SETTING_SPECS) == tuple(Settings.factory().to_mapping())
+    factory = Settings.factory()
+    for name, spec in SETTING_SPECS.items():
+        assert spec.name == name
+        assert getattr(factory, name) == spec.default
+
+
+@pytest.mark.req("CFG-2")
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("fuse_type", "150A"),
+        ("prealarm_usage", 3),
+        ("prealarm_mode", "loud"),
+        ("charge_limit_v", 16.0),
+        ("remote_function", None),
+        ("soft_switch_on", "maybe"),
+        ("pin", "1"),
+    ],
+)
+def test_a_refusal_names_what_the_spec_allows(name: str, value: object) -> None:
+    """CFG-2: the allowed values in a refusal are the spec's, whichever way the value came."""
+    with pytest.raises(SettingsError) as excinfo:
+        Settings.factory().changed(**{name: value})
+    assert excinfo.value.allowed == SETTING_SPECS[name].allowed

@@ -5,13 +5,18 @@ A `Settings` value is frozen and valid by construction: every way to make one (t
 names the setting and what is allowed, so a refused change leaves nothing half-applied. The soft
 switch lives here, not in the inputs: it is set in the app and, like the other settings, must
 survive a power loss (a power cycle must not switch on a system the user switched off).
+
+What each setting accepts is written once, in `SETTING_SPECS`: its default, its choices or range
+and unit, how a user's spelling is read and how a refusal describes what is allowed. `Settings`
+checks with it, and readers of other formats (the scenario file) word their messages with it.
 """
 
 import dataclasses
 import enum
 import math
-from collections.abc import Mapping
-from typing import Self
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final, Generic, Self, TypeVar
 
 from smartbms.core.constants import (
     CHARGE_LIMIT_DEFAULT_V,
@@ -59,46 +64,203 @@ class PairingError(PermissionError):
     """A settings change was attempted without a paired session (CFG-5)."""
 
 
-_CHARGE_LIMIT_ALLOWED = f"{CHARGE_LIMIT_MIN_V:.1f} to {CHARGE_LIMIT_MAX_V:.1f} V"
+# --- What each setting accepts (one definition for checks and messages) -------------------------
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChoiceSpec(Generic[E]):
+    """A setting that is one member of an enum, given as the member or as its label.
+
+    `reader` turns a user's spelling into a member (None: the label, case-insensitive);
+    `quoted` says whether `allowed` quotes the labels (fuse labels such as 2x7.5A read
+    better bare, labels with spaces do not).
+    """
+
+    name: str
+    choices: type[E]
+    default: E
+    reader: Callable[[str], E] | None = None
+    quoted: bool = True
+
+    @property
+    def allowed(self) -> str:
+        """Every label, in the enum's order."""
+        labels = [str(member.value) for member in self.choices]
+        return ", ".join(repr(label) if self.quoted else label for label in labels)
+
+    def read(self, raw: object) -> object:
+        """A label as its member; a member or anything else as it is (left to `check`)."""
+        if not isinstance(raw, str):
+            return raw
+        if self.reader is not None:
+            try:
+                return self.reader(raw)
+            except ValueError:
+                raise SettingsError(self.name, raw, self.allowed) from None
+        for member in self.choices:
+            if raw.strip().lower() == member.value:
+                return member
+        raise SettingsError(self.name, raw, self.allowed)
+
+    def check(self, value: object) -> E:
+        """The value, if it is a member; else refused."""
+        if not isinstance(value, self.choices):
+            raise SettingsError(self.name, value, self.allowed)
+        return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NumberSpec:
+    """A setting that is a number in a closed range, kept to a resolution of `step`."""
+
+    name: str
+    default: float
+    minimum: float
+    maximum: float
+    step: float
+    unit: str
+
+    @property
+    def allowed(self) -> str:
+        """'13.0 to 15.3 V'."""
+        return f"{self.minimum:.1f} to {self.maximum:.1f} {self.unit}"
+
+    def read(self, raw: object) -> object:
+        """A text such as '14.2 V' as its number; anything else as it is (left to `check`)."""
+        if not isinstance(raw, str):
+            return raw
+        try:
+            return float(raw.strip().removesuffix(self.unit).strip())
+        except ValueError:
+            raise SettingsError(self.name, raw, self.allowed) from None
+
+    def check(self, value: object) -> float:
+        """The value as a float rounded to the step, if it is a finite number in range."""
+        # Checked at run time although typed: values come from files and requests.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(self.name, value, self.allowed)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            raise SettingsError(self.name, value, self.allowed) from None
+        if not (math.isfinite(number) and self.minimum <= number <= self.maximum):
+            raise SettingsError(self.name, number, self.allowed)
+        return float(round(round(number / self.step) * self.step, 2))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SwitchSpec:
+    """A setting that is on or off: a bool, or the words the app and files use."""
+
+    name: str
+    default: bool
+    on_words: tuple[str, ...] = ("on", "true", "1")
+    off_words: tuple[str, ...] = ("off", "false", "0")
+    allowed: str = "on or off (or true or false)"
+
+    def read(self, raw: object) -> object:
+        """'on' / 'off' (and 'true', '1', ...) as a bool; anything else as it is."""
+        if not isinstance(raw, str):
+            return raw
+        lowered = raw.strip().lower()
+        if lowered in self.on_words:
+            return True
+        if lowered in self.off_words:
+            return False
+        raise SettingsError(self.name, raw, self.allowed)
+
+    def check(self, value: object) -> bool:
+        """The value, if it is a bool; else refused."""
+        if not isinstance(value, bool):
+            raise SettingsError(self.name, value, self.allowed)
+        return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PinSpec:
+    """The pairing PIN: a fixed number of ASCII digits, never echoed in a refusal (CFG-5)."""
+
+    name: str
+    default: str
+    length: int
+
+    @property
+    def allowed(self) -> str:
+        """'6 digits'."""
+        return f"{self.length} digits"
+
+    def read(self, raw: object) -> object:
+        """A PIN has one spelling: as it is."""
+        return raw
+
+    def check(self, value: object) -> str:
+        """The PIN, if it is `length` ASCII digits; else refused without repeating it."""
+        if not (
+            isinstance(value, str)
+            and len(value) == self.length
+            and value.isascii()
+            and value.isdigit()
+        ):
+            raise SettingsError(self.name, "******", self.allowed)
+        return value
+
+
+SettingSpec = ChoiceSpec[Any] | NumberSpec | SwitchSpec | PinSpec
+"""What one setting accepts; each has `name`, `default`, `allowed`, `read` and `check`."""
+
+FUSE_TYPE: Final = ChoiceSpec(
+    "fuse_type", FuseType, FuseType.NOT_SET, reader=parse_fuse_type, quoted=False
+)
+PREALARM_USAGE: Final = ChoiceSpec("prealarm_usage", PreAlarmUsage, PreAlarmUsage.USE)
+PREALARM_MODE: Final = ChoiceSpec("prealarm_mode", PreAlarmMode, PreAlarmMode.CONTINUOUS)
+CHARGE_LIMIT: Final = NumberSpec(
+    "charge_limit_v",
+    default=CHARGE_LIMIT_DEFAULT_V,
+    minimum=CHARGE_LIMIT_MIN_V,
+    maximum=CHARGE_LIMIT_MAX_V,
+    step=CHARGE_LIMIT_STEP_V,
+    unit="V",
+)
+REMOTE_FUNCTION: Final = ChoiceSpec(
+    "remote_function", RemoteFunction, RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
+)
+SOFT_SWITCH: Final = SwitchSpec("soft_switch_on", default=True)
+PIN: Final = PinSpec("pin", default=DEFAULT_PIN, length=PIN_LENGTH)
+
+SETTING_SPECS: Final[Mapping[str, SettingSpec]] = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            FUSE_TYPE,
+            PREALARM_USAGE,
+            PREALARM_MODE,
+            CHARGE_LIMIT,
+            REMOTE_FUNCTION,
+            SOFT_SWITCH,
+            PIN,
+        )
+    }
+)
+"""Every setting by name, in the order of `Settings`' fields (and of `to_mapping`)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """Everything the user can set, with the factory defaults (CFG-1, CFG-4)."""
 
-    fuse_type: FuseType = FuseType.NOT_SET
-    prealarm_usage: PreAlarmUsage = PreAlarmUsage.USE
-    prealarm_mode: PreAlarmMode = PreAlarmMode.CONTINUOUS
-    charge_limit_v: float = CHARGE_LIMIT_DEFAULT_V
-    remote_function: RemoteFunction = RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
-    soft_switch_on: bool = True
-    pin: str = DEFAULT_PIN
+    fuse_type: FuseType = FUSE_TYPE.default
+    prealarm_usage: PreAlarmUsage = PREALARM_USAGE.default
+    prealarm_mode: PreAlarmMode = PREALARM_MODE.default
+    charge_limit_v: float = CHARGE_LIMIT.default
+    remote_function: RemoteFunction = REMOTE_FUNCTION.default
+    soft_switch_on: bool = SOFT_SWITCH.default
+    pin: str = PIN.default
 
     def __post_init__(self) -> None:
-        _require_member("fuse_type", self.fuse_type, FuseType)
-        _require_member("prealarm_usage", self.prealarm_usage, PreAlarmUsage)
-        _require_member("prealarm_mode", self.prealarm_mode, PreAlarmMode)
-        _require_member("remote_function", self.remote_function, RemoteFunction)
-        # Checked at run time although typed: values come from files and requests.
-        soft_switch: object = self.soft_switch_on
-        if not isinstance(soft_switch, bool):
-            raise SettingsError("soft_switch_on", soft_switch, "true or false")
-        limit: object = self.charge_limit_v
-        if isinstance(limit, bool) or not isinstance(limit, int | float):
-            raise SettingsError("charge_limit_v", limit, _CHARGE_LIMIT_ALLOWED)
-        try:
-            limit = float(limit)
-        except OverflowError:  # an integer too large for a float
-            raise SettingsError("charge_limit_v", limit, _CHARGE_LIMIT_ALLOWED) from None
-        if not (math.isfinite(limit) and CHARGE_LIMIT_MIN_V <= limit <= CHARGE_LIMIT_MAX_V):
-            raise SettingsError("charge_limit_v", limit, _CHARGE_LIMIT_ALLOWED)
-        rounded = round(round(limit / CHARGE_LIMIT_STEP_V) * CHARGE_LIMIT_STEP_V, 2)
-        object.__setattr__(self, "charge_limit_v", float(rounded))
-        pin: object = self.pin
-        if not (
-            isinstance(pin, str) and len(pin) == PIN_LENGTH and pin.isascii() and pin.isdigit()
-        ):
-            raise SettingsError("pin", "******", f"{PIN_LENGTH} digits")
+        for name, spec in SETTING_SPECS.items():
+            object.__setattr__(self, name, spec.check(getattr(self, name)))
 
     def changed(self, **changes: object) -> Self:
         """Return a copy with `changes` applied, after checking every one (nothing half-applied)."""
@@ -106,20 +268,17 @@ class Settings:
 
     def to_mapping(self) -> dict[str, object]:
         """Plain JSON-ready values: enums by their labels."""
-        return {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}
+        return {name: _plain(getattr(self, name)) for name in SETTING_SPECS}
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> Self:
         """Build settings from plain values (labels for enums), refusing unknown names."""
-        known = {field.name for field in dataclasses.fields(cls)}
         for name in values:
-            if name not in known:
+            if name not in SETTING_SPECS:
                 raise SettingsError(
-                    name, values[name], "a setting among " + ", ".join(sorted(known))
+                    name, values[name], "a setting among " + ", ".join(sorted(SETTING_SPECS))
                 )
-        kwargs: dict[str, object] = {}
-        for name, raw in values.items():
-            kwargs[name] = _parse_field(name, raw)
+        kwargs = {name: SETTING_SPECS[name].read(raw) for name, raw in values.items()}
         return cls(**kwargs)  # type: ignore[arg-type]
 
     @classmethod
@@ -130,52 +289,3 @@ class Settings:
 
 def _plain(value: object) -> object:
     return value.value if isinstance(value, enum.Enum) else value
-
-
-_ENUM_FIELDS: dict[str, type[enum.Enum]] = {
-    "prealarm_usage": PreAlarmUsage,
-    "prealarm_mode": PreAlarmMode,
-    "remote_function": RemoteFunction,
-}
-
-
-def _parse_field(name: str, raw: object) -> object:
-    """Turn one plain value into the field's type, or refuse it naming what is allowed."""
-    if name == "fuse_type":
-        if isinstance(raw, FuseType):
-            return raw
-        if isinstance(raw, str):
-            try:
-                return parse_fuse_type(raw)
-            except ValueError:
-                pass
-        raise SettingsError(name, raw, ", ".join(f.value for f in FuseType))
-    enum_type = _ENUM_FIELDS.get(name)
-    if enum_type is not None:
-        if isinstance(raw, enum_type):
-            return raw
-        if isinstance(raw, str):
-            for member in enum_type:
-                if raw.strip().lower() == member.value:
-                    return member
-        raise SettingsError(name, raw, ", ".join(repr(m.value) for m in enum_type))
-    if name == "charge_limit_v":
-        if isinstance(raw, str):
-            try:
-                return float(raw.strip().removesuffix("V").strip())
-            except ValueError:
-                raise SettingsError(name, raw, _CHARGE_LIMIT_ALLOWED) from None
-        return raw
-    if name == "soft_switch_on" and isinstance(raw, str):
-        lowered = raw.strip().lower()
-        if lowered in {"on", "true", "1"}:
-            return True
-        if lowered in {"off", "false", "0"}:
-            return False
-        raise SettingsError(name, raw, "on or off")
-    return raw
-
-
-def _require_member(name: str, value: object, enum_type: type[enum.Enum]) -> None:
-    if not isinstance(value, enum_type):
-        raise SettingsError(name, value, ", ".join(repr(m.value) for m in enum_type))
