@@ -5,16 +5,15 @@ row per sample time, holding the values of the step's start (nothing changes fas
 stepper allows in a quiet stretch), so memory and file size do not depend on the stepper.
 """
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from smartbms.core.events import Event
-from smartbms.core.signals import Level, Outputs, Readings
-from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
+from smartbms.core.signals import Level
 from smartbms.sim.results import EventWriter, TraceValue, TraceWriter
 from smartbms.sim.runner import RunResult, codes_text
+from smartbms.twin import TwinState
 
 LED_COLUMNS = (
     "led_alternator_charging",
@@ -36,11 +35,6 @@ FLAG_COLUMNS = (
 )
 _INT_COLUMNS = frozenset({*FLAG_COLUMNS, *LED_COLUMNS})
 _SAMPLE_EPS_S = 1e-9
-
-
-def trace_columns(system: TwelveVoltSystem) -> tuple[str, ...]:
-    """The trace's columns for a system, units in their names."""
-    return columns_for(len(system.batteries))
 
 
 def columns_for(battery_count: int) -> tuple[str, ...]:
@@ -83,46 +77,36 @@ def columns_for(battery_count: int) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def trace_row(
-    t: float, system: TwelveVoltSystem, op: OperatingPoint, outputs: Outputs, readings: Readings
-) -> list[TraceValue]:
-    """One trace row for the state at an operating point."""
-    batteries = system.batteries
-    cells = [b.cell_voltages_v(i) for b, i in zip(batteries, op.battery_currents_a, strict=True)]
-    socs = [b.soc_pct for b in batteries]
-    capacities = [b.capacity_ah for b in batteries]
+def trace_row(state: TwinState) -> list[TraceValue]:
+    """One trace row for the twin's state at one instant."""
+    batteries = state.batteries
     row: list[TraceValue] = [
-        round(t, 6),
-        op.bank_voltage_v,
-        min(min(v) for v in cells),
-        max(max(v) for v in cells),
-        sum(soc * c for soc, c in zip(socs, capacities, strict=True)) / sum(capacities),
-        op.bank_current_a,
+        round(state.t_s, 6),
+        state.bank_voltage_v,
+        state.cell_min_v,
+        state.cell_max_v,
+        state.bank_soc_pct,
+        state.bank_current_a,
     ]
-    for battery, soc, current, volts in zip(
-        batteries, socs, op.battery_currents_a, cells, strict=True
-    ):
-        row += [soc, current, min(volts), max(volts), battery.temperature_c]
-    bank_devices = sum(
-        i
-        for d, i in zip(system.devices, op.device_currents_a, strict=True)
-        if d.connection.name == "BANK"
-    )
+    for battery in batteries:
+        volts = battery.cell_voltages_v
+        row += [battery.soc_pct, battery.current_a, min(volts), max(volts), battery.temperature_c]
+    readings, outputs = state.readings, state.outputs
     row += [
-        op.ab_voltage_v,
-        op.ab_current_a,
-        op.ab_limit_a,
+        state.ab_voltage_v,
+        state.ab_current_a,
+        state.ab_limit_a,
         _or_nan(readings.alternator_current_a),
         _or_nan(readings.alternator_current_pct),
-        op.alternator_current_a,
-        system.starter.soc_pct if system.starter is not None else math.nan,
-        op.system_plus_voltage_v,
-        op.system_plus_current_a,
-        bank_devices,
-        op.bms_draw_a,
-        system.bms_thermal.temperature_c,
-        system.surroundings.ambient_c,
-        system.surroundings.solar_fraction,
+        state.alternator.current_a if state.alternator is not None else 0.0,
+        state.starter.soc_pct if state.starter is not None else math.nan,
+        state.system_plus_voltage_v,
+        state.system_plus_current_a,
+        state.bank_devices_current_a,
+        state.bms_draw_a,
+        state.bms_temperature_c,
+        state.ambient_c,
+        state.solar_fraction,
         int(outputs.ab_enabled),
         int(outputs.system_plus_charge_allowed),
         int(outputs.system_plus_discharge_allowed),
@@ -174,17 +158,16 @@ class RunWriter:
     """Streams a run into a folder; `finish` writes the summary (and the caller the report)."""
 
     def __init__(
-        self, out_dir: Path, system: TwelveVoltSystem, resolution_s: float, trace_format: str
+        self, out_dir: Path, battery_count: int, resolution_s: float, trace_format: str
     ) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.out_dir = out_dir
-        self.system = system
         self.resolution_s = resolution_s
         suffix = "parquet" if trace_format == "parquet" else "csv"
         self.trace_path = out_dir / f"trace.{suffix}"
         self.events_path = out_dir / "events.jsonl"
         self.summary_path = out_dir / "summary.json"
-        columns = trace_columns(system)
+        columns = columns_for(battery_count)
         self.trace = TraceWriter(self.trace_path, columns, trace_format, trace_kinds(columns))
         self.events = EventWriter(self.events_path)
         self._next_sample = 0
@@ -193,30 +176,23 @@ class RunWriter:
         """Log an event."""
         self.events.write(event)
 
-    def on_step(
-        self, t: float, dt: float, op: OperatingPoint, outputs: Outputs, readings: Readings
-    ) -> None:
+    def on_step(self, t: float, dt: float, state: TwinState) -> None:
         """Write the sample rows that fall in [t, t + dt) (and the final row when dt is 0).
 
         Sample k is at `k * resolution_s`; each is written once, holding the step's start values.
         """
         if dt == 0.0:
-            row = trace_row(t, self.system, op, outputs, readings)
+            row = trace_row(state)
             self.trace.write(row)
             return
         samples = samples_in_step(self._next_sample, t, dt, self.resolution_s)
         self._next_sample = max(self._next_sample, samples.stop)
         if samples:
-            row = trace_row(t, self.system, op, outputs, readings)
+            row = trace_row(state)
             self.trace.write_held(row, samples.start, len(samples), self.resolution_s)
 
     def finish(self, result: RunResult) -> None:
         """Close the streams and write summary.json."""
         self.trace.close()
         self.events.close()
-        summary = {
-            **result.summary,
-            "steps": result.steps,
-            "wall_time_s": round(result.wall_s, 3),
-        }
-        self.summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        self.summary_path.write_text(result.summary.to_json() + "\n", encoding="utf-8")
