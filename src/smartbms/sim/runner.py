@@ -38,7 +38,7 @@ from smartbms.plant.events import (
 )
 from smartbms.plant.system import OperatingPoint, SystemState, TwelveVoltSystem
 from smartbms.sim.build import build_controller, build_system
-from smartbms.sim.summary import SummaryBuilder
+from smartbms.sim.summary_bridge import PlantSummaryBuilder as SummaryBuilder
 
 _TIME_EPS_S = 1e-9
 _MIN_STEP_S = 1e-6
