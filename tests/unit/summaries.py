@@ -127,18 +127,7 @@ def twin_state(t_s: float = 0.0, **changes: object) -> TwinState:
 
 def energy_summary(**changes: float) -> EnergySummary:
     """No energy through any port."""
-    base = EnergySummary(
-        alternator_in=0.0,
-        system_plus_in=0.0,
-        system_plus_out=0.0,
-        bank_devices_in=0.0,
-        bank_devices_out=0.0,
-        bms_consumption=0.0,
-        bms_heat=0.0,
-        batteries_in=0.0,
-        batteries_out=0.0,
-    )
-    return dataclasses.replace(base, **changes)
+    return dataclasses.replace(EnergySummary.from_state(energy_state()), **changes)
 
 
 def battery_summary(number: int = 1, **changes: object) -> BatterySummary:

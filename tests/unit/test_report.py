@@ -18,6 +18,7 @@ from smartbms.sim.report import MAX_EVENT_ROWS, envelope, intervals, read_trace,
 from smartbms.sim.summary import CellPlace, Summary
 from tests.unit.summaries import battery_summary, energy_summary
 from tests.unit.summaries import summary as make_summary
+from tests.unit.test_verdicts import TITLES
 
 DAY = 86400.0
 PLOTS = 6
@@ -267,18 +268,7 @@ def test_plot_ids_are_unique_across_plots(rich_page: str) -> None:
 
 
 def test_every_verdict_is_on_the_page(rich_page: str) -> None:
-    for title in (
-        "Lowest cell voltage",
-        "Pre-alarm (W-B12)",
-        "Load disconnect",
-        "Pre-alarm lead",
-        "Alternator overheating",
-        "Starter battery lowest",
-        "Battery damaged",
-        "Final state of charge",
-        "BMS temperature",
-        "Codes shown",
-    ):
+    for title in TITLES:
         assert f'<div class="t">{title}</div>' in rich_page
     assert "battery 2, cell 3" in rich_page
     assert "✗ deep discharge" in rich_page

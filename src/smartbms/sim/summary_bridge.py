@@ -5,6 +5,7 @@ Delete this module once the runner steps a `Twin` and hands `SummaryBuilder.step
 carry, so summary.json already has its final schema and the builder's bookkeeping is shared.
 """
 
+import dataclasses
 from typing import Any
 
 from smartbms import scenario as sc
@@ -65,18 +66,7 @@ class PlantSummaryBuilder:
             )
             for index, battery in enumerate(system.batteries)
         )
-        e = system.energy
-        energy = EnergyState(
-            ab_in_wh=e.ab_in_wh,
-            system_plus_in_wh=e.system_plus_in_wh,
-            system_plus_out_wh=e.system_plus_out_wh,
-            bank_devices_in_wh=e.bank_devices_in_wh,
-            bank_devices_out_wh=e.bank_devices_out_wh,
-            bms_consumption_wh=e.bms_consumption_wh,
-            bms_heat_wh=e.bms_heat_wh,
-            batteries_in_wh=e.batteries_in_wh,
-            batteries_out_wh=e.batteries_out_wh,
-        )
+        energy = EnergyState(**dataclasses.asdict(system.energy))
         summary = self.builder._assemble(
             final_bank_soc_pct=self._bank_soc_pct(),
             batteries=batteries,
