@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -31,6 +32,10 @@ from smartbms.core import (
 )
 from smartbms.core.events import Event
 from smartbms.core.signals import LED_COLOURS, LED_NAMES, Outputs
+from smartbms.core.units import clock_text, duration_text
+
+if TYPE_CHECKING:
+    from smartbms.sim.verdicts import Verdict
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.ALARM: "red", Severity.WARNING: "yellow"}
 
@@ -49,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(console, _demo_scenario(), args.out, args)
         if args.command == "controller-demo":
             return _demo(console)
+        if args.command == "schema":
+            return _schema(args.what)
     except BrokenPipeError:  # e.g. `smartbms codes | head`
         return 0
     parser.print_help()
@@ -80,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("smartbms-demo"), help="results folder")
     _add_run_options(demo)
     commands.add_parser("controller-demo", help="a scripted day through the controller alone")
+    schema = commands.add_parser("schema", help="print the JSON Schema of a result file")
+    schema.add_argument("what", choices=("summary",), help="summary: summary.json")
     return parser
 
 
@@ -191,7 +200,7 @@ def _demo(console: Console) -> int:
     script = list(_DEMO_SCRIPT)
     for index, (t_s, what, changes) in enumerate(script):
         inputs = dataclasses.replace(inputs, **changes)  # type: ignore[arg-type]
-        console.print(f"[dim]{_clock(t_s)}[/dim]  [bold cyan]{what}[/bold cyan]")
+        console.print(f"[dim]{clock_text(t_s, tenths=True)}[/dim]  [bold cyan]{what}[/bold cyan]")
         end_s = script[index + 1][0] if index + 1 < len(script) else t_s
         now_s = t_s
         while True:
@@ -207,7 +216,8 @@ def _demo(console: Console) -> int:
         console.print()
         console.print(_led_row(last))
     console.print(
-        f"\n{steps} controller steps covered {_clock(script[-1][0])} of device time. "
+        f"\n{steps} controller steps covered {clock_text(script[-1][0], tenths=True)} of device "
+        "time. "
         "Run [bold]smartbms codes[/bold] to read what each code means."
     )
     return 0
@@ -236,6 +246,8 @@ def _simulate(
     from smartbms.sim.report import write_report  # noqa: PLC0415  # heavy: matplotlib
     from smartbms.sim.results import event_record  # noqa: PLC0415
     from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation  # noqa: PLC0415
+    from smartbms.sim.summary import Summary  # noqa: PLC0415
+    from smartbms.sim.verdicts import verdicts  # noqa: PLC0415
 
     try:
         scenario = load_scenario(scenario_path)
@@ -257,7 +269,7 @@ def _simulate(
         return 2
     console.print(
         f"[bold]{scenario.scenario.name}[/bold]  "
-        f"[dim]{_duration_text(scenario.duration_s)} simulated, {stepper.name} stepper[/dim]"
+        f"[dim]{duration_text(scenario.duration_s)} simulated, {stepper.name} stepper[/dim]"
     )
     records: list[dict[str, object]] = []
 
@@ -283,16 +295,17 @@ def _simulate(
             on_progress=lambda fraction: progress.update(task, completed=fraction),
         )
     writer.finish(result)
+    summary = Summary.from_json(writer.summary_path.read_text(encoding="utf-8"))
     report = write_report(
         out_dir,
         title=scenario.scenario.name,
         description=scenario.scenario.description,
-        summary=json.loads(writer.summary_path.read_text(encoding="utf-8")),
+        summary=summary,
         trace_path=writer.trace_path,
         events=records,
     )
     console.print()
-    console.print(_verdicts(result.summary))
+    console.print(_verdict_table(verdicts(summary, records)))
     console.print(
         f"\n{result.steps} steps in {result.wall_s:.2f} s "
         f"({scenario.duration_s / max(result.wall_s, 1e-9):,.0f} x real time)."
@@ -302,61 +315,39 @@ def _simulate(
     return 0
 
 
-def _duration_text(seconds: float) -> str:
-    if seconds >= 2 * 86400:
-        return f"{seconds / 86400:g} days"
-    if seconds >= 2 * 3600:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds / 60:g} min"
+_STATUS_STYLE = {"ok": "green", "warning": "yellow", "problem": "bold red", "info": "dim"}
 
 
-def _hours(value: object) -> str:
-    if not isinstance(value, int | float):
-        return "never"
-    return _clock(float(value) * 3600.0)
-
-
-def _verdicts(summary: dict[str, object]) -> Table:
+def _verdict_table(found: Sequence["Verdict"]) -> Table:
+    """The verdicts as the report's cards say them: status in words and colour, value, detail."""
     table = Table(title="Verdicts", title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("value")
-    table.add_row(
-        "Lowest cell voltage",
-        f"{summary['lowest_cell_voltage_v']} V at {_hours(summary['lowest_cell_at_h'])}",
-    )
-    table.add_row("Pre-alarm first at", _hours(summary["time_to_prealarm_h"]))
-    table.add_row("Load disconnect first at", _hours(summary["time_to_load_disconnect_h"]))
-    leads = summary.get("prealarm_lead_s")
-    if isinstance(leads, list) and leads:
-        table.add_row("Pre-alarm lead before disconnect", ", ".join(f"{x:g} s" for x in leads))
-    risk = summary["alternator_overheating_risk"]
-    minutes = summary.get("alternator_minutes_at_max_output")
-    table.add_row(
-        "Alternator overheating risk",
-        Text(f"YES ({minutes} min at max)", style="red") if risk else Text("no", style="green"),
-    )
-    table.add_row("Starter battery lowest", f"{summary['starter_lowest_voltage_v']} V")
-    damaged = summary["battery_damaged"]
-    table.add_row(
-        "Battery damaged",
-        Text(f"YES at {_hours(summary['battery_damaged_at_h'])}", style="red")
-        if damaged
-        else Text("no", style="green"),
-    )
-    table.add_row("Final bank SoC", f"{summary['final_bank_soc_pct']} %")
-    codes = summary.get("codes_seen")
-    table.add_row(
-        "Codes seen",
-        ", ".join(str(c) for c in codes) if isinstance(codes, list) and codes else "none",
-    )
+    table.add_column("detail", style="dim")
+    for verdict in found:
+        style = _STATUS_STYLE[verdict.status]
+        value = Text(verdict.value, style=f"bold {style}")
+        value.append(f"  {verdict.status_text}", style=style)
+        table.add_row(verdict.title, value, verdict.detail)
     return table
 
 
-def _clock(t_s: float) -> str:
-    whole = int(t_s)
-    days, rest = divmod(whole, 86400)
-    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}.{int(t_s * 10) % 10}"
-    return f"{days}d {text}" if days else text
+# --- schema ---------------------------------------------------------------------------------------
+
+
+def _schema(what: str) -> int:
+    """Print a result file's JSON Schema (committed under docs/schemas/)."""
+    from smartbms.sim.summary import Summary  # noqa: PLC0415
+
+    if what != "summary":  # argparse's choices keep other names out
+        return 2
+    sys.stdout.write(schema_text(Summary.json_schema()))
+    return 0
+
+
+def schema_text(schema: dict[str, object]) -> str:
+    """A schema as the committed file has it: two-space indents, keys in order, a final newline."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 def _event_line(event: Event) -> Text:
@@ -367,7 +358,7 @@ def _event_line(event: Event) -> Text:
         for field in dataclasses.fields(event)
         if field.name != "t_s"
     ]
-    text = Text(f"{_clock(event.t_s)}    ")
+    text = Text(f"{clock_text(event.t_s, tenths=True)}    ")
     text.append(event.kind, style=style)
     if details:
         text.append("  " + " ".join(details), style="dim")

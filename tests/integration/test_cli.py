@@ -9,6 +9,7 @@ import pytest
 
 from smartbms.cli import main
 from smartbms.core import Code
+from smartbms.sim.summary import Summary
 
 
 def test_err9_codes_lists_every_code_with_its_cause(capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,6 +90,12 @@ def test_simulate_writes_events_trace_summary_and_report(
     assert {"t_s": 60.0, "event": "SystemPlusTripped"}.items() <= events[1].items()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["codes_seen"] == ["A-A12"]
+    assert summary["status"] == "complete"
+    assert Summary.from_json((out / "summary.json").read_text()).codes_seen == ("A-A12",)
+    # the same verdicts as the report's cards, status in words
+    assert "Codes shown" in printed
+    assert "A-A12  ✗ alarm" in printed
+    assert "Load disconnect" in printed
     header = (out / "trace.csv").read_text().splitlines()[0].split(",")
     assert header[:2] == ["t_s", "bank_voltage_v"]
     assert "https://" not in (out / "report.html").read_text()
@@ -120,3 +127,17 @@ def test_simulate_a_broken_file_is_one_clear_paragraph_and_exit_2(
 def test_simulate_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", str(tmp_path / "nope.toml")]) == 2
     assert "cannot read the file" in capsys.readouterr().out
+
+
+def test_schema_summary_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "summary"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "Summary"
+    assert "time_to_prealarm_s" in schema["properties"]
+
+
+def test_schema_of_an_unknown_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["schema", "trace"])
+    assert stopped.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

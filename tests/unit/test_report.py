@@ -8,24 +8,17 @@ import csv
 import json
 import math
 import re
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from smartbms.sim.output import LED_COLUMNS, columns_for
-from smartbms.sim.report import (
-    MAX_EVENT_ROWS,
-    Card,
-    clock_text,
-    duration_text,
-    envelope,
-    intervals,
-    read_trace,
-    verdict_cards,
-    write_report,
-)
+from smartbms.sim.report import MAX_EVENT_ROWS, envelope, intervals, read_trace, write_report
+from smartbms.sim.summary import CellPlace, Summary
+from tests.unit.summaries import battery_summary, energy_summary
+from tests.unit.summaries import summary as make_summary
+from tests.unit.test_verdicts import TITLES
 
 DAY = 86400.0
 PLOTS = 6
@@ -48,7 +41,7 @@ def fake_run(
     prealarm_lead_s: float = 30.0,
     events: bool = True,
     noisy_events: int = 0,
-) -> tuple[dict[str, object], Path, list[dict[str, object]]]:
+) -> tuple[Summary, Path, list[dict[str, object]]]:
     """A made-up run: daily solar cycles, a pre-alarm, a load disconnect, A-A12, a damaged battery.
 
     Returns the summary, the trace path and the event records, as the CLI hands them over.
@@ -166,53 +159,43 @@ def fake_run(
             for i in range(noisy_events)
         ]  # fmt: skip
         records.sort(key=lambda r: float(r["t_s"]))  # type: ignore[arg-type]
-    lead = round(t_ld - t_pre, 3)
-    summary: dict[str, object] = {
-        "scenario": "fake",
-        "duration_h": days * 24,
-        "lowest_cell_voltage_v": round(float(cell_min.min()), 3),
-        "lowest_cell_at_h": round(float(t[np.argmin(cell_min)]) / 3600, 4),
-        "lowest_cell": {"battery": batteries, "cell": 3},
-        "lowest_bank_soc_pct": round(float(soc.min()), 2),
-        "final_bank_soc_pct": round(float(soc[-1]), 2),
-        "time_to_prealarm_h": round(t_pre / 3600, 4) if events else None,
-        "time_to_load_disconnect_h": round(t_ld / 3600, 4) if events else None,
-        "prealarm_lead_s": [lead] if events else [],
-        "alternator_overheating_risk": alternator and events,
-        "alternator_overheating_risk_at_h": round(0.7 * days * 24, 4) if alternator else None,
-        "alternator_minutes_at_max_output": 7.5 if alternator else None,
-        "starter_lowest_voltage_v": 10.9 if starter else None,
-        "battery_damaged": events,
-        "battery_damaged_at_h": round(t_damage / 3600, 3) if events else None,
-        "batteries": [
-            {
-                "battery": i,
-                "model": "LFP-Smart 12.8/200",
-                "final_soc_pct": 50.0,
-                "damaged": events and i == batteries,
-                "damaged_at_h": None,
-                "balancer": "balanced",
-            }
+    summary = make_summary(
+        duration_s=days * DAY,
+        lowest_cell_voltage_v=round(float(cell_min.min()), 3),
+        lowest_cell_at_s=float(t[np.argmin(cell_min)]),
+        lowest_cell=CellPlace(battery=batteries, cell=3),
+        lowest_bank_soc_pct=round(float(soc.min()), 2),
+        final_bank_soc_pct=round(float(soc[-1]), 2),
+        time_to_prealarm_s=t_pre if events else None,
+        time_to_load_disconnect_s=t_ld if events else None,
+        prealarm_lead_s=(t_ld - t_pre,) if events else (),
+        alternator_overheating_risk=alternator and events,
+        alternator_overheating_risk_at_s=0.7 * days * DAY if alternator else None,
+        alternator_at_max_output_s=450.0 if alternator else None,
+        starter_lowest_voltage_v=10.9 if starter else None,
+        battery_damaged=events,
+        battery_damaged_at_s=t_damage if events else None,
+        batteries=tuple(
+            battery_summary(i, final_soc_pct=50.0, damaged=events and i == batteries)
             for i in range(1, batteries + 1)
-        ],
-        "highest_bms_temperature_c": round(float(bms_c.max()), 2),
-        "codes_seen": ["A-A12", "W-B12", "A-B11", "E-B32"] if events else [],
-        "energy_wh": {
-            "alternator_in": 1234.5,
-            "system_plus_in": 10.0,
-            "system_plus_out": 20.0,
-            "bank_devices_in": 30.0,
-            "bank_devices_out": 0.0,
-            "bms_consumption": 1.2,
-            "bms_heat": 3.4,
-            "batteries_in": 1000.0,
-            "batteries_out": 900.0,
-        },
-        "event_counts": {"LoadDisconnected": 1} if events else {},
-        "steps": 1234,
-        "wall_time_s": 0.5,
-    }
-    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        ),
+        highest_bms_temperature_c=round(float(bms_c.max()), 2),
+        codes_seen=("A-A12", "W-B12", "A-B11", "E-B32") if events else (),
+        energy_wh=energy_summary(
+            alternator_in=1234.5,
+            system_plus_in=10.0,
+            system_plus_out=20.0,
+            bank_devices_in=30.0,
+            bms_consumption=1.2,
+            bms_heat=3.4,
+            batteries_in=1000.0,
+            batteries_out=900.0,
+        ),
+        event_counts={"LoadDisconnected": 1} if events else {},
+        steps=1234,
+        wall_time_s=0.5,
+    )
+    (out / "summary.json").write_text(summary.to_json(), encoding="utf-8")
     (out / "events.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
     )
@@ -234,15 +217,22 @@ def render(out: Path, **options: object) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def bare_summary(duration_s: float = 0.0) -> Summary:
+    """A run with nothing in it: no battery, no step."""
+    return make_summary(
+        duration_s=duration_s,
+        steps=0,
+        batteries=(),
+        lowest_cell_voltage_v=None,
+        lowest_cell=None,
+        highest_bms_temperature_c=None,
+    )
+
+
 @pytest.fixture(scope="module")
 def rich_page(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Three days of a rich run: every kind of verdict, plot and event."""
     return render(tmp_path_factory.mktemp("rich"), days=3.0, step_s=30.0)
-
-
-def card(cards: list[Card], title: str) -> Card:
-    """The card with this title."""
-    return next(c for c in cards if c.title == title)
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -278,18 +268,7 @@ def test_plot_ids_are_unique_across_plots(rich_page: str) -> None:
 
 
 def test_every_verdict_is_on_the_page(rich_page: str) -> None:
-    for title in (
-        "Lowest cell voltage",
-        "Pre-alarm (W-B12)",
-        "Load disconnect",
-        "Pre-alarm lead",
-        "Alternator overheating",
-        "Starter battery lowest",
-        "Battery damaged",
-        "Final state of charge",
-        "BMS temperature",
-        "Codes shown",
-    ):
+    for title in TITLES:
         assert f'<div class="t">{title}</div>' in rich_page
     assert "battery 2, cell 3" in rich_page
     assert "✗ deep discharge" in rich_page
@@ -302,7 +281,7 @@ def test_every_verdict_is_on_the_page(rich_page: str) -> None:
 def test_verdicts_say_their_state_in_words_not_only_colour(rich_page: str) -> None:
     cards = re.findall(r'<div class="card (\w+)">.*?<span class="badge">([^<]+)</span>', rich_page)
     assert cards
-    words = {"ok": "✓", "warn": "!", "bad": "✗", "info": "—"}
+    words = {"ok": "✓", "warning": "!", "problem": "✗", "info": "—"}
     for status, badge in cards:
         assert badge.startswith(words[status])
 
@@ -329,123 +308,6 @@ def test_the_footer_names_the_data_files(rich_page: str) -> None:
     footer = rich_page[rich_page.index("<footer>") :]
     for name in ("events.jsonl", "trace.csv", "summary.json"):
         assert name in footer
-
-
-# --- verdicts ------------------------------------------------------------------------------------
-
-
-@pytest.mark.req("OUT-4")
-@pytest.mark.parametrize(
-    ("leads", "status", "badge"),
-    [
-        ([30.0], "ok", "✓ ≥ 30 s"),
-        ([95.0, 31.5], "ok", "✓ ≥ 30 s"),
-        ([29.9], "bad", "✗ under 30 s"),
-        ([], "bad", "✗ no warning"),
-    ],
-)
-def test_prealarm_lead_is_green_from_30_s(leads: list[float], status: str, badge: str) -> None:
-    summary: dict[str, object] = {
-        "prealarm_lead_s": leads,
-        "time_to_load_disconnect_h": 2.0,
-        "event_counts": {"LoadDisconnected": max(len(leads), 1)},
-    }
-    lead = card(verdict_cards(summary), "Pre-alarm lead")
-    assert (lead.status, lead.badge) == (status, badge)
-    if leads:
-        assert lead.value == duration_text(min(leads))
-
-
-@pytest.mark.req("OUT-4")
-def test_a_disconnect_without_its_own_prealarm_is_red() -> None:
-    summary: dict[str, object] = {
-        "prealarm_lead_s": [45.0],
-        "time_to_load_disconnect_h": 2.0,
-        "event_counts": {"LoadDisconnected": 2},
-    }
-    lead = card(verdict_cards(summary), "Pre-alarm lead")
-    assert lead.status == "bad"
-    assert "1 cut(s) had no pre-alarm" in lead.detail
-
-
-def events_at(*entries: tuple[float, str, str]) -> list[dict[str, object]]:
-    """Event records from (time, kind, load-disconnect reason) triples."""
-    records: list[dict[str, object]] = []
-    for t, kind, reason in entries:
-        record: dict[str, object] = {"t_s": t, "event": kind}
-        if reason:
-            record["reason"] = reason
-        records.append(record)
-    return records
-
-
-@pytest.mark.req("OUT-4")
-@pytest.mark.parametrize(
-    ("events", "status", "value"),
-    [
-        # the pre-alarm clears at the very instant of the cut (OUT-7): it still announced it
-        (events_at((100.0, "PreAlarmRaised", ""), (130.0, "LoadDisconnected", "under-voltage"),
-                   (130.0, "PreAlarmCleared", "")), "ok", "30.0 s"),
-        (events_at((100.0, "PreAlarmRaised", ""), (129.9, "LoadDisconnected", "under-voltage")),
-         "bad", "29.9 s"),
-        # raised, recovered, then cut later without a new warning
-        (events_at((100.0, "PreAlarmRaised", ""), (200.0, "PreAlarmCleared", ""),
-                   (900.0, "LoadDisconnected", "under-voltage")), "bad", "none"),
-        # a safe-state cut is not announced by the pre-alarm and needs no lead
-        (events_at((50.0, "LoadDisconnected", "safe state")), "info", "—"),
-    ],
-)  # fmt: skip
-def test_prealarm_lead_from_the_events(
-    events: list[dict[str, object]], status: str, value: str
-) -> None:
-    lead = card(verdict_cards({"prealarm_lead_s": [999.0]}, events), "Pre-alarm lead")
-    assert (lead.status, lead.value) == (status, value)
-
-
-def test_a_safe_state_disconnect_says_so() -> None:
-    cut = card(
-        verdict_cards({}, events_at((1200.0, "LoadDisconnected", "safe state"))), "Load disconnect"
-    )
-    assert cut.status == "bad"
-    assert cut.value == "20 min"
-    assert "safe state" in cut.detail
-
-
-def test_no_disconnect_needs_no_lead() -> None:
-    summary: dict[str, object] = {"prealarm_lead_s": [], "time_to_load_disconnect_h": None}
-    lead = card(verdict_cards(summary), "Pre-alarm lead")
-    assert lead.status == "info"
-
-
-def test_a_verdict_the_summary_lacks_is_not_shown_as_fine() -> None:
-    titles = {c.title for c in verdict_cards({})}
-    assert not titles & {"Pre-alarm (W-B12)", "Load disconnect", "Battery damaged", "Codes shown"}
-    assert all(c.status == "info" for c in verdict_cards({}))
-
-
-@pytest.mark.parametrize(
-    ("summary", "title", "status"),
-    [
-        ({"alternator_overheating_risk": True, "alternator_minutes_at_max_output": 6.0},
-         "Alternator overheating", "bad"),
-        ({"alternator_overheating_risk": False, "alternator_minutes_at_max_output": 1.0},
-         "Alternator overheating", "ok"),
-        ({"alternator_minutes_at_max_output": None}, "Alternator overheating", "info"),
-        ({"battery_damaged": True, "battery_damaged_at_h": 30.0}, "Battery damaged", "bad"),
-        ({"battery_damaged": False}, "Battery damaged", "ok"),
-        ({"lowest_cell_voltage_v": 3.2}, "Lowest cell voltage", "ok"),
-        ({"lowest_cell_voltage_v": 2.8}, "Lowest cell voltage", "warn"),
-        ({"lowest_cell_voltage_v": 2.3}, "Lowest cell voltage", "bad"),
-        ({"starter_lowest_voltage_v": 9.0}, "Starter battery lowest", "bad"),
-        ({"starter_lowest_voltage_v": None}, "Starter battery lowest", "info"),
-        ({"codes_seen": ["W-B12"]}, "Codes shown", "warn"),
-        ({"codes_seen": ["E-B32"]}, "Codes shown", "bad"),
-        ({"highest_bms_temperature_c": 80.0}, "BMS temperature", "warn"),
-        ({"time_to_prealarm_h": 0.0}, "Pre-alarm (W-B12)", "warn"),
-    ],
-)  # fmt: skip
-def test_verdict_colours(summary: Mapping[str, object], title: str, status: str) -> None:
-    assert card(verdict_cards(summary), title).status == status
 
 
 # --- shapes of runs ------------------------------------------------------------------------------
@@ -476,7 +338,7 @@ def test_a_sparse_trace_with_few_columns(tmp_path: Path) -> None:
     trace_path = tmp_path / "trace.csv"
     trace_path.write_text("t_s,bank_voltage_v,codes\n0,13.2,\n60,,W-B12\n120,nan,\n", "utf-8")
     page = write_report(
-        tmp_path, title="bare", summary={}, trace_path=trace_path, events=[]
+        tmp_path, title="bare", summary=bare_summary(120.0), trace_path=trace_path, events=[]
     ).read_text(encoding="utf-8")
     assert page.count("<svg") == PLOTS
     assert "no data in the trace" in page
@@ -486,7 +348,9 @@ def test_a_sparse_trace_with_few_columns(tmp_path: Path) -> None:
 def test_an_empty_trace(tmp_path: Path) -> None:
     trace_path = tmp_path / "trace.csv"
     trace_path.write_text("", "utf-8")
-    page = write_report(tmp_path, title="empty", summary={}, trace_path=trace_path, events=[])
+    page = write_report(
+        tmp_path, title="empty", summary=bare_summary(), trace_path=trace_path, events=[]
+    )
     assert page.read_text(encoding="utf-8").count("<svg") == PLOTS
 
 
@@ -551,26 +415,3 @@ def test_intervals_hold_until_the_next_sample() -> None:
     values = np.array([0.0, 1.0, 1.0, 2.0, math.nan])
     assert intervals(t, values, 50.0) == [(10.0, 30.0, 1.0), (30.0, 40.0, 2.0)]
     assert intervals(t, np.ones(5), 50.0) == [(0.0, 50.0, 1.0)]
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(0.0, "0 00:00:00"), (1697.9, "0 00:28:17"), (2 * DAY + 3723.0, "2 01:02:03")],
-)
-def test_clock_text(seconds: float, text: str) -> None:
-    assert clock_text(seconds) == text
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (30.0, "30.0 s"),
-        (1399.4, "23 min 19 s"),
-        (7200.0, "2 h"),
-        (7494.8, "2 h 05 min"),
-        (30 * DAY, "30 d"),
-        (7 * DAY + 16 * 3600.0, "7 d 16 h"),
-    ],
-)
-def test_duration_text(seconds: float, text: str) -> None:
-    assert duration_text(seconds) == text

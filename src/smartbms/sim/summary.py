@@ -1,191 +1,341 @@
-"""The verdicts of a run (`summary.json`): what an installer wants to know at a glance.
+"""A run's summary (`summary.json`): the numbers an installer's verdicts are made from.
 
-Everything is accumulated while the run goes, so the summary costs no memory per step.
+`Summary` is a typed, frozen value with a JSON Schema (`smartbms schema summary`,
+docs/schemas/summary.schema.json), so readers outside this package can rely on its shape. Every
+time in it is unrounded seconds (`..._s`): a reader formats times, the summary never does.
+`SummaryBuilder` accumulates it while a run goes, from `TwinState` values and events only (never
+from plant objects), so it costs no memory per step and works for any driver of the twin.
 """
 
+import dataclasses
+import functools
+import json
 import math
+from typing import Any, ClassVar, Literal
 
-from smartbms import scenario as sc
-from smartbms.core.events import (
-    CodeRaised,
-    Event,
-    LoadDisconnected,
-    PreAlarmRaised,
-)
-from smartbms.core.signals import Outputs, Readings
+from pydantic import ConfigDict, TypeAdapter
+
+from smartbms.core.events import CodeRaised, Event, LoadDisconnected, PreAlarmRaised
+from smartbms.core.signals import Readings
 from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged
-from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
+from smartbms.twin.state import EnergyState, TwinState
+
+Status = Literal["complete", "interrupted"]
+""""complete": the run reached its duration; "interrupted": it was stopped before."""
+
+_DOCSTRINGS: ConfigDict = {"use_attribute_docstrings": True}
+"""Lets the JSON Schema carry each field's docstring as its description."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CellPlace:
+    """Where a cell sits in the bank."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
+
+    battery: int
+    """1-based place of the battery in the bank."""
+    cell: int
+    """1-based place of the cell in its battery."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BatterySummary:
+    """One battery at the end of the run."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
+
+    battery: int
+    """1-based place in the bank."""
+    model: str
+    final_soc_pct: float
+    damaged: bool
+    """Deep-discharge damage (its last reserve used up)."""
+    damaged_at_s: float | None
+    """When the damage happened; None when it did not."""
+    balancer: str
+    """"unknown", "balanced", "balancing" or "imbalance"."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EnergySummary:
+    """Energy through each port over the run, in Wh, positive directions named."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
+
+    alternator_in: float
+    system_plus_in: float
+    system_plus_out: float
+    bank_devices_in: float
+    bank_devices_out: float
+    bms_consumption: float
+    bms_heat: float
+    batteries_in: float
+    batteries_out: float
+
+    @classmethod
+    def from_state(cls, energy: EnergyState) -> "EnergySummary":
+        """The twin's energy counters, to 0.1 Wh."""
+        return cls(
+            alternator_in=round(energy.ab_in_wh, 1),
+            system_plus_in=round(energy.system_plus_in_wh, 1),
+            system_plus_out=round(energy.system_plus_out_wh, 1),
+            bank_devices_in=round(energy.bank_devices_in_wh, 1),
+            bank_devices_out=round(energy.bank_devices_out_wh, 1),
+            bms_consumption=round(energy.bms_consumption_wh, 1),
+            bms_heat=round(energy.bms_heat_wh, 1),
+            batteries_in=round(energy.batteries_in_wh, 1),
+            batteries_out=round(energy.batteries_out_wh, 1),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Summary:
+    """One run in numbers; the verdicts (`smartbms.sim.verdicts`) are judged from these."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
+
+    scenario: str
+    status: Status
+    duration_s: float
+    """The scenario's duration."""
+    steps: int
+    """How many steps the stepper took."""
+    wall_time_s: float
+    """How long the run took on the computer that ran it."""
+    lowest_cell_voltage_v: float | None
+    """None when the run had no step."""
+    lowest_cell_at_s: float
+    lowest_cell: CellPlace | None
+    highest_cell_voltage_v: float | None
+    lowest_bank_soc_pct: float | None
+    final_bank_soc_pct: float
+    time_to_prealarm_s: float | None
+    """When the pre-alarm first rose; None: never."""
+    time_to_load_disconnect_s: float | None
+    """When the loads were first cut, for any reason; None: never."""
+    prealarm_lead_s: tuple[float, ...]
+    """For each load disconnect after a pre-alarm, the time from the latest pre-alarm to it."""
+    alternator_overheating_risk: bool
+    """The alternator ran at maximum output for more than 5 minutes (manual §2.2)."""
+    alternator_overheating_risk_at_s: float | None
+    alternator_at_max_output_s: float | None
+    """Total time at maximum output; None without an alternator."""
+    alternator_charging_s: float
+    """Time with more than 0.1 A flowing into the bank through the AB port."""
+    highest_ab_current_a: float
+    highest_displayed_ab_current_a: float
+    """The highest alternator current the app showed."""
+    highest_displayed_ab_pct: float
+    starter_lowest_voltage_v: float | None
+    """None without a starter battery."""
+    battery_damaged: bool
+    battery_damaged_at_s: float | None
+    """When the first battery was damaged."""
+    batteries: tuple[BatterySummary, ...]
+    highest_bms_temperature_c: float | None
+    lowest_battery_temperature_c: float | None
+    highest_battery_temperature_c: float | None
+    codes_seen: tuple[str, ...]
+    """Every code raised, in the order first raised."""
+    energy_wh: EnergySummary
+    event_counts: dict[str, int]
+    """How many events of each kind, by name."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON values (lists for tuples)."""
+        result: dict[str, Any] = _adapter().dump_python(self, mode="json")
+        return result
+
+    def to_json(self) -> str:
+        """summary.json's text."""
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Summary":
+        """Read summary.json back, checked against the schema (pydantic's error if it is not)."""
+        return _adapter().validate_json(text)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of summary.json (committed as docs/schemas/summary.schema.json)."""
+        return {"$schema": _SCHEMA_DIALECT, **_adapter().json_schema()}
+
+
+_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+"""What pydantic writes; named so a validator picks the right rules."""
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[Summary]:
+    return TypeAdapter(Summary)
 
 
 def _r(value: float, digits: int = 3) -> float | None:
+    """Round a quantity that is not a time; infinite (never seen) becomes None."""
     return None if math.isinf(value) or math.isnan(value) else round(value, digits)
 
 
 class SummaryBuilder:
-    """Watches the steps and events of one run and writes its verdicts."""
+    """Watches one run's steps and events (the twin's state and events only) and sums them up."""
 
-    def __init__(self, scenario: sc.Scenario, system: TwelveVoltSystem) -> None:
-        self.scenario = scenario
-        self.system = system
-        self.lowest_cell_v = math.inf
-        self.lowest_cell_at_s = 0.0
-        self.lowest_cell_where = (0, 0)
-        self.highest_cell_v = -math.inf
-        self.highest_cell_at_s = 0.0
-        self.lowest_bank_soc_pct = math.inf
-        self.highest_bms_c = -math.inf
-        self.lowest_battery_c = math.inf
-        self.highest_battery_c = -math.inf
-        self.prealarm_times: list[float] = []
-        self.disconnect_times: list[float] = []
-        self.overheat_at_s: float | None = None
-        self.damaged_at_s: dict[int, float] = {}
-        self.codes_seen: list[str] = []
-        self.event_counts: dict[str, int] = {}
-        self.ab_charging_s = 0.0
-        self.highest_ab_current_a = 0.0
-        self.highest_shown_ab_current_a = 0.0
-        self.highest_shown_ab_pct = 0.0
+    def __init__(self, scenario_name: str, duration_s: float) -> None:
+        self.scenario_name = scenario_name
+        self.duration_s = duration_s
+        self._lowest_cell_v = math.inf
+        self._lowest_cell_at_s = 0.0
+        self._lowest_cell: CellPlace | None = None
+        self._highest_cell_v = -math.inf
+        self._lowest_bank_soc_pct = math.inf
+        self._highest_bms_c = -math.inf
+        self._lowest_battery_c = math.inf
+        self._highest_battery_c = -math.inf
+        self._ab_charging_s = 0.0
+        self._highest_ab_current_a = 0.0
+        self._highest_shown_ab_current_a = 0.0
+        self._highest_shown_ab_pct = 0.0
+        self._prealarm_times: list[float] = []
+        self._disconnect_times: list[float] = []
+        self._overheat_at_s: float | None = None
+        self._damaged_at_s: dict[int, float] = {}
+        self._codes_seen: list[str] = []
+        self._event_counts: dict[str, int] = {}
 
-    def step(
+    def step(self, t_s: float, dt_s: float, state: TwinState) -> None:
+        """Take in one step: the state at its start, held for `dt_s`."""
+        for battery in state.batteries:
+            self._battery(t_s, battery.number, battery.cell_voltages_v, battery.temperature_c)
+        self._bank(
+            dt_s, state.bank_soc_pct, state.bms_temperature_c, state.ab_current_a, state.readings
+        )
+
+    def _battery(
+        self, t_s: float, number: int, volts: tuple[float, ...], temperature_c: float
+    ) -> None:
+        low = min(volts)
+        if low < self._lowest_cell_v:
+            self._lowest_cell_v = low
+            self._lowest_cell_at_s = t_s
+            self._lowest_cell = CellPlace(number, volts.index(low) + 1)
+        self._highest_cell_v = max(self._highest_cell_v, *volts)
+        self._lowest_battery_c = min(self._lowest_battery_c, temperature_c)
+        self._highest_battery_c = max(self._highest_battery_c, temperature_c)
+
+    def _bank(
         self,
-        t: float,
-        dt: float,
-        op: OperatingPoint,
-        outputs: Outputs,  # noqa: ARG002  # same signature as every step observer
+        dt_s: float,
+        soc_pct: float,
+        bms_temperature_c: float,
+        ab_current_a: float,
         readings: Readings,
     ) -> None:
-        """Take in one step (its state at the start, held for dt)."""
-        system = self.system
-        for index, (battery, current) in enumerate(
-            zip(system.batteries, op.battery_currents_a, strict=True)
-        ):
-            volts = battery.cell_voltages_v(current)
-            low = min(volts)
-            if low < self.lowest_cell_v:
-                self.lowest_cell_v = low
-                self.lowest_cell_at_s = t
-                self.lowest_cell_where = (index + 1, volts.index(low) + 1)
-            high = max(volts)
-            if high > self.highest_cell_v:
-                self.highest_cell_v = high
-                self.highest_cell_at_s = t
-            self.lowest_battery_c = min(self.lowest_battery_c, battery.temperature_c)
-            self.highest_battery_c = max(self.highest_battery_c, battery.temperature_c)
-        self.lowest_bank_soc_pct = min(self.lowest_bank_soc_pct, self.bank_soc_pct())
-        self.highest_bms_c = max(self.highest_bms_c, system.bms_thermal.temperature_c)
-        if op.ab_current_a > 0.1:
-            self.ab_charging_s += dt
-        self.highest_ab_current_a = max(self.highest_ab_current_a, op.ab_current_a)
+        self._lowest_bank_soc_pct = min(self._lowest_bank_soc_pct, soc_pct)
+        self._highest_bms_c = max(self._highest_bms_c, bms_temperature_c)
+        if ab_current_a > 0.1:
+            self._ab_charging_s += dt_s
+        self._highest_ab_current_a = max(self._highest_ab_current_a, ab_current_a)
         shown = readings.alternator_current_a
         if shown is not None:
-            self.highest_shown_ab_current_a = max(self.highest_shown_ab_current_a, shown)
+            self._highest_shown_ab_current_a = max(self._highest_shown_ab_current_a, shown)
             pct = readings.alternator_current_pct or 0.0
-            self.highest_shown_ab_pct = max(self.highest_shown_ab_pct, pct)
+            self._highest_shown_ab_pct = max(self._highest_shown_ab_pct, pct)
 
     def event(self, event: Event) -> None:
         """Take in one event."""
-        self.event_counts[event.kind] = self.event_counts.get(event.kind, 0) + 1
+        self._event_counts[event.kind] = self._event_counts.get(event.kind, 0) + 1
         if isinstance(event, PreAlarmRaised):
-            self.prealarm_times.append(event.t_s)
+            self._prealarm_times.append(event.t_s)
         elif isinstance(event, LoadDisconnected):
-            self.disconnect_times.append(event.t_s)
-        elif isinstance(event, AlternatorOverheatRisk) and self.overheat_at_s is None:
-            self.overheat_at_s = event.t_s
+            self._disconnect_times.append(event.t_s)
+        elif isinstance(event, AlternatorOverheatRisk) and self._overheat_at_s is None:
+            self._overheat_at_s = event.t_s
         elif isinstance(event, BatteryDamaged):
-            self.damaged_at_s.setdefault(event.battery, event.t_s)
-        elif isinstance(event, CodeRaised) and event.raised.value not in self.codes_seen:
-            self.codes_seen.append(event.raised.value)
+            self._damaged_at_s.setdefault(event.battery, event.t_s)
+        elif isinstance(event, CodeRaised) and event.raised.value not in self._codes_seen:
+            self._codes_seen.append(event.raised.value)
 
-    def bank_soc_pct(self) -> float:
-        """The bank's state of charge: usable charge over capacity, all batteries."""
-        batteries = self.system.batteries
-        return sum(b.soc_pct * b.capacity_ah for b in batteries) / sum(
-            b.capacity_ah for b in batteries
-        )
-
-    def _leads_s(self) -> list[float]:
+    def _leads_s(self) -> tuple[float, ...]:
         """For each load disconnect, the time since the pre-alarm before it rose."""
         leads = []
-        for t_ld in self.disconnect_times:
-            before = [t for t in self.prealarm_times if t <= t_ld]
+        for t_ld in self._disconnect_times:
+            before = [t for t in self._prealarm_times if t <= t_ld]
             if before:
-                leads.append(round(t_ld - before[-1], 3))
-        return leads
+                leads.append(t_ld - before[-1])
+        return tuple(leads)
 
-    def build(self) -> dict[str, object]:
-        """The verdicts, JSON-ready."""
-        system = self.system
-        alternator = system.alternator
-        starter = system.starter
-        energy = system.energy
-        batteries = []
-        for index, battery in enumerate(system.batteries):
-            batteries.append(
-                {
-                    "battery": index + 1,
-                    "model": battery.model.name,
-                    "final_soc_pct": _r(battery.soc_pct, 2),
-                    "damaged": battery.damaged,
-                    "damaged_at_h": _r(self.damaged_at_s[index + 1] / 3600.0, 3)
-                    if index + 1 in self.damaged_at_s
-                    else None,
-                    "balancer": battery.balancer_status.value,
-                }
+    def build(
+        self, final: TwinState, *, steps: int, wall_time_s: float, status: Status = "complete"
+    ) -> Summary:
+        """The summary, with the final state for what is read at the end."""
+        batteries = tuple(
+            BatterySummary(
+                battery=b.number,
+                model=b.model,
+                final_soc_pct=round(b.soc_pct, 2),
+                damaged=b.damaged,
+                damaged_at_s=self._damaged_at_s.get(b.number, b.damaged_at_s),
+                balancer=b.balancer,
             )
-        first_damage = min(self.damaged_at_s.values(), default=None)
-        return {
-            "scenario": self.scenario.scenario.name,
-            "duration_h": _r(self.scenario.duration_s / 3600.0, 4),
-            "lowest_cell_voltage_v": _r(self.lowest_cell_v),
-            "lowest_cell_at_h": _r(self.lowest_cell_at_s / 3600.0, 4),
-            "lowest_cell": {
-                "battery": self.lowest_cell_where[0],
-                "cell": self.lowest_cell_where[1],
-            },
-            "highest_cell_voltage_v": _r(self.highest_cell_v),
-            "lowest_bank_soc_pct": _r(self.lowest_bank_soc_pct, 2),
-            "final_bank_soc_pct": _r(self.bank_soc_pct(), 2),
-            "time_to_prealarm_h": _r(self.prealarm_times[0] / 3600.0, 4)
-            if self.prealarm_times
+            for b in final.batteries
+        )
+        alternator = final.alternator
+        starter = final.starter
+        return self._assemble(
+            final_bank_soc_pct=final.bank_soc_pct,
+            batteries=batteries,
+            alternator_at_max_output_s=alternator.at_max_total_s if alternator else None,
+            starter_lowest_voltage_v=starter.lowest_voltage_v if starter else None,
+            energy=EnergySummary.from_state(final.energy),
+            steps=steps,
+            wall_time_s=wall_time_s,
+            status=status,
+        )
+
+    def _assemble(
+        self,
+        *,
+        final_bank_soc_pct: float,
+        batteries: tuple[BatterySummary, ...],
+        alternator_at_max_output_s: float | None,
+        starter_lowest_voltage_v: float | None,
+        energy: EnergySummary,
+        steps: int,
+        wall_time_s: float,
+        status: Status,
+    ) -> Summary:
+        first_damage = min(self._damaged_at_s.values(), default=None)
+        return Summary(
+            scenario=self.scenario_name,
+            status=status,
+            duration_s=self.duration_s,
+            steps=steps,
+            wall_time_s=wall_time_s,
+            lowest_cell_voltage_v=_r(self._lowest_cell_v),
+            lowest_cell_at_s=self._lowest_cell_at_s,
+            lowest_cell=self._lowest_cell,
+            highest_cell_voltage_v=_r(self._highest_cell_v),
+            lowest_bank_soc_pct=_r(self._lowest_bank_soc_pct, 2),
+            final_bank_soc_pct=round(final_bank_soc_pct, 2),
+            time_to_prealarm_s=self._prealarm_times[0] if self._prealarm_times else None,
+            time_to_load_disconnect_s=self._disconnect_times[0] if self._disconnect_times else None,
+            prealarm_lead_s=self._leads_s(),
+            alternator_overheating_risk=self._overheat_at_s is not None,
+            alternator_overheating_risk_at_s=self._overheat_at_s,
+            alternator_at_max_output_s=alternator_at_max_output_s,
+            alternator_charging_s=self._ab_charging_s,
+            highest_ab_current_a=round(self._highest_ab_current_a, 2),
+            highest_displayed_ab_current_a=round(self._highest_shown_ab_current_a, 2),
+            highest_displayed_ab_pct=round(self._highest_shown_ab_pct, 1),
+            starter_lowest_voltage_v=_r(starter_lowest_voltage_v)
+            if starter_lowest_voltage_v is not None
             else None,
-            "time_to_load_disconnect_h": _r(self.disconnect_times[0] / 3600.0, 4)
-            if self.disconnect_times
-            else None,
-            "prealarm_lead_s": self._leads_s(),
-            "alternator_overheating_risk": self.overheat_at_s is not None,
-            "alternator_overheating_risk_at_h": _r(self.overheat_at_s / 3600.0, 4)
-            if self.overheat_at_s is not None
-            else None,
-            "alternator_minutes_at_max_output": _r(alternator.at_max_total_s / 60.0, 2)
-            if alternator is not None
-            else None,
-            "alternator_charging_h": _r(self.ab_charging_s / 3600.0, 3),
-            "highest_ab_current_a": _r(self.highest_ab_current_a, 2),
-            "highest_displayed_ab_current_a": _r(self.highest_shown_ab_current_a, 2),
-            "highest_displayed_ab_pct": _r(self.highest_shown_ab_pct, 1),
-            "starter_lowest_voltage_v": _r(starter.lowest_voltage_v)
-            if starter is not None
-            else None,
-            "battery_damaged": bool(self.damaged_at_s),
-            "battery_damaged_at_h": _r(first_damage / 3600.0, 3)
-            if first_damage is not None
-            else None,
-            "batteries": batteries,
-            "highest_bms_temperature_c": _r(self.highest_bms_c, 2),
-            "lowest_battery_temperature_c": _r(self.lowest_battery_c, 2),
-            "highest_battery_temperature_c": _r(self.highest_battery_c, 2),
-            "codes_seen": self.codes_seen,
-            "energy_wh": {
-                "alternator_in": _r(energy.ab_in_wh, 1),
-                "system_plus_in": _r(energy.system_plus_in_wh, 1),
-                "system_plus_out": _r(energy.system_plus_out_wh, 1),
-                "bank_devices_in": _r(energy.bank_devices_in_wh, 1),
-                "bank_devices_out": _r(energy.bank_devices_out_wh, 1),
-                "bms_consumption": _r(energy.bms_consumption_wh, 1),
-                "bms_heat": _r(energy.bms_heat_wh, 1),
-                "batteries_in": _r(energy.batteries_in_wh, 1),
-                "batteries_out": _r(energy.batteries_out_wh, 1),
-            },
-            "event_counts": dict(sorted(self.event_counts.items())),
-        }
+            battery_damaged=bool(self._damaged_at_s),
+            battery_damaged_at_s=first_damage,
+            batteries=batteries,
+            highest_bms_temperature_c=_r(self._highest_bms_c, 2),
+            lowest_battery_temperature_c=_r(self._lowest_battery_c, 2),
+            highest_battery_temperature_c=_r(self._highest_battery_c, 2),
+            codes_seen=tuple(self._codes_seen),
+            energy_wh=energy,
+            event_counts=dict(sorted(self._event_counts.items())),
+        )

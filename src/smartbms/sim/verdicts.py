@@ -1,0 +1,281 @@
+"""The verdicts of a run: what an installer wants to know at a glance, judged from its summary.
+
+Pure functions from a `Summary` and the run's event records (events.jsonl's dicts) to frozen
+`Verdict` values. The thresholds live here and nowhere else: the report and the command line
+only render the verdicts (colour, badge, table row), so the two can never disagree.
+"""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from smartbms.core import constants as c
+from smartbms.core.codes import CODE_TABLE, Code, CodeInfo, Severity
+from smartbms.core.events import UNDER_VOLTAGE
+from smartbms.core.units import duration_text
+from smartbms.sim.summary import Summary
+
+VerdictStatus = Literal["ok", "warning", "problem", "info"]
+""""info": nothing to judge (no alternator, no disconnect needing a lead, ...)."""
+
+PRE_ALARM_LEAD_MIN_S = 30.0
+"""The manual's promise: the pre-alarm comes at least 30 s before the loads are cut (OUT-4)."""
+STARTER_OK_V = 10.5
+"""Rule of thumb for 12 V lead-acid: healthy cranking stays above 10.5 V."""
+STARTER_MIN_V = 9.6
+"""Below this while cranking the engine may not start."""
+SOC_OK_PCT = 20.0
+SOC_LOW_PCT = 10.0
+
+EventRecord = Mapping[str, object]
+"""One event as events.jsonl has it: {"t_s": ..., "event": "LoadDisconnected", ...}."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verdict:
+    """One verdict: what it is about, how it went, the number, and a line of why."""
+
+    title: str
+    status: VerdictStatus
+    value: str
+    """The headline value ('1 h 42 min', '3.012 V', 'never')."""
+    detail: str = ""
+    status_text: str = ""
+    """The status in words for readers who do not see colour ('✓ ≥ 30 s', '✗ loads cut')."""
+
+
+def code_info(label: str) -> CodeInfo | None:
+    """A code's table entry from its label ('A-B11'), None for a label that is not a code."""
+    try:
+        return CODE_TABLE[Code(label)]
+    except ValueError:
+        return None
+
+
+def verdicts(summary: Summary, events: Sequence[EventRecord] = ()) -> tuple[Verdict, ...]:
+    """The run's verdicts in reading order; `events` refine the load-disconnect ones."""
+    leads = prealarm_leads(summary, events)
+    found = (
+        _lowest_cell(summary),
+        _prealarm(summary),
+        _disconnect(leads),
+        _lead(leads),
+        _alternator(summary),
+        _starter(summary),
+        _damage(summary),
+        _soc(summary),
+        _bms_temperature(summary),
+        _codes(summary),
+    )
+    return tuple(v for v in found if v is not None)
+
+
+def _at(t_s: float | None) -> str:
+    if t_s is None:
+        return ""
+    return "at the start" if t_s < 0.5 else f"after {duration_text(t_s)}"
+
+
+def _time_to(t_s: float) -> tuple[str, str]:
+    """A value and the words after it: '1 h 42 min' 'after the start', or 'at once'."""
+    if t_s < 0.5:
+        return "at once", "at the start"
+    return duration_text(t_s), "after the start"
+
+
+def _lowest_cell(summary: Summary) -> Verdict:
+    title = "Lowest cell voltage"
+    volts = summary.lowest_cell_voltage_v
+    if volts is None:
+        return Verdict(title, "info", "—", "no cell data")
+    where = summary.lowest_cell
+    place = f"battery {where.battery}, cell {where.cell}" if where is not None else ""
+    when = _at(summary.lowest_cell_at_s)
+    detail = ", ".join(part for part in (place, when) if part)
+    value = f"{volts:.3f} V"
+    if volts >= c.CELL_PREALARM_V:
+        return Verdict(title, "ok", value, detail, "✓ above pre-alarm")
+    if volts >= c.CELL_UV_MIN_V:
+        return Verdict(title, "warning", value, detail, "! protection range")
+    return Verdict(title, "problem", value, detail, "✗ below every cut-off")
+
+
+def _prealarm(summary: Summary) -> Verdict:
+    title = "Pre-alarm (W-B12)"
+    t_s = summary.time_to_prealarm_s
+    if t_s is None:
+        return Verdict(title, "ok", "never", "the buzzer stayed quiet", "✓ none")
+    value, when = _time_to(t_s)
+    return Verdict(title, "warning", value, f"{when}: the buzzer sounds", "! sounded")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Leads:
+    """The pre-alarm lead of each under-voltage load disconnect, and those that had none."""
+
+    leads_s: tuple[float, ...]
+    without_prealarm: int
+    first_disconnect: tuple[float, str] | None
+    """Time and reason of the first load disconnect of any kind."""
+
+
+def prealarm_leads(summary: Summary, events: Sequence[EventRecord]) -> Leads:
+    """The pre-alarm leads, from the events when there are any, else from the summary.
+
+    The events tell an under-voltage cut (which the pre-alarm must announce) from a safe-state or
+    switched-off one (which it does not); the summary counts them all.
+    """
+    disconnects = [e for e in events if e.get("event") == "LoadDisconnected"]
+    if not disconnects:
+        leads = summary.prealarm_lead_s
+        cuts = summary.event_counts.get("LoadDisconnected", 0)
+        first_s = summary.time_to_load_disconnect_s
+        if first_s is not None:
+            cuts = max(cuts, 1)
+        first = (first_s, UNDER_VOLTAGE) if first_s is not None else None
+        return Leads(leads, max(cuts - len(leads), 0), first)
+    leads_s: list[float] = []
+    missing = 0
+    raised: float | None = None
+    cleared: float | None = None
+    for record in sorted(events, key=_time):
+        t = _time(record)
+        kind = record.get("event")
+        if kind == "PreAlarmRaised":
+            raised, cleared = t, None
+        elif kind == "PreAlarmCleared":
+            cleared = t
+        elif kind == "LoadDisconnected" and record.get("reason", UNDER_VOLTAGE) == UNDER_VOLTAGE:
+            # a pre-alarm that cleared at this very instant still announced this cut (OUT-7)
+            if raised is not None and (cleared is None or cleared >= t - 1e-6):
+                leads_s.append(round(t - raised, 3))
+            else:
+                missing += 1
+            raised = cleared = None
+    first_record = min(disconnects, key=_time)
+    first = (_time(first_record), str(first_record.get("reason", UNDER_VOLTAGE)))
+    return Leads(tuple(leads_s), missing, first)
+
+
+def _time(record: EventRecord) -> float:
+    value = record.get("t_s")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _disconnect(leads: Leads) -> Verdict:
+    title = "Load disconnect"
+    if leads.first_disconnect is None:
+        return Verdict(title, "ok", "never", "the loads stayed on", "✓ none")
+    t, reason = leads.first_disconnect
+    value, when = _time_to(t)
+    if reason == UNDER_VOLTAGE:
+        detail = f"{when}: under-voltage (A-B11), loads cut"
+        return Verdict(title, "problem", value, detail, "✗ loads cut")
+    if reason == "system switched off":
+        return Verdict(
+            title, "info", value, f"{when}: the system was switched off", "— switched off"
+        )
+    return Verdict(title, "problem", value, f"{when}: {reason}, loads cut", "✗ loads cut")
+
+
+def _lead(leads: Leads) -> Verdict:
+    title = "Pre-alarm lead"
+    values = leads.leads_s
+    if not values and not leads.without_prealarm:
+        return Verdict(title, "info", "—", "no under-voltage load disconnect", "— none needed")
+    if not values:
+        return Verdict(title, "problem", "none", "loads cut without a pre-alarm", "✗ no warning")
+    shortest = min(values)
+    value = duration_text(shortest)
+    detail = f"before the load disconnect; manual: ≥ {PRE_ALARM_LEAD_MIN_S:.0f} s"
+    if len(values) > 1:
+        detail = f"shortest of {len(values)}; " + detail
+    if leads.without_prealarm:
+        detail = f"{leads.without_prealarm} cut(s) had no pre-alarm; " + detail
+        return Verdict(title, "problem", value, detail, "✗ missing warning")
+    if shortest >= PRE_ALARM_LEAD_MIN_S:
+        return Verdict(title, "ok", value, detail, "✓ ≥ 30 s")
+    return Verdict(title, "problem", value, detail, "✗ under 30 s")
+
+
+def _alternator(summary: Summary) -> Verdict:
+    title = "Alternator overheating"
+    at_max_s = summary.alternator_at_max_output_s
+    risk = summary.alternator_overheating_risk
+    if at_max_s is None and not risk:
+        return Verdict(title, "info", "no alternator", "", "— n/a")
+    at_max = f"{at_max_s / 60.0:.1f} min at maximum output" if at_max_s is not None else ""
+    if risk:
+        when = _at(summary.alternator_overheating_risk_at_s)
+        detail = "; ".join(part for part in (at_max, when) if part)
+        return Verdict(title, "problem", "RISK", detail, "✗ over 5 min at max")
+    return Verdict(title, "ok", "no risk", at_max, "✓ ok")
+
+
+def _starter(summary: Summary) -> Verdict:
+    title = "Starter battery lowest"
+    volts = summary.starter_lowest_voltage_v
+    if volts is None:
+        return Verdict(title, "info", "—", "no starter battery", "— n/a")
+    value = f"{volts:.2f} V"
+    if volts >= STARTER_OK_V:
+        return Verdict(title, "ok", value, "including cranking dips", "✓ ok")
+    if volts >= STARTER_MIN_V:
+        return Verdict(title, "warning", value, "weak while cranking", "! weak")
+    return Verdict(title, "problem", value, "the engine may not start", "✗ too low")
+
+
+def _damage(summary: Summary) -> Verdict:
+    title = "Battery damaged"
+    if not summary.battery_damaged:
+        return Verdict(title, "ok", "no", "no deep-discharge damage", "✓ none")
+    which = [str(b.battery) for b in summary.batteries if b.damaged]
+    detail = _at(summary.battery_damaged_at_s)
+    if which:
+        detail = f"battery {', '.join(which)}; {detail}"
+    return Verdict(title, "problem", "YES", detail, "✗ deep discharge")
+
+
+def _soc(summary: Summary) -> Verdict:
+    title = "Final state of charge"
+    final = summary.final_bank_soc_pct
+    lowest = summary.lowest_bank_soc_pct
+    detail = f"lowest {lowest:.1f} %" if lowest is not None else ""
+    value = f"{final:.1f} %"
+    if final >= SOC_OK_PCT:
+        return Verdict(title, "ok", value, detail, "✓ ok")
+    if final >= SOC_LOW_PCT:
+        return Verdict(title, "warning", value, detail, "! low")
+    return Verdict(title, "problem", value, detail, "✗ empty")
+
+
+def _bms_temperature(summary: Summary) -> Verdict | None:
+    highest = summary.highest_bms_temperature_c
+    if highest is None:
+        return None
+    title = "BMS temperature"
+    value = f"{highest:.1f} °C"
+    if highest >= c.BMS_OVERTEMP_TRIP_C:
+        return Verdict(title, "problem", value, "over-temperature trip (A-B15)", "✗ trip")
+    if highest >= c.BMS_DERATE_START_C:
+        return Verdict(title, "warning", value, "alternator current derated", "! derating")
+    detail = f"highest; derating at {c.BMS_DERATE_START_C:.0f} °C"
+    return Verdict(title, "ok", value, detail, "✓ ok")
+
+
+def _codes(summary: Summary) -> Verdict:
+    title = "Codes shown"
+    codes = summary.codes_seen
+    if not codes:
+        return Verdict(title, "ok", "none", "no warning, alarm or error", "✓ none")
+    infos = [code_info(code) for code in codes]
+    severities = {info.severity for info in infos if info is not None}
+    names = ", ".join(
+        f"{code} {info.name if info else ''}".strip()
+        for code, info in zip(codes, infos, strict=True)
+    )
+    if Severity.ERROR in severities:
+        return Verdict(title, "problem", " ".join(codes), names, "✗ error")
+    if Severity.ALARM in severities:
+        return Verdict(title, "problem", " ".join(codes), names, "✗ alarm")
+    return Verdict(title, "warning", " ".join(codes), names, "! warning")
