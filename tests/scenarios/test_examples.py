@@ -16,10 +16,10 @@ import pytest
 from smartbms.core.codes import Code
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType
 from smartbms.core.signals import Level, Outputs, Readings
-from smartbms.plant.system import OperatingPoint
 from smartbms.scenario import load_scenario, parse_scenario
 from smartbms.sim.results import event_record
 from smartbms.sim.runner import Simulation
+from smartbms.twin import TwinState
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -72,24 +72,21 @@ class Run:
 
 def _simulate(simulation: Simulation) -> Run:
     samples: list[Sample] = []
-    system = simulation.system
 
-    def on_step(
-        t: float, dt: float, op: OperatingPoint, outputs: Outputs, readings: Readings
-    ) -> None:
+    def on_step(t: float, dt: float, state: TwinState) -> None:
         samples.append(
             Sample(
                 t_s=t,
                 dt_s=dt,
-                ab_current_a=op.ab_current_a,
-                alternator_current_a=op.alternator_current_a,
-                system_plus_current_a=op.system_plus_current_a,
-                device_currents_a=op.device_currents_a,
-                outputs=outputs,
-                shown_current_a=readings.alternator_current_a,
-                shown_pct=readings.alternator_current_pct,
-                battery_temperatures_c=tuple(b.temperature_c for b in system.batteries),
-                battery_socs_pct=tuple(b.soc_pct for b in system.batteries),
+                ab_current_a=state.ab_current_a,
+                alternator_current_a=state.alternator.current_a if state.alternator else 0.0,
+                system_plus_current_a=state.system_plus_current_a,
+                device_currents_a=tuple(d.current_a for d in state.devices),
+                outputs=state.outputs,
+                shown_current_a=state.readings.alternator_current_a,
+                shown_pct=state.readings.alternator_current_pct,
+                battery_temperatures_c=tuple(b.temperature_c for b in state.batteries),
+                battery_socs_pct=tuple(b.soc_pct for b in state.batteries),
             )
         )
 
@@ -98,7 +95,7 @@ def _simulate(simulation: Simulation) -> Run:
         events=[event_record(e) for e in result.events],
         summary=result.summary,
         samples=samples,
-        device_names=tuple(d.name for d in system.devices),
+        device_names=tuple(d.name for d in simulation.twin.state.devices),
     )
 
 

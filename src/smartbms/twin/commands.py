@@ -87,14 +87,14 @@ class EngineStop(Command):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AlternatorMode(Command):
-    """Switch a smart alternator between its regulated and its low ("smart") voltage."""
+    """Switch a smart alternator between its normal (regulated) and its low ("smart") voltage."""
 
     TYPE: ClassVar[str] = "alternator-mode"
-    mode: Literal["regulated", "smart"]
+    mode: Literal["normal", "smart"]
 
     def __post_init__(self) -> None:
-        if self.mode not in ("regulated", "smart"):
-            msg = f"{self.TYPE}: mode must be 'regulated' or 'smart', not {self.mode!r}"
+        if self.mode not in ("normal", "smart"):
+            msg = f"{self.TYPE}: mode must be 'normal' or 'smart', not {self.mode!r}"
             raise CommandError(msg)
 
 

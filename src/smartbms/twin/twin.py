@@ -203,6 +203,8 @@ class Twin:
         planned = self._planned
         if planned is None or self._now_s <= engine.t_s + TIME_EPS_S:
             state = self._boundary_state()
+            if state.t_s != self._now_s:  # a hair after the boundary: the same instant
+                state = dataclasses.replace(state, t_s=self._now_s)
         else:
             end_state, op = engine.observe_at(planned, self._now_s)
             try:
