@@ -317,3 +317,18 @@ def test_hold_timers_keep_the_battery_protects_deadlines_exact() -> None:
     bp.advance(ctx(now_s=190.0 - 2e-9), 10.0, 2e-9)
     assert bp.error_code == "E3"
     assert bp.next_change_s(ctx(now_s=190.0)) == math.inf  # its timer stopped when it fired
+
+
+def test_a_snapshot_fits_only_a_system_built_alike() -> None:
+    state = build().snapshot()
+    model = battery_model("LFP-Smart 12.8/200")
+    other = TwelveVoltSystem(
+        batteries=[
+            LithiumBattery(model, BatteryOptions()),
+            LithiumBattery(model, BatteryOptions()),
+        ],
+        devices=every_device(),
+        installed_fuse=FuseType.MEGA_100A,
+    )
+    with pytest.raises(ValueError, match="built otherwise"):
+        other.restore(state)

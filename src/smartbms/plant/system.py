@@ -602,7 +602,15 @@ class TwelveVoltSystem:
         )
 
     def restore(self, state: SystemState) -> None:
-        """Put back what `snapshot` saw (of this same system)."""
+        """Put back what `snapshot` saw (of this system, or of one built alike)."""
+        if (
+            len(state.batteries) != len(self.batteries)
+            or len(state.devices) != len(self.devices)
+            or (state.alternator is None) != (self.alternator is None)
+            or (state.starter is None) != (self.starter is None)
+        ):
+            msg = "the snapshot is of a system built otherwise"
+            raise ValueError(msg)
         (
             self._last_now_s,
             self._bank_guess_v,
