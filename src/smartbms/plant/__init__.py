@@ -1,1 +1,1 @@
-"""The simulated 12 V system around the BMS: cells and batteries, the vehicle side, devices, the network."""
+"""The simulated 12 V system around the BMS: cells, batteries, vehicle side, devices, network."""

@@ -15,6 +15,7 @@ import bisect
 import dataclasses
 import enum
 import math
+from typing import NamedTuple
 
 from smartbms.core import constants as c
 from smartbms.plant.params import BatteryModel, CellModel, cell_model
@@ -49,15 +50,59 @@ class BatteryOptions:
     balancing: bool = True
 
 
+class CellSnapshot(NamedTuple):
+    """A cell's state (see `Cell.save_state`)."""
+
+    capacity_ah: float
+    charge_ah: float
+    r0_ohm: float
+    v_rc_v: float
+    bleeding: bool
+
+
 @dataclasses.dataclass(slots=True)
 class Cell:
-    """One cell's state. `charge_ah` counts from empty (0 % SoC) at 25 °C."""
+    """One cell's state. `charge_ah` counts from empty (0 % SoC) at 25 °C.
+
+    All of it is state: a weak-cell or cell-resistance fault changes the capacity and R0 too.
+    """
 
     capacity_ah: float
     charge_ah: float
     r0_ohm: float
     v_rc_v: float = 0.0
     bleeding: bool = False
+
+    def save_state(self) -> CellSnapshot:
+        """The cell as a frozen value (`load_state` takes it back)."""
+        return CellSnapshot(
+            self.capacity_ah, self.charge_ah, self.r0_ohm, self.v_rc_v, self.bleeding
+        )
+
+    def load_state(self, state: CellSnapshot) -> None:
+        """Put back what `save_state` gave."""
+        self.capacity_ah, self.charge_ah, self.r0_ohm, self.v_rc_v, self.bleeding = state
+
+
+class BatterySnapshot(NamedTuple):
+    """A battery's state (see `LithiumBattery.save_state`)."""
+
+    options: BatteryOptions
+    """Frozen; a loose-connection fault replaces it."""
+    temperature_c: float
+    step_resistance_factor: float
+    over_voltage: bool
+    under_voltage: bool
+    prealarm: bool
+    too_cold_to_charge: bool
+    too_hot_to_charge: bool
+    discharge_temperature_fault: bool
+    balancer_status: BalancerStatus
+    damaged: bool
+    damaged_at_s: float | None
+    bled_ah: float
+    heat_j: float
+    cells: tuple[CellSnapshot, ...]
 
 
 class LithiumBattery:
@@ -241,6 +286,54 @@ class LithiumBattery:
             self.balancer_status,
             tuple(cell.bleeding for cell in self.cells),
         )
+
+    # --- its state ------------------------------------------------------------------------------
+
+    def save_state(self) -> BatterySnapshot:
+        """Everything `advance`, the monitor and the faults change, as a frozen value.
+
+        The model, the cell model and the thermal constants are fixed once built; the
+        temperature factors are a cache of the temperature.
+        """
+        return BatterySnapshot(
+            self.options,
+            self.temperature_c,
+            self._step_resistance_factor,
+            self.over_voltage,
+            self.under_voltage,
+            self.prealarm,
+            self.too_cold_to_charge,
+            self.too_hot_to_charge,
+            self.discharge_temperature_fault,
+            self.balancer_status,
+            self.damaged,
+            self.damaged_at_s,
+            self.bled_ah,
+            self.heat_j,
+            tuple([cell.save_state() for cell in self.cells]),
+        )
+
+    def load_state(self, state: BatterySnapshot) -> None:
+        """Put back what `save_state` gave (of this same battery)."""
+        (
+            self.options,
+            self.temperature_c,
+            self._step_resistance_factor,
+            self.over_voltage,
+            self.under_voltage,
+            self.prealarm,
+            self.too_cold_to_charge,
+            self.too_hot_to_charge,
+            self.discharge_temperature_fault,
+            self.balancer_status,
+            self.damaged,
+            self.damaged_at_s,
+            self.bled_ah,
+            self.heat_j,
+            cells,
+        ) = state
+        for cell, saved in zip(self.cells, cells, strict=True):
+            cell.load_state(saved)
 
     # --- time -----------------------------------------------------------------------------------
 

@@ -18,23 +18,45 @@ the safety tests use.
 
 import dataclasses
 import math
-import operator
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from smartbms.core import constants as c
 from smartbms.core.fuses import FuseType
 from smartbms.core.power_stage import disconnect_output, system_plus_current_a
 from smartbms.core.signals import Inputs, Level, Outputs
-from smartbms.plant.battery import LithiumBattery, thevenin_parallel
-from smartbms.plant.devices import ChargeAlgorithm, Connection, Control, Device, DeviceContext
+from smartbms.plant.battery import BatterySnapshot, LithiumBattery, thevenin_parallel
+from smartbms.plant.conditions import (
+    EnergyCounters,
+    EnergySnapshot,
+    Faults,
+    FaultsSnapshot,
+    RemoteSnapshot,
+    RemoteWiring,
+    Surroundings,
+    SurroundingsSnapshot,
+)
+from smartbms.plant.devices import Connection, Control, Device, DeviceContext, DeviceSnapshot
 from smartbms.plant.vehicle import (
     BMS_AB_SWITCH_RESISTANCE_OHM,
     BMS_SYSTEM_PLUS_RESISTANCE_OHM,
     BMS_THERMAL_RESISTANCE_K_PER_W,
     Alternator,
+    AlternatorSnapshot,
     BmsThermal,
     StarterBattery,
+    StarterSnapshot,
 )
+
+__all__ = [
+    "EnergyCounters",
+    "Faults",
+    "OperatingPoint",
+    "RemoteWiring",
+    "Surroundings",
+    "SystemState",
+    "TwelveVoltSystem",
+]
 
 BMS_MIN_SUPPLY_V = 8.0
 """Chosen: below this bank open-circuit voltage the BMS's supply gives up (it is unpowered).
@@ -80,50 +102,26 @@ class OperatingPoint:
         return sum(self.battery_currents_a)
 
 
-@dataclasses.dataclass(slots=True)
-class Faults:
-    """The injected faults in force (PLT-12); all off in a healthy system."""
+class SystemState(NamedTuple):
+    """A snapshot of a system's state (see `TwelveVoltSystem.snapshot`): frozen values only.
 
-    chain_unplugged: bool = False
-    fuse_blown: bool = False
-    system_plus_short_ohm: float | None = None
-    calibration_lost: bool = False
-    reference_failed: bool = False
-    remote_plug_removed: bool = False
-    bms_extra_c: float = 0.0
-    prealarm_overload_a: float = 0.0
+    It holds no reference to a live object, so it can be kept, compared and pickled; the
+    parts (batteries, devices, ...) are in the system's order.
+    """
 
-
-@dataclasses.dataclass(slots=True)
-class Surroundings:
-    """What the world does to the system right now."""
-
-    ambient_c: float = 20.0
-    solar_fraction: float = 0.0
-    shore_power: bool = False
-
-
-@dataclasses.dataclass(slots=True)
-class RemoteWiring:
-    """How the remote terminal is wired (REM-1) and the state of its switch."""
-
-    mode: str = "loop"
-    closed: bool = True
-
-
-@dataclasses.dataclass(slots=True)
-class EnergyCounters:
-    """Energy through each port, for the summary (Wh, positive directions named)."""
-
-    ab_in_wh: float = 0.0
-    system_plus_in_wh: float = 0.0
-    system_plus_out_wh: float = 0.0
-    bank_devices_in_wh: float = 0.0
-    bank_devices_out_wh: float = 0.0
-    bms_consumption_wh: float = 0.0
-    bms_heat_wh: float = 0.0
-    batteries_in_wh: float = 0.0
-    batteries_out_wh: float = 0.0
+    last_now_s: float
+    bank_guess_v: float
+    """Where the next network solve starts: part of the state, so a restored run solves alike."""
+    app_connected: bool
+    bms_temperature_c: float
+    energy: EnergySnapshot
+    surroundings: SurroundingsSnapshot
+    faults: FaultsSnapshot
+    remote: RemoteSnapshot
+    batteries: tuple[BatterySnapshot, ...]
+    alternator: AlternatorSnapshot | None
+    starter: StarterSnapshot | None
+    devices: tuple[DeviceSnapshot, ...]
 
 
 class TwelveVoltSystem:
@@ -167,7 +165,6 @@ class TwelveVoltSystem:
         self.app_connected = app_connected
         self.energy = EnergyCounters()
         self._last_now_s = 0.0
-        self._stateful_objects: list[object] | None = None
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
@@ -582,42 +579,65 @@ class TwelveVoltSystem:
 
     # --- trial steps ----------------------------------------------------------------------------
 
-    def snapshot(self) -> "SystemState":
-        """Everything `advance` changes, to try a step and take it back (`restore`).
+    def snapshot(self) -> SystemState:
+        """Everything `advance` and the timeline change, to try a step and take it back.
 
-        Only the mutable state is copied (one shallow copy per object), not the parameters, so
-        a snapshot costs microseconds and a stepper can take one before every step.
+        Each part saves its own state as a frozen value (`save_state`), the parameters stay
+        out: a snapshot costs microseconds, so a stepper can take one before every step.
         """
-        return SystemState(tuple((obj, _state_of(obj)) for obj in self._stateful()))
+        alternator, starter = self.alternator, self.starter
+        return SystemState(
+            self._last_now_s,
+            self._bank_guess_v,
+            self.app_connected,
+            self.bms_thermal.save_state(),
+            self.energy.save_state(),
+            self.surroundings.save_state(),
+            self.faults.save_state(),
+            self.remote.save_state(),
+            tuple([battery.save_state() for battery in self.batteries]),
+            None if alternator is None else alternator.save_state(),
+            None if starter is None else starter.save_state(),
+            tuple([device.save_state() for device in self.devices]),
+        )
 
-    def restore(self, state: "SystemState") -> None:
-        """Put back what `snapshot` saw."""
-        for obj, saved in state.saved:
-            if isinstance(saved, dict):
-                obj.__dict__.update(saved)
-            else:
-                for name, value in zip(_slots_of(type(obj))[0], saved, strict=True):
-                    setattr(obj, name, value)
-
-    def _stateful(self) -> list[object]:
-        """Every object whose attributes `advance` changes (the parts are fixed once built)."""
-        if self._stateful_objects is None:
-            self._stateful_objects = self._collect_stateful()
-        return self._stateful_objects
-
-    def _collect_stateful(self) -> list[object]:
-        objects: list[object] = [self, self.bms_thermal, self.energy, self.surroundings]
-        for battery in self.batteries:
-            objects.append(battery)
-            objects.extend(battery.cells)
-        if self.alternator is not None:
-            objects.append(self.alternator)
-        if self.starter is not None:
-            objects.append(self.starter)
-        for device in self.devices:
-            objects.append(device)
-            objects.extend(v for v in vars(device).values() if isinstance(v, ChargeAlgorithm))
-        return objects
+    def restore(self, state: SystemState) -> None:
+        """Put back what `snapshot` saw (of this system, or of one built alike)."""
+        if (
+            len(state.batteries) != len(self.batteries)
+            or len(state.devices) != len(self.devices)
+            or (state.alternator is None) != (self.alternator is None)
+            or (state.starter is None) != (self.starter is None)
+        ):
+            msg = "the snapshot is of a system built otherwise"
+            raise ValueError(msg)
+        (
+            self._last_now_s,
+            self._bank_guess_v,
+            self.app_connected,
+            bms_temperature_c,
+            energy,
+            surroundings,
+            faults,
+            remote,
+            batteries,
+            alternator,
+            starter,
+            devices,
+        ) = state
+        self.bms_thermal.load_state(bms_temperature_c)
+        self.energy.load_state(energy)
+        self.surroundings.load_state(surroundings)
+        self.faults.load_state(faults)
+        self.remote.load_state(remote)
+        for battery, saved in zip(self.batteries, batteries, strict=True):
+            battery.load_state(saved)
+        if self.alternator is not None and alternator is not None:
+            self.alternator.load_state(alternator)
+        if self.starter is not None and starter is not None:
+            self.starter.load_state(starter)
+        for device, saved_device in zip(self.devices, devices, strict=True):
+            device.load_state(saved_device)
 
     def discrete_state(
         self, now_s: float, op: OperatingPoint, outputs: Outputs
@@ -633,7 +653,7 @@ class TwelveVoltSystem:
             state.append(battery.latches())
         alternator = self.alternator
         if alternator is not None:
-            state.append((alternator.at_max_since_s is None, alternator.overheat_risk_at_s is None))
+            state.append((alternator.at_max.running, alternator.overheat_risk_at_s is None))
         latching = [d for d in self.devices if d.has_latches]
         if latching:
             ctx = self.context(now_s, outputs)
@@ -659,37 +679,6 @@ class TwelveVoltSystem:
         """The earliest internal timer among the devices."""
         ctx = self.context(now_s, outputs)
         return min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class SystemState:
-    """A snapshot of a system's mutable state (see `TwelveVoltSystem.snapshot`)."""
-
-    saved: tuple[tuple[object, dict[str, object] | tuple[object, ...]], ...]
-
-
-_SLOTS: dict[type, tuple[tuple[str, ...], Callable[[object], tuple[object, ...]]]] = {}
-"""Per slotted class: its slot names and a getter that reads them all at once (C speed)."""
-
-
-def _slots_of(cls: type) -> tuple[tuple[str, ...], Callable[[object], tuple[object, ...]]]:
-    known = _SLOTS.get(cls)
-    if known is None:
-        names: list[str] = []
-        for klass in reversed(cls.__mro__):
-            slots = getattr(klass, "__slots__", ())
-            names.extend((slots,) if isinstance(slots, str) else slots)
-        kept = tuple(n for n in names if n not in {"__weakref__", "__dict__"})
-        getter = operator.attrgetter(*kept)
-        known = (kept, getter if len(kept) > 1 else lambda obj: (getter(obj),))
-        _SLOTS[cls] = known
-    return known
-
-
-def _state_of(obj: object) -> dict[str, object] | tuple[object, ...]:
-    if hasattr(obj, "__dict__"):
-        return dict(vars(obj))
-    return _slots_of(type(obj))[1](obj)
 
 
 def _solve_increasing(g: Callable[[float], float], guess: float, tolerance_v: float) -> float:

@@ -11,8 +11,10 @@ switch losses (PLT-11), so a big alternator on a small fuse in a hot engine bay 
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 from smartbms.core import constants as c
+from smartbms.core.timing import Hold
 from smartbms.plant.battery import lag_ramp
 
 LEAD_ACID_EMPTY_V = 11.8
@@ -36,6 +38,20 @@ BMS_SYSTEM_PLUS_RESISTANCE_OHM = 0.0005
 """Chosen: on-resistance of the System+ MOSFETs (200 A -> 20 W)."""
 
 
+_NOT_AT_MAX = Hold(c.ALTERNATOR_OVERHEAT_S)
+"""An alternator's overheating watch before it first runs at its rating (a frozen value)."""
+
+
+class AlternatorSnapshot(NamedTuple):
+    """An alternator's state (see `Alternator.save_state`)."""
+
+    running: bool
+    smart_mode: bool
+    at_max: Hold
+    at_max_total_s: float
+    overheat_risk_at_s: float | None
+
+
 @dataclasses.dataclass(slots=True)
 class Alternator:
     """A regulated alternator (PLT-5)."""
@@ -46,9 +62,35 @@ class Alternator:
     internal_resistance_ohm: float = 0.005
     running: bool = False
     smart_mode: bool = False
-    at_max_since_s: float | None = None
+    at_max: Hold = _NOT_AT_MAX
+    """At maximum output, towards the overheating risk (manual §2.2)."""
     at_max_total_s: float = 0.0
     overheat_risk_at_s: float | None = None
+
+    @property
+    def at_max_since_s(self) -> float | None:
+        """When the present stretch at maximum output began (None: not at maximum)."""
+        return self.at_max.since_s
+
+    def save_state(self) -> AlternatorSnapshot:
+        """Engine and mode (timeline commands) and the overheating watch, as a frozen value."""
+        return AlternatorSnapshot(
+            self.running,
+            self.smart_mode,
+            self.at_max,
+            self.at_max_total_s,
+            self.overheat_risk_at_s,
+        )
+
+    def load_state(self, state: AlternatorSnapshot) -> None:
+        """Put back what `save_state` gave."""
+        (
+            self.running,
+            self.smart_mode,
+            self.at_max,
+            self.at_max_total_s,
+            self.overheat_risk_at_s,
+        ) = state
 
     @property
     def set_point_v(self) -> float:
@@ -67,20 +109,24 @@ class Alternator:
     def advance(self, current_a: float, dt_s: float, now_s: float) -> bool:
         """Track time at maximum output; True when the 5-minute overheating risk starts now."""
         at_max = self.running and current_a >= ALTERNATOR_AT_MAX_FRACTION * self.rated_current_a
-        if not at_max:
-            self.at_max_since_s = None
+        self.at_max = self.at_max.look(at_max, now_s)
+        since_s = self.at_max.since_s
+        if since_s is None:
             return False
         self.at_max_total_s += dt_s
-        if self.at_max_since_s is None:
-            self.at_max_since_s = now_s
-        end_s = now_s + dt_s
-        if (
-            self.overheat_risk_at_s is None
-            and end_s - self.at_max_since_s > c.ALTERNATOR_OVERHEAT_S
-        ):
-            self.overheat_risk_at_s = self.at_max_since_s + c.ALTERNATOR_OVERHEAT_S
+        # strictly more than five minutes by the end of the step
+        if self.overheat_risk_at_s is None and now_s + dt_s - since_s > self.at_max.hold_s:
+            self.overheat_risk_at_s = self.at_max.due_s
             return True
         return False
+
+
+class StarterSnapshot(NamedTuple):
+    """A starter battery's state (see `StarterBattery.save_state`)."""
+
+    soc_pct: float
+    crank_until_s: float
+    lowest_voltage_v: float
 
 
 @dataclasses.dataclass(slots=True)
@@ -95,6 +141,14 @@ class StarterBattery:
     standby_current_a: float = 0.02
     crank_until_s: float = -math.inf
     lowest_voltage_v: float = math.inf
+
+    def save_state(self) -> StarterSnapshot:
+        """Its charge, a crank in progress and the lowest voltage seen, as a frozen value."""
+        return StarterSnapshot(self.soc_pct, self.crank_until_s, self.lowest_voltage_v)
+
+    def load_state(self, state: StarterSnapshot) -> None:
+        """Put back what `save_state` gave."""
+        self.soc_pct, self.crank_until_s, self.lowest_voltage_v = state
 
     @property
     def ocv_v(self) -> float:
@@ -155,6 +209,14 @@ class BmsThermal:
     """The Smart BMS housing temperature (PLT-11)."""
 
     temperature_c: float
+
+    def save_state(self) -> float:
+        """Its temperature, its only state."""
+        return self.temperature_c
+
+    def load_state(self, state: float) -> None:
+        """Put back what `save_state` gave."""
+        self.temperature_c = state
 
     def advance(self, heat_w: float, surroundings_c: float, dt_s: float) -> None:
         """First-order heating towards surroundings + heat * R_th, exact for constant heat."""

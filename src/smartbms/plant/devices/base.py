@@ -1,0 +1,452 @@
+"""What every device is: the solver's contract, the charge stages, and saving a device's state.
+
+The network solver asks each device for its current at a bus voltage (`current_a`, pure and
+continuous, so the solver may probe it many times) and then lets it live through a step
+(`advance`: latches, delays, charge stages, energy counters). A device that runs a timer of its
+own says when it ends (`next_change_s`) so the simulator never steps over it.
+
+Current bookkeeping: `current_a` is the current a device pushes into its bus. The milliamps a
+remote input draws from the Load/Charge disconnect outputs are *not* in it: the system adds them
+to the BMS's own draw from `remote_input_current_a` (PWR-1: output currents come on top). What a
+device draws from the pre-alarm output *is* in its `current_a` (that output is the bank), and
+`prealarm_output_current_a` reports it for OUT-5.
+
+A device's state is what `advance` and the timeline (`set`) change: its switch and jumper, its
+energy counters, the parameters `set` may change, its latches and timers. `save_state` gives it
+as a frozen value and `load_state` puts it back, so a stepper can try a step and take it back.
+"""
+
+import abc
+import enum
+import math
+from collections.abc import Mapping
+from typing import ClassVar, Final, NamedTuple
+
+from smartbms.core.signals import Level
+from smartbms.plant.devices.context import DeviceContext
+from smartbms.plant.devices.wiring import (
+    NOMINAL_BANK_V,
+    Cable,
+    Connection,
+    Control,
+    RemoteInput,
+    Wiring,
+    check_wiring,
+    remote_enabled,
+    wiring_warnings,
+)
+
+# --- defaults, each with its reason ---------------------------------------------------------------
+
+MIN_BUS_V: Final = 6.0
+"""Chosen: below this a device's electronics quit; its current falls linearly to 0 (a resistor),
+so P/V never blows up and the solver always sees a continuous curve."""
+TIME_SLACK_S: Final = 1e-9
+"""Float slack when a timer's end is compared with the end of a step (lands exactly on it)."""
+
+ABSORPTION_V: Final = 14.2
+"""Victron's LiFePO4 charge preset, equal to the BMS's default charge limit (manual §3.5.1d)."""
+FLOAT_V: Final = 13.5
+"""Victron's LiFePO4 float preset: holds a full bank without pushing the cells."""
+ABSORPTION_TIME_H: Final = 1.0
+"""Victron's fixed LiFePO4 absorption time (lithium needs no long absorption)."""
+CV_RESISTANCE_OHM: Final = 0.01
+"""Chosen: the CV stage as a 10 mohm droop (100 A per volt below the set point): stiff and
+continuous, so the solver never sees a step."""
+
+
+# --- closed sets ----------------------------------------------------------------------------------
+
+
+class Role(enum.Enum):
+    """What a device does to the bank, for the design checks."""
+
+    LOAD = "load"
+    CHARGER = "charger"
+    BOTH = "both"
+    PASSIVE = "passive"
+
+
+class ChargeStage(enum.Enum):
+    """A Victron charger's stage."""
+
+    BULK = "bulk"
+    ABSORPTION = "absorption"
+    FLOAT = "float"
+
+
+# --- shared physics -------------------------------------------------------------------------------
+
+
+def power_draw_a(power_w: float, bus_voltage_v: float) -> float:
+    """Current of a constant-power load: P/V, and resistive (to 0 A at 0 V) below MIN_BUS_V."""
+    if bus_voltage_v >= MIN_BUS_V:
+        return power_w / bus_voltage_v
+    if bus_voltage_v <= 0.0:
+        return 0.0
+    return power_w * bus_voltage_v / (MIN_BUS_V * MIN_BUS_V)
+
+
+def current_draw_a(current_a: float, bus_voltage_v: float) -> float:
+    """Current of a constant-current load, falling linearly to 0 A at 0 V below MIN_BUS_V."""
+    if bus_voltage_v >= MIN_BUS_V:
+        return current_a
+    if bus_voltage_v <= 0.0:
+        return 0.0
+    return current_a * bus_voltage_v / MIN_BUS_V
+
+
+class ChargeSnapshot(NamedTuple):
+    """A charge algorithm's state (see `ChargeAlgorithm.save_state`)."""
+
+    stage: ChargeStage
+    absorption_elapsed_s: float
+
+
+class ChargeAlgorithm:
+    """Bulk -> absorption -> float of a Victron charger, with a droop-type CV stage.
+
+    The current is clip((V_set - V) / R_cv, 0, limit). Bulk ends when that CV limit binds (the
+    charger has reached its absorption voltage); absorption lasts its set time, then the set
+    point drops to float. Losing the source (shore power, sun, remote) restarts at bulk.
+    """
+
+    def __init__(
+        self,
+        *,
+        absorption_voltage_v: float,
+        float_voltage_v: float,
+        absorption_time_h: float,
+        cv_resistance_ohm: float,
+    ) -> None:
+        if not 0.0 < float_voltage_v <= absorption_voltage_v:
+            msg = "float voltage must be positive and not above the absorption voltage"
+            raise ValueError(msg)
+        if absorption_time_h < 0.0 or cv_resistance_ohm <= 0.0:
+            msg = "absorption time must be >= 0 and the CV resistance > 0"
+            raise ValueError(msg)
+        self.absorption_voltage_v = absorption_voltage_v
+        self.float_voltage_v = float_voltage_v
+        self.absorption_time_s = absorption_time_h * 3600.0
+        self.cv_resistance_ohm = cv_resistance_ohm
+        self.stage = ChargeStage.BULK
+        self.absorption_elapsed_s = 0.0
+
+    def save_state(self) -> ChargeSnapshot:
+        """The stage and the time spent in absorption (the set points are fixed)."""
+        return ChargeSnapshot(self.stage, self.absorption_elapsed_s)
+
+    def load_state(self, state: ChargeSnapshot) -> None:
+        """Put back what `save_state` gave."""
+        self.stage, self.absorption_elapsed_s = state
+
+    @property
+    def set_point_v(self) -> float:
+        """The voltage the charger regulates to in its present stage."""
+        if self.stage is ChargeStage.FLOAT:
+            return self.float_voltage_v
+        return self.absorption_voltage_v
+
+    def current_a(self, bus_voltage_v: float, limit_a: float) -> float:
+        """Charge current at a bus voltage with the charger able to give `limit_a`."""
+        taper = (self.set_point_v - bus_voltage_v) / self.cv_resistance_ohm
+        return min(max(taper, 0.0), max(limit_a, 0.0))
+
+    def reset(self) -> None:
+        """The source went away: the next charge starts at bulk."""
+        self.stage = ChargeStage.BULK
+        self.absorption_elapsed_s = 0.0
+
+    def step(self, *, active: bool, bus_voltage_v: float, limit_a: float, dt_s: float) -> None:
+        """Advance the stage over `dt_s` at this operating point."""
+        if not active:
+            self.reset()
+            return
+        if self.stage is ChargeStage.BULK:
+            if bus_voltage_v >= self.absorption_voltage_v - limit_a * self.cv_resistance_ohm:
+                # reached at this step's operating point: the step counts as absorption
+                self.stage = ChargeStage.ABSORPTION
+                self.absorption_elapsed_s = dt_s
+                self._finish_absorption()
+        elif self.stage is ChargeStage.ABSORPTION:
+            self.absorption_elapsed_s += dt_s
+            self._finish_absorption()
+
+    def _finish_absorption(self) -> None:
+        if self.absorption_elapsed_s >= self.absorption_time_s - TIME_SLACK_S:
+            self.stage = ChargeStage.FLOAT
+
+    def next_change_s(self, now_s: float, *, active: bool) -> float:
+        """End of the absorption stage, if it is running."""
+        if active and self.stage is ChargeStage.ABSORPTION:
+            return now_s + self.absorption_time_s - self.absorption_elapsed_s
+        return math.inf
+
+
+# --- the devices ----------------------------------------------------------------------------------
+
+
+def finite(name: str, field: str, value: object, *, positive: bool = False) -> float:
+    """A finite, non-negative (or positive) number, or a ValueError naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"{name}: {field} must be a number, got {value!r}"
+        raise ValueError(msg)
+    if not math.isfinite(value) or value < 0.0 or (positive and value == 0.0):
+        bound = "> 0" if positive else ">= 0"
+        msg = f"{name}: {field} must be a finite number {bound}, got {value!r}"
+        raise ValueError(msg)
+    return float(value)
+
+
+class DeviceSnapshot(NamedTuple):
+    """A device's state (see `Device.save_state`): what every device has, then its own part."""
+
+    on: bool
+    remote_jumper: bool
+    energy_in_wh: float
+    energy_out_wh: float
+    last_bus_voltage_v: float
+    own: tuple[object, ...]
+    """The device class's own state: the parameters `set` changes, its latches and timers."""
+
+
+class Device(abc.ABC):
+    """A device on the bank or on System+, as the network solver sees it."""
+
+    TYPE_NAME: ClassVar[str]
+    """The name `make_device` knows it by."""
+    ROLE: ClassVar[Role]
+    SETTABLE: ClassVar[Mapping[str, str]]
+    """Timeline name -> attribute that `set` may change (each one part of `_save_own`)."""
+    TWO_INPUTS: ClassVar[bool] = False
+    """It has separate remote inputs for discharging and charging (MultiPlus-II assistants)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        connection: Connection,
+        wiring: Wiring,
+        remote_jumper: bool,
+        on: bool,
+    ) -> None:
+        check_wiring(name, wiring, two_inputs=self.TWO_INPUTS)
+        self.name = name
+        self.connection = connection
+        self.wiring = wiring
+        self.remote_jumper = remote_jumper
+        self.on = on
+        self.energy_in_wh = 0.0
+        self.energy_out_wh = 0.0
+        self.last_bus_voltage_v = NOMINAL_BANK_V
+        """The bus voltage of the last `advance` (what `is_on` judges the outputs by)."""
+        self._remote_cache: tuple[DeviceContext, bool, tuple[bool, bool]] | None = None
+
+    # --- wiring, as the system reads it ---------------------------------------------------------
+
+    @property
+    def control(self) -> Control:
+        """The BMS output wired to the device."""
+        return self.wiring.control
+
+    @property
+    def cable(self) -> Cable:
+        """The interface between that output and the device."""
+        return self.wiring.cable
+
+    @property
+    def remote_input(self) -> RemoteInput:
+        """How the device reads its remote terminal."""
+        return self.wiring.remote_input
+
+    @property
+    def remote_input_current_a(self) -> float:
+        """What the device's input draws from a Load/Charge disconnect output at its high level."""
+        return self.wiring.remote_input_current_a
+
+    def remote(self, ctx: DeviceContext, bus_voltage_v: float) -> tuple[bool, bool]:
+        """(may discharge, may charge) by the remote input right now."""
+        if ctx.bank_voltage_v is None:
+            return remote_enabled(self.wiring, ctx, bus_voltage_v, jumper=self.remote_jumper)
+        # The context fixes the bank voltage, so the answer holds for every bus voltage the
+        # solver tries in it: keep it (the context is held, so its identity is not reused).
+        cached = self._remote_cache
+        if cached is not None and cached[0] is ctx and cached[1] == self.remote_jumper:
+            return cached[2]
+        answer = remote_enabled(self.wiring, ctx, ctx.bank_voltage_v, jumper=self.remote_jumper)
+        self._remote_cache = (ctx, self.remote_jumper, answer)
+        return answer
+
+    def prealarm_output_current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
+        """Current drawn from the pre-alarm output (OUT-5); it is part of `current_a` too."""
+        if self.wiring.control is not Control.PREALARM or ctx.prealarm is not Level.HIGH:
+            return 0.0
+        bank_v = bus_voltage_v if ctx.bank_voltage_v is None else ctx.bank_voltage_v
+        return current_draw_a(self.wiring.remote_input_current_a, bank_v)
+
+    @property
+    def stage(self) -> str | None:
+        """The charge stage's name ("bulk", "absorption", "float"); None: it does not charge."""
+        return None
+
+    # --- the solver's contract ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
+        """Current into the bus (positive charges the bank). Pure and continuous in the voltage."""
+
+    @abc.abstractmethod
+    def is_on(self, ctx: DeviceContext) -> bool:
+        """Whether the device is operating right now (for the trace and the report)."""
+
+    def advance(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
+        """Live through `dt_s` at this operating point: energy counters, then timers and latches."""
+        if dt_s < 0.0:
+            msg = f"{self.name}: dt_s must be >= 0, got {dt_s}"
+            raise ValueError(msg)
+        energy_wh = self.current_a(ctx, bus_voltage_v) * bus_voltage_v * dt_s / 3600.0
+        if energy_wh >= 0.0:
+            self.energy_in_wh += energy_wh
+        else:
+            self.energy_out_wh -= energy_wh
+        self._step(ctx, bus_voltage_v, dt_s)
+        self.last_bus_voltage_v = bus_voltage_v
+
+    def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
+        """Timers and latches over a step; the state before it set the step's currents.
+
+        It changes only the class's own state (`_save_own`).
+        """
+        del ctx, bus_voltage_v, dt_s  # a device without timers or latches has nothing to update
+
+    def next_change_s(self, ctx: DeviceContext) -> float:
+        """Earliest time an internal timer changes the device's behaviour by itself."""
+        del ctx  # no timer of its own
+        return math.inf
+
+    @property
+    def has_latches(self) -> bool:
+        """Whether it has timers or latches of its own (a `_step` of its own class)."""
+        return type(self)._step is not Device._step
+
+    # --- its state ------------------------------------------------------------------------------
+
+    def save_state(self) -> DeviceSnapshot:
+        """Everything `advance` and `set` change, as a frozen value (`load_state` takes it)."""
+        return DeviceSnapshot(
+            self.on,
+            self.remote_jumper,
+            self.energy_in_wh,
+            self.energy_out_wh,
+            self.last_bus_voltage_v,
+            self._save_own(),
+        )
+
+    def load_state(self, state: DeviceSnapshot) -> None:
+        """Put back what `save_state` gave (of this same device)."""
+        (
+            self.on,
+            self.remote_jumper,
+            self.energy_in_wh,
+            self.energy_out_wh,
+            self.last_bus_voltage_v,
+            own,
+        ) = state
+        self._load_own(own)
+
+    @abc.abstractmethod
+    def _save_own(self) -> tuple[object, ...]:
+        """The class's own state: its `SETTABLE` parameters, latches, timers and charge stage.
+
+        (`on` and `remote_jumper` are the base's.)
+        """
+
+    @abc.abstractmethod
+    def _load_own(self, own: tuple[object, ...]) -> None:
+        """Put back what `_save_own` gave."""
+
+    def _latches(self) -> tuple[object, ...]:
+        """Its latches, counters, charge stage and which timers run (not their times)."""
+        return ()
+
+    def discrete_state(self) -> tuple[object, ...]:
+        """Its switch, jumper and `_latches`: what a threshold crossing changes.
+
+        A stepper compares it before and after a step to tell that a crossing happened in it.
+        """
+        return (self.on, self.remote_jumper, self._latches())
+
+    def pending_state(self, ctx: DeviceContext, bus_voltage_v: float) -> tuple[object, ...]:
+        """`discrete_state` once the device has seen this operating point (then taken back).
+
+        A device judges each step by the voltage at its start, so a crossing inside a step
+        shows only here, not yet in its own state.
+        """
+        saved = self._save_own()
+        self._step(ctx, bus_voltage_v, 0.0)
+        pending = self.discrete_state()
+        self._load_own(saved)
+        return pending
+
+    def set(self, **values: float | bool) -> None:
+        """Timeline changes, e.g. `set(power_w=500)` or `set(on=False)`; all or nothing."""
+        allowed = self.SETTABLE
+        unknown = sorted(values.keys() - allowed.keys())
+        if unknown:
+            msg = (
+                f"{self.name}: cannot set {', '.join(unknown)}; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+            raise ValueError(msg)
+        checked: dict[str, float | bool] = {}
+        for key, value in values.items():
+            attr = allowed[key]
+            if isinstance(getattr(self, attr), bool):
+                if not isinstance(value, bool):
+                    msg = f"{self.name}: {key} must be true or false, got {value!r}"
+                    raise ValueError(msg)
+                checked[attr] = value
+            else:
+                checked[attr] = finite(self.name, key, value)
+        for attr, value in checked.items():
+            setattr(self, attr, value)
+
+    # --- design checks --------------------------------------------------------------------------
+
+    def design_warnings(self) -> list[str]:
+        """What an installer should fix: wrong cable, fitted jumper, overloaded output, ..."""
+        warnings = wiring_warnings(self.name, self.wiring, jumper=self.remote_jumper)
+        if self.connection is not Connection.BANK or self.remote_jumper:
+            return warnings
+        control = self.wiring.control
+        if self.ROLE in (Role.LOAD, Role.BOTH) and control not in (
+            Control.LOAD_DISCONNECT,
+            Control.BOTH,
+        ):
+            warnings.append(
+                f"{self.name}: on the bank but not switched by Load disconnect: it keeps "
+                "discharging the bank after a low-cell shutdown"
+            )
+        if self.ROLE in (Role.CHARGER, Role.BOTH) and control not in (
+            Control.CHARGE_DISCONNECT,
+            Control.BOTH,
+        ):
+            warnings.append(
+                f"{self.name}: on the bank but not switched by Charge disconnect: it keeps "
+                "charging at cell over-voltage or over-temperature"
+            )
+        return warnings
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, connection={self.connection.value})"
+
+
+class ChargesBank:
+    """Mixed into a device with a Victron charge algorithm: it shows its stage."""
+
+    charging: ChargeAlgorithm
+
+    @property
+    def stage(self) -> str | None:
+        """The charge stage's name: "bulk", "absorption" or "float"."""
+        return self.charging.stage.value
