@@ -28,10 +28,9 @@ from pathlib import Path
 import controller_step
 import trace_writer
 
-from smartbms.core.signals import Outputs, Readings
-from smartbms.plant.system import OperatingPoint
-from smartbms.sim.runner import FixedStep, Simulation, Stepper
 from smartbms.scenario import Scenario, load_scenario
+from smartbms.sim.runner import FixedStep, Simulation, Stepper
+from smartbms.twin import TwinState
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_1 = ROOT / "examples" / "manual-figure-1.toml"
@@ -162,8 +161,8 @@ def year_scenario_text(days: float) -> str:
 
 def year_child(out_dir: Path, days: float) -> Figures:
     """Run the year and write its trace as the CLI does (in the child process)."""
-    from smartbms.sim.output import RunWriter  # noqa: PLC0415
     from smartbms.scenario import ScenarioError, parse_scenario  # noqa: PLC0415
+    from smartbms.sim.output import RunWriter  # noqa: PLC0415
 
     try:
         scenario = parse_scenario(year_scenario_text(days), f"{FIGURE_1.name}, {days:g} days")
@@ -171,15 +170,17 @@ def year_child(out_dir: Path, days: float) -> Figures:
         return {"year_error": f"the scenario is refused: {error}"}
     start = time.perf_counter()
     simulation = Simulation(scenario)
-    writer = RunWriter(out_dir, simulation.system, scenario.scenario.trace_resolution_s, "parquet")
+    writer = RunWriter(
+        out_dir, scenario.battery_count, scenario.scenario.trace_resolution_s, "parquet"
+    )
     zero_steps = 0
 
-    def on_step(t: float, dt: float, op: OperatingPoint, out: Outputs, readings: Readings) -> None:
+    def on_step(t: float, dt: float, state: TwinState) -> None:
         nonlocal zero_steps
         zero_steps = zero_steps + 1 if dt == 0.0 else 0
         if zero_steps > MAX_ZERO_STEPS:
             raise _StuckError(t)
-        writer.on_step(t, dt, op, out, readings)
+        writer.on_step(t, dt, state)
 
     try:
         result = simulation.run(on_event=writer.on_event, on_step=on_step)

@@ -10,41 +10,39 @@ import tempfile
 import time
 from pathlib import Path
 
-from smartbms.core.signals import Outputs, Readings
-from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
+from smartbms.scenario import load_scenario
 from smartbms.sim.output import RunWriter
 from smartbms.sim.runner import Simulation
-from smartbms.scenario import load_scenario
+from smartbms.twin import TwinState
 
 FIGURE_1 = Path(__file__).resolve().parents[1] / "examples" / "manual-figure-1.toml"
-StepArgs = tuple[OperatingPoint, Outputs, Readings]
 
 
-def captured_step() -> tuple[TwelveVoltSystem, StepArgs]:
+def captured_step() -> tuple[int, TwinState]:
     """The system of Figure 1 and the arguments of one of its `on_step` calls (an hour in)."""
     scenario = load_scenario(FIGURE_1)
     short = scenario.model_copy(
         update={"scenario": scenario.scenario.model_copy(update={"duration_s": 3600.0})}
     )
     simulation = Simulation(short)
-    captured: list[StepArgs] = []
+    captured: list[TwinState] = []
 
-    def on_step(_t: float, _dt: float, op: OperatingPoint, out: Outputs, rd: Readings) -> None:
-        captured[:] = [(op, out, rd)]
+    def on_step(_t: float, _dt: float, state: TwinState) -> None:
+        captured[:] = [state]
 
     simulation.run(on_step=on_step)
-    return simulation.system, captured[0]
+    return short.battery_count, captured[0]
 
 
 def measure_rows_per_s(trace_format: str, rows: int, step_rows: int) -> tuple[float, int]:
     """Rows per second and file size in bytes for `rows` held rows in steps of `step_rows`."""
-    system, (op, outputs, readings) = captured_step()
+    battery_count, state = captured_step()
     with tempfile.TemporaryDirectory() as tmp:
-        writer = RunWriter(Path(tmp), system, 1.0, trace_format)
+        writer = RunWriter(Path(tmp), battery_count, 1.0, trace_format)
         start = time.perf_counter()
         t = 0.0
         for _ in range(rows // step_rows):
-            writer.on_step(t, float(step_rows), op, outputs, readings)
+            writer.on_step(t, float(step_rows), state)
             t += step_rows
         writer.trace.close()
         elapsed = time.perf_counter() - start

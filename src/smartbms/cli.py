@@ -246,7 +246,6 @@ def _simulate(
     from smartbms.sim.report import write_report  # noqa: PLC0415  # heavy: matplotlib
     from smartbms.sim.results import event_record  # noqa: PLC0415
     from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation  # noqa: PLC0415
-    from smartbms.sim.summary import Summary  # noqa: PLC0415
     from smartbms.sim.verdicts import verdicts  # noqa: PLC0415
 
     try:
@@ -262,7 +261,10 @@ def _simulate(
     simulation = Simulation(scenario, stepper=stepper)
     try:
         writer = RunWriter(
-            out_dir, simulation.system, scenario.scenario.trace_resolution_s, args.trace_format
+            out_dir,
+            scenario.battery_count,
+            scenario.scenario.trace_resolution_s,
+            args.trace_format,
         )
     except (OSError, RuntimeError) as error:
         console.print(f"[red]error:[/red] cannot write results to {out_dir}: {error}")
@@ -295,7 +297,7 @@ def _simulate(
             on_progress=lambda fraction: progress.update(task, completed=fraction),
         )
     writer.finish(result)
-    summary = Summary.from_json(writer.summary_path.read_text(encoding="utf-8"))
+    summary = result.summary
     report = write_report(
         out_dir,
         title=scenario.scenario.name,

@@ -15,7 +15,7 @@ import pytest
 
 from smartbms.core.codes import Code
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType
-from smartbms.core.signals import Level, Outputs, Readings
+from smartbms.core.signals import Level, Outputs
 from smartbms.scenario import load_scenario, parse_scenario
 from smartbms.sim.results import event_record
 from smartbms.sim.runner import Simulation
@@ -93,7 +93,7 @@ def _simulate(simulation: Simulation) -> Run:
     result = simulation.run(on_step=on_step)
     return Run(
         events=[event_record(e) for e in result.events],
-        summary=result.summary,
+        summary=result.summary.to_dict(),
         samples=samples,
         device_names=tuple(d.name for d in simulation.twin.state.devices),
     )

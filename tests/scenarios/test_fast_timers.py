@@ -12,10 +12,10 @@ import pytest
 
 from smartbms.core import constants as c
 from smartbms.core.events import Event
-from smartbms.core.signals import Level, Outputs, Readings
-from smartbms.plant.system import OperatingPoint
+from smartbms.core.signals import Level, Outputs
 from smartbms.scenario import Scenario, load_scenario, parse_scenario
 from smartbms.sim.runner import Simulation
+from smartbms.twin import TwinState
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MS = 1e-3
@@ -33,14 +33,12 @@ class Recorded:
     """A run's events and, per step, its start time, operating point and outputs."""
 
     def __init__(self, scenario: Scenario) -> None:
-        self.steps: list[tuple[float, OperatingPoint, Outputs]] = []
+        self.steps: list[tuple[float, TwinState, Outputs]] = []
         self.events: list[Event] = []
 
-        def on_step(
-            t: float, dt: float, op: OperatingPoint, outputs: Outputs, readings: Readings
-        ) -> None:
-            del dt, readings
-            self.steps.append((t, op, outputs))
+        def on_step(t: float, dt: float, state: TwinState) -> None:
+            del dt
+            self.steps.append((t, state, state.outputs))
 
         Simulation(scenario).run(on_step=on_step, on_event=self.events.append)
 

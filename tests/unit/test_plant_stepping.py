@@ -12,7 +12,7 @@ from smartbms.core import constants as c
 from smartbms.plant.battery import BatteryOptions, LithiumBattery, lag_bend, lag_ramp
 from smartbms.plant.params import battery_model, cell_model
 from smartbms.plant.system import OperatingPoint
-from smartbms.sim.runner import _stiffness
+from smartbms.twin.stepper import stiffness as _stiffness
 
 B100 = "LFP-Smart 12.8/100"
 

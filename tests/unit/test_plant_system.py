@@ -29,6 +29,7 @@ from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.plant.vehicle import Alternator, StarterBattery
 from smartbms.scenario import load_scenario, parse_scenario
 from smartbms.sim.runner import FixedStep, Simulation
+from smartbms.twin import TwinState
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 B200 = "LFP-Smart 12.8/200"
@@ -724,10 +725,10 @@ def run_with_ledger(sim: Simulation) -> Ledger:
     count = len(sim.system.batteries)
     ledger = Ledger([0.0] * count, [0.0] * count)
 
-    def on_step(t: float, dt: float, op: OperatingPoint, out: Outputs, readings: object) -> None:
-        del t, out, readings
+    def on_step(t: float, dt: float, state: TwinState) -> None:
+        del t
         ledger.duration_s += dt
-        for k, current in enumerate(op.battery_currents_a):
+        for k, current in enumerate(b.current_a for b in state.batteries):
             ledger.flow_ah[k] += current * dt / 3600.0
             ledger.throughput_ah[k] += abs(current) * dt / 3600.0
 

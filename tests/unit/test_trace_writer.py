@@ -248,7 +248,7 @@ def run_figure_1(out: Path, trace_format: str, hours: float) -> RunWriter:
     section = scenario.scenario.model_copy(update={"duration_s": hours * 3600.0})
     scenario = scenario.model_copy(update={"scenario": section})
     simulation = Simulation(scenario)
-    writer = RunWriter(out, simulation.system, 1.0, trace_format)
+    writer = RunWriter(out, scenario.battery_count, 1.0, trace_format)
     result = simulation.run(on_event=writer.on_event, on_step=writer.on_step)
     writer.finish(result)
     return writer

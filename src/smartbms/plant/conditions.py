@@ -20,6 +20,7 @@ class FaultsSnapshot(NamedTuple):
     remote_plug_removed: bool
     bms_extra_c: float
     prealarm_overload_a: float
+    bms_power_off: bool
 
 
 @dataclasses.dataclass(slots=True)
@@ -34,6 +35,8 @@ class Faults:
     remote_plug_removed: bool = False
     bms_extra_c: float = 0.0
     prealarm_overload_a: float = 0.0
+    bms_power_off: bool = False
+    """All power to the BMS is disconnected (the second step of the E-B31 recovery)."""
 
     def save_state(self) -> FaultsSnapshot:
         """Every fault, as a frozen value."""
@@ -46,6 +49,7 @@ class Faults:
             self.remote_plug_removed,
             self.bms_extra_c,
             self.prealarm_overload_a,
+            self.bms_power_off,
         )
 
     def load_state(self, state: FaultsSnapshot) -> None:
@@ -59,6 +63,7 @@ class Faults:
             self.remote_plug_removed,
             self.bms_extra_c,
             self.prealarm_overload_a,
+            self.bms_power_off,
         ) = state
 
 

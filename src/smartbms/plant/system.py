@@ -406,7 +406,8 @@ class TwelveVoltSystem:
             ctx = self.context(self._last_now_s, outputs)
             prealarm_a += sum(d.prealarm_output_current_a(ctx, bank_v) for d in self.devices)
         return Inputs(
-            powered=op.bank_emf_v
+            powered=not faults.bms_power_off
+            and op.bank_emf_v
             >= (BMS_MIN_SUPPLY_V if outputs.supply_current_a > 0.0 else BMS_RESTART_SUPPLY_V),
             bank_voltage_v=bank_v,
             ab_voltage_v=op.ab_voltage_v,

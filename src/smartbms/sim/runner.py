@@ -49,17 +49,17 @@ class Simulation:
     @property
     def system(self) -> TwelveVoltSystem:
         """The plant, for white-box tests (drivers read `twin.state` instead)."""
-        return self.twin._engine.system  # noqa: SLF001
+        return self.twin._engine.system
 
     @property
     def controller(self) -> Controller:
         """The BMS core, for white-box tests."""
-        return self.twin._engine.controller  # noqa: SLF001
+        return self.twin._engine.controller
 
     @property
     def located(self) -> list[Crossing]:
         """The crossings the fast stepper located (the first thousands of them)."""
-        return self.twin._engine.located  # noqa: SLF001
+        return self.twin._engine.located
 
     def run(
         self,

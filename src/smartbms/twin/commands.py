@@ -125,7 +125,7 @@ class SetDevice(Command):
     on: bool | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.device, str) or not self.device:
+        if not self.device:
             msg = f"{self.TYPE}: device must name a device of the installation"
             raise CommandError(msg)
         for name in _DEVICE_FIELDS[:-1]:
@@ -173,7 +173,7 @@ class Note(Command):
     text: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.text, str) or not self.text:
+        if not self.text:
             msg = f"{self.TYPE}: text must be a non-empty string"
             raise CommandError(msg)
 

@@ -183,7 +183,8 @@ class Engine:
     def plan(self) -> Planned:
         """Integrate the step from `t_s` to where the stepper ends it; the plant is left there."""
         t, op, result = self.t_s, self.op, self.result
-        assert op is not None and result is not None  # noqa: S101  # begin() ran first
+        assert op is not None  # noqa: S101  # begin() ran first
+        assert result is not None  # noqa: S101
         limit_s = min(self.next_due_s(), self.horizon_s if self.horizon_s > t else math.inf)
         stepper = self.stepper
         previous_slopes = before_slopes = self._previous_slopes

@@ -7,7 +7,7 @@ can move on while a reader keeps the state.
 from smartbms.core.controller import Controller
 from smartbms.core.signals import Outputs, Readings
 from smartbms.plant.battery import CELLS_IN_SERIES, LithiumBattery
-from smartbms.plant.devices import Connection, Device
+from smartbms.plant.devices import Connection
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.twin.execute import World
 from smartbms.twin.state import (
@@ -35,6 +35,7 @@ def twin_state(
     system: TwelveVoltSystem,
     controller: Controller,
     world: World,
+    *,
     op: OperatingPoint,
     outputs: Outputs,
     readings: Readings,
@@ -147,9 +148,9 @@ def _devices(
 ) -> tuple[DeviceState, ...]:
     if not system.devices:
         return ()
-    last_now_s = system._last_now_s  # noqa: SLF001  # reading must not move the plant's clock
+    last_now_s = system._last_now_s  # reading must not move the plant's clock
     ctx = system.context(t, outputs, op.bank_voltage_v)
-    system._last_now_s = last_now_s  # noqa: SLF001
+    system._last_now_s = last_now_s
     return tuple(
         DeviceState(
             name=device.name,
@@ -157,20 +158,15 @@ def _devices(
             connection="bank" if device.connection is Connection.BANK else "system+",
             on=device.is_on(ctx),
             current_a=current_a,
-            stage=_stage(device),
+            stage=device.stage,
         )
         for device, current_a in zip(system.devices, op.device_currents_a, strict=True)
     )
 
 
-def _stage(device: Device) -> str | None:
-    stage: str | None = getattr(device, "stage", None)
-    return stage
-
-
 def _faults(system: TwelveVoltSystem, controller: Controller, world: World) -> tuple[str, ...]:
     faults = system.faults
-    present = [name for flag, name in _FAULT_FLAGS if getattr(faults, flag, False)]
+    present = [name for flag, name in _FAULT_FLAGS if getattr(faults, flag)]
     if faults.system_plus_short_ohm is not None:
         present.append("system-plus-short")
     if faults.bms_extra_c > 0.0:

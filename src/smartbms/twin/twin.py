@@ -20,8 +20,8 @@ from smartbms.core.events import Event
 from smartbms.plant.system import OperatingPoint, SystemState
 from smartbms.twin.clock import Clock, VirtualClock
 from smartbms.twin.commands import Command
-from smartbms.twin.execute import check
 from smartbms.twin.engine import TIME_EPS_S, Engine, EngineState, Planned
+from smartbms.twin.execute import check
 from smartbms.twin.observe import twin_state
 from smartbms.twin.state import TwinState
 from smartbms.twin.stepper import Stepper
@@ -59,10 +59,11 @@ class Subscription:
     def close(self) -> None:
         """Stop listening (again is harmless)."""
         twin, self._twin = self._twin, None
-        if twin is not None and self._listener in twin._listeners:  # noqa: SLF001
-            twin._listeners.remove(self._listener)  # noqa: SLF001
+        if twin is not None and self._listener in twin._listeners:
+            twin._listeners.remove(self._listener)
 
     def __call__(self) -> None:
+        """The same as `close`."""
         self.close()
 
 
@@ -120,9 +121,11 @@ class Twin:
         return self._engine.steps
 
     def next_time(self) -> float:
-        """When the next thing already known is due (a controller deadline, a command of the
-        timeline, a device's timer); `math.inf` if none. Threshold crossings are not known in
-        advance: they are found while advancing."""
+        """When the next thing already known is due; `math.inf` if none.
+
+        That is a controller deadline, a command of the timeline or a device's timer. Threshold
+        crossings are not known in advance: they are found while advancing.
+        """
         return self._engine.next_due_s()
 
     def advance_to(self, t_s: float) -> tuple[Event, ...]:
@@ -200,6 +203,8 @@ class Twin:
         if cached is not None:
             return cached
         engine = self._engine
+        if self._planned is None and self._now_s > engine.t_s + TIME_EPS_S:
+            self._planned = engine.plan()  # a restored twin between two step boundaries
         planned = self._planned
         if planned is None or self._now_s <= engine.t_s + TIME_EPS_S:
             state = self._boundary_state()
@@ -236,9 +241,16 @@ class Twin:
         engine = self._engine
         result = engine.result
         at = engine.op if op is None else op
-        assert result is not None and at is not None  # noqa: S101  # begin() ran at construction
+        assert result is not None  # noqa: S101  # begin() ran at construction
+        assert at is not None  # noqa: S101
         return twin_state(
-            t, engine.system, engine.controller, engine.world, at, engine.outputs, result.readings
+            t,
+            engine.system,
+            engine.controller,
+            engine.world,
+            op=at,
+            outputs=engine.outputs,
+            readings=result.readings,
         )
 
     def subscribe(self, listener: Listener) -> Subscription:
