@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 TimeSource = Callable[[], float]
+_MIN_SLEEP_TICKS = 0.01
+"""The shortest wait, in ticks, so a loop waiting for a due time always lets time pass."""
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -120,7 +122,8 @@ class RealtimeClock:
             await self._sleep(self._tick_s)
             return
         wall_s = (until_s - self.target_s()) / self._speed
-        await self._sleep(min(max(wall_s, 0.0), self._tick_s))
+        # something due now (a timer the twin serves next) still needs time to pass: a hair
+        await self._sleep(min(max(wall_s, self._tick_s * _MIN_SLEEP_TICKS), self._tick_s))
 
     def _reanchor(self) -> None:
         sim_s = self.target_s()
