@@ -3,30 +3,36 @@
 Theory of operation
 -------------------
 The caller samples the terminals (`Inputs`) and calls `step(inputs, now_s)`. The controller never
-reads a clock: every timer is a time stamp compared with `now_s`, and every step returns the
-earliest future time at which a timer would change an output even if no input changed
-(`next_deadline_s`). A simulator can therefore jump straight to that time, and a live loop can
-sleep until then; both call the controller the same way and get the same answers.
+reads a clock: every timer is a `Hold` (a start time) compared with `now_s`, and every step
+returns the earliest future time at which a timer would change an output even if no input
+changed (`next_deadline_s`). A simulator can therefore jump straight to that time, and a live
+loop can sleep until then; both call the controller the same way and get the same answers.
 
-Each step derives, in order:
+Each step derives, in order, one method per phase:
 
-1. **Power.** Without supply every output is dead. The outage is timed, because the E-B31
-   recovery needs a factory reset followed by at least 3 minutes without power (ERR-2).
-2. **System on/off.** The remote terminal (loop L-H, V_L < 5 V or V_H > 3 V) and the soft
-   switch. With "Switch everything off" an OFF system also stops the BMS functionality (REM-2).
-3. **Codes and the safe state.** Internal self-tests (E-B30, E-B33), the configuration (E-B31)
-   and the chain (E-B32) hold the BMS in the safe state: everything open or floating (SAFE).
-4. **Alarms.** The chain's ATD and pre-alarm lines drive the pre-alarm output and the load
-   disconnect, which never follows less than 30 s after the pre-alarm rose (OUT-4). When the
-   BMS (re)starts with ATD already withdrawn the loads were off already and stay off (REM-4).
-5. **The AB port.** It closes once all of its conditions (13.0 V < V_AB <= 16 V, ATC, system on,
-   no safe state, not over-temperature) have held for 1 s, and while the charge limit is not
-   latched; it opens the moment any condition fails. The charge limit latches at the limit and
-   releases after 10 consecutive seconds at or below limit - 0.5 V (ALT-5).
-6. **System+.** Charge needs ATC, discharge needs no load disconnect; both need the system on and
-   no safe state. Over-currents trip it (A-A12) with timed retries and a lock-out (SP-5).
-7. **Outputs, LEDs, readings, events.** Events are the differences between this step's outputs
-   and the previous step's, plus the one-off happenings (trips, retries, settings).
+1. **Power** (`_admit`). Without supply every output is dead. The outage is timed, because the
+   E-B31 recovery needs a factory reset followed by at least 3 minutes without power (ERR-2).
+2. **System on/off** (`_switch_system`). The remote terminal (loop L-H, V_L < 5 V or
+   V_H > 3 V) and the soft switch. With "Switch everything off" an OFF system also stops the
+   BMS functionality (REM-2).
+3. **Codes and the safe state** (`_error_codes`). Internal self-tests (E-B30, E-B33), the
+   configuration (E-B31) and the chain (E-B32) hold the BMS in the safe state: everything open
+   or floating (SAFE).
+4. **Alarms** (`_alarms`). The chain's ATD and pre-alarm lines drive the pre-alarm output and
+   the load disconnect, which never follows less than 30 s after the pre-alarm rose (OUT-4).
+   When the BMS (re)starts with ATD already withdrawn the loads were off already and stay off
+   (REM-4).
+5. **The AB port** (`_alternator_port`). It closes once all of its conditions
+   (13.0 V < V_AB <= 16 V, ATC, system on, no safe state, not over-temperature) have held for
+   1 s, and while the charge limit is not latched; it opens the moment any condition fails.
+   The charge limit latches at the limit and releases after 10 consecutive seconds at or below
+   limit - 0.5 V (ALT-5).
+6. **System+** (`_system_plus_port`). Charge needs ATC, discharge needs no load disconnect; both
+   need the system on and no safe state. Over-currents trip it (A-A12) with timed retries and a
+   lock-out (SP-5).
+7. **Outputs, LEDs, readings, events** (`step`, `_publish`, `smartbms.core.decision`). Events
+   are the differences between this step's outputs and the previous step's, plus the one-off
+   happenings (trips, retries, settings).
 """
 
 import dataclasses
