@@ -8,6 +8,7 @@ The bigger randomized run: `.venv/bin/pytest tests/property --hypothesis-profile
 """
 
 import copy
+import pickle
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -78,3 +79,21 @@ def test_deepcopy_continues_like_the_original(
     twin = copy.deepcopy(original)
     rest = trace[split:]
     assert drive(twin, rest, split_s) == drive(original, rest, split_s)
+
+
+@given(initial=bst.settings_values, config_valid=st.booleans(), trace=traces, data=st.data())
+def test_a_snapshot_continues_like_the_original(
+    initial: Settings, config_valid: bool, trace: list[tuple[Inputs, float]], data: st.DataObject
+) -> None:
+    """A snapshot taken at any step, pickled and restored, and a probe `copy.copy`, answer the
+    rest of the trace exactly like the original (the simulator probes, a twin forks)."""
+    split = data.draw(st.integers(0, len(trace)), label="split")
+    original = Controller(initial, config_valid=config_valid)
+    _, split_s = drive(original, trace[:split])
+    state = pickle.loads(pickle.dumps(original.snapshot()))  # noqa: S301  # our own bytes
+    forked = Controller.from_state(state)
+    probe = copy.copy(original)
+    rest = trace[split:]
+    expected = drive(original, rest, split_s)
+    assert drive(forked, rest, split_s) == expected
+    assert drive(probe, rest, split_s) == expected

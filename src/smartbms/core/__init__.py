@@ -6,6 +6,7 @@ in with every call. The simulator and a live loop drive the same `Controller` th
 
 from smartbms.core.codes import CODE_TABLE, Code, CodeInfo, Severity, lookup_code
 from smartbms.core.controller import Controller, StepResult, remote_terminal_on
+from smartbms.core.controller_state import ControllerState
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType, parse_fuse_type
 from smartbms.core.settings import (
     PairingError,
@@ -24,6 +25,7 @@ __all__ = [
     "Code",
     "CodeInfo",
     "Controller",
+    "ControllerState",
     "FuseType",
     "Inputs",
     "LedMode",

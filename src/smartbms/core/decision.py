@@ -1,0 +1,233 @@
+"""The controller's memoryless part: what terminals mean, and what a decision shows and reports.
+
+A controller step boils its judgement down to one `Decision`. Equal decisions give equal
+Outputs, so the controller builds Outputs and derives events only when the decision changed
+(most steps it does not). These are plain functions of values, kept apart from the
+controller's timers and latches so that each part stays small enough to read.
+"""
+
+import functools
+from typing import NamedTuple
+
+from smartbms.core import constants as c
+from smartbms.core.codes import Code
+from smartbms.core.events import (
+    UNDER_VOLTAGE,
+    AlternatorOffReason,
+    ChargeDisconnected,
+    ChargeReconnected,
+    CodeCleared,
+    CodeRaised,
+    Event,
+    LoadDisconnected,
+    LoadReconnected,
+    PreAlarmCause,
+    PreAlarmCleared,
+    PreAlarmRaised,
+    SafeStateEntered,
+    SafeStateLeft,
+    SystemPlusChanged,
+)
+from smartbms.core.fuses import FUSE_CURRENT_LIMIT_A, FuseType
+from smartbms.core.settings import RemoteFunction
+from smartbms.core.signals import Inputs, LedMode, Leds, Level, Outputs, Readings
+
+CODE_BIT = {code: 1 << index for index, code in enumerate(Code)}
+"""Each code's bit: a step collects its codes as an int and makes a set only on change."""
+ERROR_BITS = (
+    CODE_BIT[Code.E_B30] | CODE_BIT[Code.E_B31] | CODE_BIT[Code.E_B32] | CODE_BIT[Code.E_B33]
+)
+"""The error codes: any of them is the safe state (SAFE)."""
+_PER_VOLT = {
+    fuse: (per_volt, 100.0 * per_volt / fuse.current_limit_a)
+    for fuse, per_volt in ((f, 1.0 / f.sense_resistance_ohm) for f in FUSE_CURRENT_LIMIT_A)
+}
+"""ALT-10: amperes and percent of the fuse rating per volt of fuse drop, per fuse type (one
+look-up a step: hashing an enum member runs Python code)."""
+_CODE_ORDER = {code: index for index, code in enumerate(Code)}
+
+
+def code_order(code: Code) -> int:
+    """Sort key: codes are reported in the table's order."""
+    return _CODE_ORDER[code]
+
+
+@functools.cache
+def code_set(bits: int) -> frozenset[Code]:
+    """The codes whose bits are set (a few distinct sets ever occur, so they are cached)."""
+    return frozenset(code for code, bit in CODE_BIT.items() if bits & bit)
+
+
+def remote_terminal_on(inputs: Inputs) -> bool:
+    """REM-1: ON when L-H looped, V_L < 5 V or V_H > 3 V; OFF in all other conditions."""
+    return (
+        inputs.remote_lh_connected
+        or inputs.remote_l_voltage_v < c.REMOTE_L_LOW_MAX_V
+        or inputs.remote_h_voltage_v > c.REMOTE_H_HIGH_MIN_V
+    )
+
+
+def alternator_limit_factor(internal_temperature_c: float) -> float:
+    """ALT-8: 1 up to 75 °C, falling linearly to 0 at 85 °C."""
+    if internal_temperature_c <= c.BMS_DERATE_START_C:
+        return 1.0
+    if internal_temperature_c >= c.BMS_OVERTEMP_TRIP_C:
+        return 0.0
+    span = c.BMS_OVERTEMP_TRIP_C - c.BMS_DERATE_START_C
+    return (c.BMS_OVERTEMP_TRIP_C - internal_temperature_c) / span
+
+
+def ab_off_reason(
+    ab_voltage_v: float, *, system_on: bool, safe: bool, atc: bool, over_temperature: bool
+) -> AlternatorOffReason:
+    """Why the AB port opened, the most fundamental reason first (for the event)."""
+    if safe:
+        return AlternatorOffReason.SAFE_STATE
+    if not system_on:
+        return AlternatorOffReason.SYSTEM_OFF
+    if not atc:
+        return AlternatorOffReason.CHARGE_NOT_ALLOWED
+    if over_temperature:
+        return AlternatorOffReason.OVER_TEMPERATURE
+    if ab_voltage_v > c.ALT_INPUT_MAX_V:
+        return AlternatorOffReason.INPUT_OVER_VOLTAGE
+    if ab_voltage_v <= c.ALT_ENGAGE_V:
+        return AlternatorOffReason.INPUT_TOO_LOW
+    return AlternatorOffReason.CHARGE_LIMIT
+
+
+def supply_current_a(system_on: bool, remote_function: RemoteFunction) -> float:
+    """PWR-1: 17.5 mA on; off: 6.5 mA with BMS functions active, 4.5 mA with them disabled."""
+    if system_on:
+        return c.SUPPLY_ON_A
+    if remote_function is RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS:
+        return c.SUPPLY_OFF_ACTIVE_A
+    return c.SUPPLY_OFF_DISABLED_A
+
+
+class Decision(NamedTuple):
+    """Everything one step decided; equal decisions give the same Outputs value."""
+
+    ab_enabled: bool
+    setpoint_v: float
+    charge_allowed: bool
+    discharge_allowed: bool
+    load_high: bool
+    atc: bool
+    prealarm_level: Level
+    prealarm_alarm: bool
+    codes: int
+    """The active codes as bits (`CODE_BIT`)."""
+    system_on: bool
+    bms_active: bool
+    alternator_flowing: bool
+    app_connected: bool
+    remote_function: RemoteFunction
+
+
+def outputs_of(d: Decision) -> Outputs:
+    """Build the Outputs value, LEDs included, for a decision."""
+    codes = d.codes
+    safe = bool(codes & ERROR_BITS)
+    leds = Leds(
+        alternator_charging=LedMode.ON if d.alternator_flowing else LedMode.OFF,
+        over_temperature=LedMode.ON if codes & CODE_BIT[Code.A_B15] else LedMode.OFF,
+        bms_active=LedMode.BLINK if safe else (LedMode.ON if d.bms_active else LedMode.OFF),
+        bluetooth=LedMode.ON if d.app_connected else LedMode.BLINK,
+        charge_disconnect=LedMode.ON if d.atc else LedMode.OFF,
+        load_disconnect=LedMode.ON if d.load_high else LedMode.OFF,
+        system_plus_charging=LedMode.ON if d.charge_allowed else LedMode.OFF,
+    )
+    return Outputs(
+        ab_enabled=d.ab_enabled,
+        ab_fuse_drop_setpoint_v=d.setpoint_v,
+        system_plus_charge_allowed=d.charge_allowed,
+        system_plus_discharge_allowed=d.discharge_allowed,
+        load_disconnect=Level.HIGH if d.load_high else Level.FLOATING,
+        charge_disconnect=Level.HIGH if d.atc else Level.FLOATING,
+        prealarm=d.prealarm_level,
+        prealarm_alarm=d.prealarm_alarm,
+        leds=leds,
+        codes=code_set(codes),
+        system_on=d.system_on,
+        bms_active=d.bms_active,
+        safe_state=safe,
+        supply_current_a=supply_current_a(d.system_on, d.remote_function),
+    )
+
+
+def output_events(
+    old: Outputs, new: Outputs, now_s: float, prealarm_cause: PreAlarmCause, events: list[Event]
+) -> None:
+    """Append the events for the change from `old` to `new`, in a fixed, readable order.
+
+    `prealarm_cause` is what raised the pre-alarm, should it rise now.
+    """
+    if new.safe_state and not old.safe_state:
+        events.append(SafeStateEntered(now_s))
+    elif old.safe_state and not new.safe_state:
+        events.append(SafeStateLeft(now_s))
+    for code in sorted(new.codes - old.codes, key=code_order):
+        events.append(CodeRaised(now_s, code))
+    for code in sorted(old.codes - new.codes, key=code_order):
+        events.append(CodeCleared(now_s, code))
+    if new.load_disconnect is not old.load_disconnect:
+        if new.load_disconnect is Level.FLOATING:
+            if new.safe_state:
+                reason = "safe state"
+            elif not new.bms_active:
+                reason = "system switched off"
+            else:
+                reason = UNDER_VOLTAGE
+            events.append(LoadDisconnected(now_s, reason))
+        else:
+            events.append(LoadReconnected(now_s))
+    if new.charge_disconnect is not old.charge_disconnect:
+        if new.charge_disconnect is Level.FLOATING:
+            events.append(ChargeDisconnected(now_s))
+        else:
+            events.append(ChargeReconnected(now_s))
+    if new.prealarm_alarm != old.prealarm_alarm:
+        events.append(
+            PreAlarmRaised(now_s, prealarm_cause) if new.prealarm_alarm else PreAlarmCleared(now_s)
+        )
+    if (
+        new.system_plus_charge_allowed != old.system_plus_charge_allowed
+        or new.system_plus_discharge_allowed != old.system_plus_discharge_allowed
+    ):
+        events.append(
+            SystemPlusChanged(
+                now_s, new.system_plus_charge_allowed, new.system_plus_discharge_allowed
+            )
+        )
+
+
+def readings_of(inputs: Inputs, fuse: FuseType) -> Readings:
+    """ALT-10: current from the fuse drop and the *configured* fuse type, or nothing."""
+    if fuse is FuseType.NOT_SET or not inputs.powered:
+        return Readings(
+            bank_voltage_v=inputs.bank_voltage_v,
+            ab_voltage_v=inputs.ab_voltage_v,
+            system_plus_voltage_v=inputs.system_plus_voltage_v,
+            alternator_current_a=None,
+            alternator_current_pct=None,
+            fuse_type_prompt=fuse is FuseType.NOT_SET,
+        )
+    drop_v = max(inputs.alternator_fuse_drop_v, 0.0)
+    amperes_per_volt, percent_per_volt = _PER_VOLT[fuse]
+    return Readings(
+        bank_voltage_v=inputs.bank_voltage_v,
+        ab_voltage_v=inputs.ab_voltage_v,
+        system_plus_voltage_v=inputs.system_plus_voltage_v,
+        alternator_current_a=drop_v * amperes_per_volt,
+        alternator_current_pct=drop_v * percent_per_volt,
+        fuse_type_prompt=False,
+    )
+
+
+DecisionFields = tuple[
+    bool, float, bool, bool, bool, bool, Level, bool, int, bool, bool, bool, bool, RemoteFunction
+]
+"""A `Decision`'s fields as a plain tuple. A step builds one every time and compares it with the
+previous `Decision` (equal as tuples); that is several times cheaper than building the
+NamedTuple, which is made only when the decision changed."""
