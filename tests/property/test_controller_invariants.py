@@ -292,46 +292,55 @@ class OperationMachine(RuleBasedStateMachine):
                 m.power_lost_at_s = now
             m.powered = False
         else:
-            if not m.powered:
-                # ERR-2: factory reset, then >= 3 min without power, clears E-B31. Everything
-                # volatile (latches, timers) starts afresh (the controller's documented choice).
-                if (
-                    m.config_fault
-                    and m.reset_done_at_s is not None
-                    and m.power_lost_at_s is not None
-                    and m.reset_done_at_s <= m.power_lost_at_s
-                    and now - m.power_lost_at_s >= c.E_B31_POWER_OFF_MIN_S
-                ):
-                    m.config_fault = False
-                    m.reset_done_at_s = None
-                    event("E-B31 recovered")
-                m.over_temperature = m.limit_latched = False
-            m.powered = True
-            # ALT-8 hysteresis
-            if i.internal_temperature_c >= c.BMS_OVERTEMP_TRIP_C:
-                m.over_temperature = True
-            elif i.internal_temperature_c <= c.BMS_OVERTEMP_RELEASE_C:
-                m.over_temperature = False
-            # ALT-5: latch at the limit; release after 10 s in a row at <= limit - 0.5 V
-            limit_v = self.controller.settings.charge_limit_v
-            if i.bank_voltage_v <= limit_v - c.ALT_RECONNECT_HYST_V:
-                if m.below_release_since_s is None:
-                    m.below_release_since_s = now
-            else:
-                m.below_release_since_s = None
-            if i.bank_voltage_v >= limit_v:
-                m.limit_latched_now = not m.limit_latched
-                m.limit_latched = True
-            elif m.limit_latched and held(m.below_release_since_s, now, c.ALT_RECONNECT_HOLD_S):
-                m.limit_latched = False
-                m.limit_released_now = True
-        # ALT-1: how long V_AB has been above 13.0 V
+            self._model_powered()
+        self._model_timers()
+        self._model_edges()
+
+    def _model_powered(self) -> None:
+        """The model's latches while the BMS has supply (ERR-2 recovery, ALT-8, ALT-5)."""
+        m, i, now = self.model, self.sent, self.now_s
+        if not m.powered:
+            # ERR-2: factory reset, then >= 3 min without power, clears E-B31. Everything
+            # volatile (latches, timers) starts afresh (the controller's documented choice).
+            if (
+                m.config_fault
+                and m.reset_done_at_s is not None
+                and m.power_lost_at_s is not None
+                and m.reset_done_at_s <= m.power_lost_at_s
+                and now - m.power_lost_at_s >= c.E_B31_POWER_OFF_MIN_S
+            ):
+                m.config_fault = False
+                m.reset_done_at_s = None
+                event("E-B31 recovered")
+            m.over_temperature = m.limit_latched = False
+        m.powered = True
+        # ALT-8 hysteresis
+        if i.internal_temperature_c >= c.BMS_OVERTEMP_TRIP_C:
+            m.over_temperature = True
+        elif i.internal_temperature_c <= c.BMS_OVERTEMP_RELEASE_C:
+            m.over_temperature = False
+        # ALT-5: latch at the limit; release after 10 s in a row at <= limit - 0.5 V
+        limit_v = self.controller.settings.charge_limit_v
+        if i.bank_voltage_v <= limit_v - c.ALT_RECONNECT_HYST_V:
+            if m.below_release_since_s is None:
+                m.below_release_since_s = now
+        else:
+            m.below_release_since_s = None
+        if i.bank_voltage_v >= limit_v:
+            m.limit_latched_now = not m.limit_latched
+            m.limit_latched = True
+        elif m.limit_latched and held(m.below_release_since_s, now, c.ALT_RECONNECT_HOLD_S):
+            m.limit_latched = False
+            m.limit_released_now = True
+
+    def _model_timers(self) -> None:
+        """How long V_AB has been above 13.0 V (ALT-1) and System+ over-current (SP-5)."""
+        m, i, now = self.model, self.sent, self.now_s
         if i.ab_voltage_v > c.ALT_ENGAGE_V:
             if m.ab_above_since_s is None:
                 m.ab_above_since_s = now
         else:
             m.ab_above_since_s = None
-        # SP-5: how long the port has carried an over-current
         discharge_a = -i.system_plus_current_a
         if discharge_a > c.SP_PEAK_A:
             m.peak_since_s = now if m.peak_since_s is None else m.peak_since_s
@@ -341,7 +350,10 @@ class OperationMachine(RuleBasedStateMachine):
             m.overload_since_s = now if m.overload_since_s is None else m.overload_since_s
         else:
             m.overload_since_s = None
-        # observed edges
+
+    def _model_edges(self) -> None:
+        """The observed output edges and events."""
+        m, now = self.model, self.now_s
         out = self.out
         was_enabled = self.previous is not None and self.previous.ab_enabled
         if out.ab_enabled and not was_enabled:

@@ -151,10 +151,10 @@ def test_state_between_steps_is_read_without_changing_the_run() -> None:
 def test_every_timeline_action_is_a_command_of_the_same_name() -> None:
     """One vocabulary: each scenario `action` (or `fault`) is a command's TYPE."""
     actions = set()
-    for entry in sc.TimelineEntry.__args__[0].__args__:  # type: ignore[attr-defined]
+    for entry in sc.TimelineEntry.__args__[0].__args__:
         if entry is not sc.Fault:
             actions.add(entry.model_fields["action"].default)
-    for fault in sc.Fault.__args__[0].__args__:  # type: ignore[attr-defined]
+    for fault in sc.Fault.__args__[0].__args__:
         actions.add(fault.model_fields["fault"].default)
     actions.discard("fault")
     assert actions <= set(cmd.COMMAND_TYPES)
@@ -168,7 +168,7 @@ def test_scenario_timelines_compile_to_commands(name: str) -> None:
     ):
         assert at_s == t_s
         assert command == command_of(entry)
-        name_of_entry = getattr(entry, "fault", None) or entry.action  # type: ignore[attr-defined]
+        name_of_entry = getattr(entry, "fault", None) or entry.action
         assert name_of_entry == command.TYPE
 
 

@@ -10,12 +10,11 @@ calls give the same events.
 
 import dataclasses
 import math
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 
 from smartbms import scenario as sc
-from smartbms.core.controller import Controller
+from smartbms.core.controller import ControllerState
 from smartbms.core.events import Event
 from smartbms.plant.system import OperatingPoint, SystemState
 from smartbms.twin.clock import Clock, VirtualClock
@@ -45,7 +44,7 @@ class TwinSnapshot:
     stepper: Stepper
     now_s: float
     plant: SystemState
-    controller: Controller
+    controller: ControllerState
     engine: EngineState
 
 
@@ -293,7 +292,7 @@ class Twin:
             stepper=engine.stepper,
             now_s=self._now_s,
             plant=plant,
-            controller=pickle.loads(pickle.dumps(engine.controller)),  # noqa: S301  # our own
+            controller=engine.controller.snapshot(),
             engine=loop,
         )
 
@@ -302,8 +301,7 @@ class Twin:
         """A new twin that goes on exactly where the snapshot's twin was."""
         engine = Engine(snapshot.scenario, stepper=snapshot.stepper)
         engine.system.restore(snapshot.plant)
-        engine.controller = pickle.loads(pickle.dumps(snapshot.controller))  # noqa: S301
-        engine.target = dataclasses.replace(engine.target, controller=engine.controller)
+        engine.controller.restore(snapshot.controller)
         engine.load(snapshot.engine)
         twin = cls(engine, clock=clock)
         twin._now_s = snapshot.now_s
