@@ -61,7 +61,7 @@ def _outcome(name: str, start_h: float, end_h: float, reference: bool) -> Outcom
     simulation = Simulation(scenario, stepper=stepper)
     result = simulation.run()
     inside = [e for e in result.events if e.t_s >= start_h * HOUR_S - 1e-9]
-    socs = [battery.soc_pct for battery in simulation.system.batteries]
+    socs = [battery.soc_pct for battery in simulation.twin.state.batteries]
     return Outcome(inside, socs, result.summary.to_dict())
 
 

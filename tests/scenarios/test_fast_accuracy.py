@@ -42,7 +42,7 @@ def _run(name: str, end_h: float, stepper: Stepper) -> tuple[list[Event], list[f
     scenario = until(load_scenario(EXAMPLES / f"{name}.toml"), end_h * HOUR_S)
     simulation = Simulation(scenario, stepper=stepper)
     events = simulation.run().events
-    return events, [battery.soc_pct for battery in simulation.system.batteries]
+    return events, [battery.soc_pct for battery in simulation.twin.state.batteries]
 
 
 @pytest.mark.slow

@@ -140,5 +140,5 @@ LOCATE_S = 0.010
 def test_every_located_crossing_is_bracketed_within_10_ms(name: str) -> None:
     simulation = Simulation(load_scenario(EXAMPLES / f"{name}.toml"))
     simulation.run()
-    for crossing in simulation.located:
+    for crossing in simulation.twin._engine.located:  # white box
         assert 0.0 < crossing.at_s - crossing.after_s <= LOCATE_S + 1e-9, crossing

@@ -11,12 +11,9 @@ from collections.abc import Callable
 
 from smartbms import scenario as sc
 from smartbms.core.codes import Code
-from smartbms.core.controller import Controller
 from smartbms.core.events import Event
-from smartbms.plant.system import TwelveVoltSystem
 from smartbms.sim.summary import Summary, SummaryBuilder
 from smartbms.twin import AdaptiveStep, FixedStep, Stepper, Twin, TwinState
-from smartbms.twin.stepper import Crossing
 
 __all__ = ["AdaptiveStep", "FixedStep", "RunResult", "Simulation", "Stepper", "codes_text"]
 
@@ -45,21 +42,6 @@ class Simulation:
         self.scenario = scenario
         self.twin = Twin.from_scenario(scenario, stepper=stepper)
         self.stepper: Stepper = stepper or AdaptiveStep()
-
-    @property
-    def system(self) -> TwelveVoltSystem:
-        """The plant, for white-box tests (drivers read `twin.state` instead)."""
-        return self.twin._engine.system
-
-    @property
-    def controller(self) -> Controller:
-        """The BMS core, for white-box tests."""
-        return self.twin._engine.controller
-
-    @property
-    def located(self) -> list[Crossing]:
-        """The crossings the fast stepper located (the first thousands of them)."""
-        return self.twin._engine.located
 
     def run(
         self,
