@@ -714,7 +714,7 @@ on = false
 
 def plant_of(sim: Simulation) -> TwelveVoltSystem:
     """The plant inside a run's twin (white box: drivers read `twin.state`)."""
-    return sim.twin._engine.system  # noqa: SLF001
+    return sim.twin._engine.system
 
 
 @dataclasses.dataclass
