@@ -9,6 +9,7 @@ short at a time inside it (`truncate`, when a command arrives mid-step), so whoe
 twin in chunks of any size sees exactly the steps, and so the events, of one long run.
 """
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -19,7 +20,7 @@ from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
 from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, ChainSignalChanged
-from smartbms.plant.system import OperatingPoint, SystemState, TwelveVoltSystem
+from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.twin.build import build_controller, build_system
 from smartbms.twin.commands import Command
 from smartbms.twin.execute import Target, World, end_of, execute
@@ -234,14 +235,23 @@ class Engine:
             emit(event)
         self.op = planned.op_end
 
-    def observe_at(self, planned: Planned, t: float) -> tuple[SystemState, OperatingPoint]:
-        """Move the plant to `t` inside the step in flight; returns the end's snapshot to go back.
+    @contextlib.contextmanager
+    def looking_into(self, planned: Planned, t: float | None) -> Iterator[OperatingPoint | None]:
+        """Move the plant into the step in flight for a look: to `t`, or (None) to its start.
 
-        The step itself is not changed: a look in the middle is a trial on the snapshot of the
-        start, as the stepper itself tries steps.
+        Yields the operating point at `t` (None at the start, where `op` holds). The step itself
+        is not changed: a look is a trial on the snapshot of the start, as the stepper itself
+        tries steps, and the plant goes back to the step's end afterwards.
         """
         end_state = self.system.snapshot()
-        return end_state, self._partial(planned, t)[0]
+        try:
+            if t is None:
+                self.system.restore(planned.start.state)
+                yield None
+            else:
+                yield self._partial(planned, t)[0]
+        finally:
+            self.system.restore(end_state)
 
     def truncate(self, planned: Planned, t: float) -> Planned:
         """Cut the step in flight short at `t` (a command arrives): it becomes a step to `t`."""

@@ -210,11 +210,8 @@ class Twin:
             if state.t_s != self._now_s:  # a hair after the boundary: the same instant
                 state = dataclasses.replace(state, t_s=self._now_s)
         else:
-            end_state, op = engine.observe_at(planned, self._now_s)
-            try:
+            with engine.looking_into(planned, self._now_s) as op:
                 state = self._read(self._now_s, op)
-            finally:
-                engine.system.restore(end_state)
         self._state_cache = state
         return state
 
@@ -227,12 +224,8 @@ class Twin:
         if planned is None:
             state = self._read(engine.t_s, None)
         else:
-            end_state = engine.system.snapshot()
-            engine.system.restore(planned.start.state)
-            try:
+            with engine.looking_into(planned, None):
                 state = self._read(engine.t_s, None)
-            finally:
-                engine.system.restore(end_state)
         self._start_state = state
         return state
 
