@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from smartbms.core.events import Event
 from smartbms.scenario import Scenario, load_scenario
 from smartbms.twin import Twin
+from smartbms.twin.commands import EngineStop
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.toml"))
@@ -82,3 +83,17 @@ def test_a_snapshot_goes_on_with_identical_events(
     after = forked.advance_to(end_s)
     assert before + after == reference(name)
     assert twin.advance_to(end_s) == after  # the original is not disturbed by its fork
+
+
+@settings(max_examples=5)
+@given(fork=st.floats(0.01, 0.99))
+def test_a_command_right_after_a_restore_acts_at_the_restored_time(fork: float) -> None:
+    """The restored twin sits inside a step it has not planned: the command still lands at its
+    own time, as on the original."""
+    end_s = scenario("manual-figure-1").duration_s
+    original = Twin.from_scenario(scenario("manual-figure-1"))
+    original.advance_to(fork * end_s)
+    forked = Twin.restore(original.snapshot())
+    command = EngineStop()
+    assert forked.apply(command) == original.apply(command)
+    assert forked.advance_to(end_s) == original.advance_to(end_s)

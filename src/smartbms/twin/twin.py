@@ -158,10 +158,10 @@ class Twin:
         take; then nothing changed, not even where the step in flight ends.
         """
         engine = self._engine
-        planned = self._planned
         now = self._now_s
         events: list[Event] = []
         check(command, engine.target)
+        planned = self._in_flight()
         if planned is not None and now > engine.t_s + TIME_EPS_S:
             self._finish(engine.truncate(planned, now), events.append)
         elif planned is not None:
@@ -187,6 +187,14 @@ class Twin:
             wake = self._planned.t_end_s if self._planned is not None else self.next_time()
             await self.clock.wait(min(t_s, wake))
 
+    def _in_flight(self) -> Planned | None:
+        """The step in flight, planned again if the twin is inside one it has not planned yet
+        (a twin restored from a snapshot taken between two step boundaries).
+        """
+        if self._planned is None and self._now_s > self._engine.t_s + TIME_EPS_S:
+            self._planned = self._engine.plan()
+        return self._planned
+
     def _step_end(self) -> float:
         """The end of the step in flight (planned now if none is)."""
         if self._planned is None:
@@ -202,9 +210,7 @@ class Twin:
         if cached is not None:
             return cached
         engine = self._engine
-        if self._planned is None and self._now_s > engine.t_s + TIME_EPS_S:
-            self._planned = engine.plan()  # a restored twin between two step boundaries
-        planned = self._planned
+        planned = self._in_flight()
         if planned is None or self._now_s <= engine.t_s + TIME_EPS_S:
             state = self._boundary_state()
             if state.t_s != self._now_s:  # a hair after the boundary: the same instant
