@@ -188,8 +188,9 @@ class Twin:
             await self.clock.wait(min(t_s, wake))
 
     def _in_flight(self) -> Planned | None:
-        """The step in flight, planned again if the twin is inside one it has not planned yet
-        (a twin restored from a snapshot taken between two step boundaries).
+        """The step in flight; planned now if the twin is inside one it has not planned yet.
+
+        That happens to a twin restored from a snapshot taken between two step boundaries.
         """
         if self._planned is None and self._now_s > self._engine.t_s + TIME_EPS_S:
             self._planned = self._engine.plan()
