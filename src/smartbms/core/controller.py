@@ -9,9 +9,9 @@ changed (`next_deadline_s`). A simulator can therefore jump straight to that tim
 loop can sleep until then; both call the controller the same way and get the same answers.
 
 Each step first checks its door (`smartbms.core.validate`): a wrong type or a bad `now_s` is
-refused before anything changes; a non-finite or impossible reading is a failed measurement that
-holds the paths it gates on their safe side until it has read valid for a while. Then it
-derives, in order, one method per phase:
+refused before anything changes. A non-finite or impossible reading is a failed measurement: it
+is never used as a number (no latch or timer moves on it), and the paths it gates stay on their
+safe side until it has read valid for a while. Then it derives, in order, one method per phase:
 
 1. **Power** (`_admit`). Without supply every output is dead. The outage is timed, because the
    E-B31 recovery needs a factory reset followed by at least 3 minutes without power (ERR-2).
@@ -100,6 +100,7 @@ from smartbms.core.validate import (
     AB,
     AB_PORT_GATES,
     BANK,
+    FUSE_DROP,
     PREALARM_A,
     REMOTE_GATES,
     SYSTEM_PLUS_A,
@@ -390,12 +391,14 @@ class Controller:
         safe = errors != 0
         monitoring = bms_active and not safe
         atc = monitoring and inputs.allowed_to_charge
-        prealarm_level, alarm_due_s = self._alarms(inputs, settings, monitoring, now_s, events)
+        prealarm_level, alarm_due_s = self._alarms(
+            inputs, settings, monitoring, now_s, events, bad=bad
+        )
         setpoint_v, ab_due_s = self._alternator_port(
-            inputs, now_s, events, system_on=system_on, safe=safe, atc=atc
+            inputs, now_s, events, system_on=system_on, safe=safe, atc=atc, bad=bad
         )
         sp_gated = self._measurements.failed & SYSTEM_PLUS_GATES
-        sp_due_s = self._system_plus_port(inputs, now_s, events)
+        sp_due_s = self._system_plus_port(inputs, now_s, events, bad=bad)
 
         # outputs: most steps decide exactly what the previous one did; then the previous
         # Outputs value is returned again and no events are derived.
@@ -426,7 +429,7 @@ class Controller:
             self._publish(Decision._make(decision), now_s, events)
         return fast_step_result(
             self._previous,
-            readings_of(inputs, settings.fuse_type),
+            readings_of(inputs, settings.fuse_type, drop_valid=not bad & FUSE_DROP),
             tuple(events),
             min(alarm_due_s, ab_due_s, sp_due_s, measure_due_s),
         )
@@ -479,13 +482,15 @@ class Controller:
         monitoring: bool,
         now_s: float,
         events: list[Event],
+        *,
+        bad: int,
     ) -> tuple[Level, float]:
         """The pre-alarm terminal and the load disconnect (OUT-4...OUT-9, REM-4).
 
         Only a monitoring BMS runs the alarm machine; otherwise it restarts from scratch, so a
         start with ATD already withdrawn keeps the loads off (REM-4). Returns the pre-alarm
-        level and the next deadline (the disconnect, or the blink's next edge). While its
-        current reading is failed the output keeps warning, unjudged.
+        level and the next deadline (the disconnect, or the blink's next edge). An invalid
+        reading of its current (in `bad`) leaves the output warning, unjudged.
         """
         deadline = NO_DEADLINE
         if monitoring:
@@ -500,7 +505,7 @@ class Controller:
         level, edge_s = self._prealarm_wave(now_s)
         if (
             level is Level.HIGH
-            and not self._measurements.failed & PREALARM_A
+            and not bad & PREALARM_A
             and inputs.prealarm_output_current_a > c.PREALARM_MAX_A
         ):
             self._prealarm_damaged = True  # OUT-9: the output stays floating from now on
@@ -517,16 +522,16 @@ class Controller:
         system_on: bool,
         safe: bool,
         atc: bool,
+        bad: int,
     ) -> tuple[float, float]:
         """The AB port (ALT-1, ALT-5...ALT-9); returns its fuse-drop set point and deadline.
 
         It closes once all of its conditions have held for 1 s and while the charge limit is
         not latched, and opens the moment any condition fails or a measurement it needs has
-        failed. A failed measurement, until it recovers, moves no latch: it is not a number.
+        failed (until it recovers). An invalid reading (in `bad`) moves no latch.
         """
-        failed = self._measurements.failed
         ab_v = inputs.ab_voltage_v
-        if failed & AB:
+        if bad & AB:
             pass
         elif ab_v > c.ALT_INPUT_MAX_V and not self._input_over_voltage:
             self._input_over_voltage = True
@@ -535,18 +540,18 @@ class Controller:
             self._input_over_voltage = False
             events.append(InputOverVoltageCleared(now_s))
         temperature_c = inputs.internal_temperature_c
-        if failed & TEMPERATURE:
+        if bad & TEMPERATURE:
             pass
         elif temperature_c >= c.BMS_OVERTEMP_TRIP_C:
             self._over_temperature = True
         elif temperature_c <= c.BMS_OVERTEMP_RELEASE_C:
             self._over_temperature = False
-        if failed & BANK:  # the limit stays latched; its 10 s start again after recovery
+        if bad & BANK:  # no moment below the limit: it stays latched, its 10 s start again
             self._charge_release = self._charge_release.stop()
             deadline = NO_DEADLINE
         else:
             deadline = self._run_charge_limit(inputs.bank_voltage_v, now_s, events)
-        gated = failed & AB_PORT_GATES != 0
+        gated = self._measurements.failed & AB_PORT_GATES != 0
         ready = self._ab_ready = self._ab_ready.look(
             not gated
             and system_on
@@ -579,21 +584,23 @@ class Controller:
             return 0.0, deadline
         return c.FUSE_SENSE_REF_V * alternator_limit_factor(temperature_c), deadline
 
-    def _system_plus_port(self, inputs: Inputs, now_s: float, events: list[Event]) -> float:
+    def _system_plus_port(
+        self, inputs: Inputs, now_s: float, events: list[Event], *, bad: int
+    ) -> float:
         """System+ (SP-5): trip on short, peak or continuous overload; retry, then lock out.
 
         Returns the next deadline. Whether the port may charge or discharge follows in `step`
         from the trip and the other phases (SP-1...SP-4). While a measurement it needs has
-        failed, the port is cut and does not retry, and a failed current breaks the holds.
+        failed the port is cut and does not retry; an invalid current (in `bad`) breaks the
+        holds, and a valid one trips as ever, recovering or not.
         """
-        failed = self._measurements.failed
         if self._sp_tripped:
-            if self._sp_locked_out or failed & SYSTEM_PLUS_GATES:
+            if self._sp_locked_out or self._measurements.failed & SYSTEM_PLUS_GATES:
                 return NO_DEADLINE  # failed: the measurement's recovery deadline wakes it
             if not self._sp_retry.done(now_s):
                 return self._sp_retry.due_s
             self._retry_system_plus(now_s, events)
-        if failed & SYSTEM_PLUS_A:
+        if bad & SYSTEM_PLUS_A:
             self._peak = self._peak.stop()
             self._overload = self._overload.stop()
             return NO_DEADLINE

@@ -267,9 +267,13 @@ def output_events(
         )
 
 
-def readings_of(inputs: Inputs, fuse: FuseType) -> Readings:
-    """ALT-10: current from the fuse drop and the *configured* fuse type, or nothing."""
-    if fuse is FuseType.NOT_SET or not inputs.powered:
+def readings_of(inputs: Inputs, fuse: FuseType, *, drop_valid: bool = True) -> Readings:
+    """ALT-10: current from the fuse drop and the *configured* fuse type, or nothing.
+
+    Nothing either while the fuse drop reads invalid (`drop_valid` False): a failed measurement
+    is shown as no number, never as NaN amperes. The voltages are shown as read.
+    """
+    if fuse is FuseType.NOT_SET or not inputs.powered or not drop_valid:
         return fast_readings(
             inputs.bank_voltage_v,
             inputs.ab_voltage_v,
