@@ -29,7 +29,15 @@ from smartbms.core.events import (
 )
 from smartbms.core.signals import Level
 from smartbms.core.validate import MEASURED, SWITCHES
-from tests.unit.helpers import ALTERNATOR, IDLE, events_in, fused_controller, of_type, step_range
+from tests.unit.helpers import (
+    ALTERNATOR,
+    IDLE,
+    events_in,
+    fused_controller,
+    of_type,
+    step_deadlines,
+    step_range,
+)
 
 RECOVERY_S = c.MEASUREMENT_RECOVERY_S
 NAN = math.nan
@@ -443,3 +451,37 @@ def test_checked_builds_the_same_inputs() -> None:
 def test_checked_names_the_field(values: dict[str, object], error: type, pattern: str) -> None:
     with pytest.raises(error, match=pattern):
         Inputs.checked(**values)
+
+
+# --- an invalid reading moves no latch ----------------------------------------------------------
+
+
+@pytest.mark.req("ALT-8", "ERR-7")
+def test_an_impossible_low_temperature_does_not_clear_a_b15() -> None:
+    ctrl = fused_controller()
+    hot = ctrl.step(dataclasses.replace(IDLE, internal_temperature_c=90.0), 0.0)
+    assert Code.A_B15 in hot.outputs.codes
+    cold = ctrl.step(dataclasses.replace(IDLE, internal_temperature_c=-math.inf), 1.0)
+    assert Code.A_B15 in cold.outputs.codes
+
+
+@pytest.mark.req("ALT-9")
+def test_an_impossible_ab_voltage_does_not_clear_the_input_over_voltage() -> None:
+    ctrl = fused_controller()
+    ctrl.step(dataclasses.replace(ALTERNATOR, ab_voltage_v=17.0), 0.0)
+    result = ctrl.step(dataclasses.replace(ALTERNATOR, ab_voltage_v=-math.inf), 1.0)
+    assert [e.kind for e in result.events if "OverVoltage" in e.kind] == []
+
+
+@pytest.mark.req("SP-5")
+def test_system_plus_does_not_retry_while_its_current_reading_is_failed() -> None:
+    ctrl = fused_controller()
+    ctrl.step(IDLE, 0.0)
+    ctrl.step(SHORT, 1.0)  # trip; the retry would be due at 11 s
+    failing = dataclasses.replace(IDLE, system_plus_current_a=NAN)
+    during = step_range(ctrl, failing, 2.0, 20.0, 1.0)
+    assert not any(e.kind == "SystemPlusRetried" for e in events_in(during))
+    assert all(Code.A_A12 in r.outputs.codes for _, r in during)
+    back = step_deadlines(ctrl, IDLE, 21.0, 40.0)
+    retried = [e.t_s for e in events_in(back) if e.kind == "SystemPlusRetried"]
+    assert retried == [21.0 + RECOVERY_S]  # woken by the recovery deadline
