@@ -5,6 +5,7 @@ wrong, so every strategy mixes the exact boundary values (and their neighbouring
 a few wider ranges.
 """
 
+import dataclasses
 import math
 
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from smartbms.core import constants as c
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType
 from smartbms.core.settings import PreAlarmMode, PreAlarmUsage, RemoteFunction, Settings
+from smartbms.core.signals import Inputs
 
 
 def around(value: float, spread: float) -> st.SearchStrategy[float]:
@@ -133,17 +135,8 @@ MEASURABLE_RANGES: dict[str, tuple[float, float]] = {
     "prealarm_output_current_a": (-c.MEASURABLE_PREALARM_A, c.MEASURABLE_PREALARM_A),
 }
 """Every measured `Inputs` field and what its sensor can read, written from the constants."""
-SWITCH_FIELDS: tuple[str, ...] = (
-    "powered",
-    "remote_lh_connected",
-    "chain_connected",
-    "allowed_to_charge",
-    "allowed_to_discharge",
-    "chain_prealarm",
-    "chain_supports_prealarm",
-    "calibration_ok",
-    "reference_ok",
-    "app_connected",
+SWITCH_FIELDS: tuple[str, ...] = tuple(
+    field.name for field in dataclasses.fields(Inputs) if field.type is bool
 )
 """Every bool field of `Inputs`."""
 

@@ -424,6 +424,13 @@ def test_a_failed_measurement_replays_identically() -> None:
         assert a.step(inputs, now_s) == b.step(inputs, now_s)
 
 
+def test_the_door_knows_every_field_of_inputs() -> None:
+    """A new `Inputs` field must be given a type check (and a range, if measured) here."""
+    names = {field.name for field in dataclasses.fields(Inputs)}
+    assert names == set(FLOAT_FIELDS) | set(SWITCHES)
+    assert not set(FLOAT_FIELDS) & set(SWITCHES)
+
+
 # --- Inputs.checked ----------------------------------------------------------------------------
 
 
