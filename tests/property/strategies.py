@@ -5,6 +5,7 @@ wrong, so every strategy mixes the exact boundary values (and their neighbouring
 a few wider ranges.
 """
 
+import dataclasses
 import math
 
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from smartbms.core import constants as c
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType
 from smartbms.core.settings import PreAlarmMode, PreAlarmUsage, RemoteFunction, Settings
+from smartbms.core.signals import Inputs
 
 
 def around(value: float, spread: float) -> st.SearchStrategy[float]:
@@ -112,3 +114,75 @@ one_setting_change: st.SearchStrategy[tuple[str, object]] = st.one_of(
     st.tuples(st.just("fuse_type"), fuse_types),
 )
 """One setting and a valid new value for it."""
+
+
+# --- what a failing sensor or a careless caller hands the controller (issue 11) -------------------
+
+MEASURABLE_RANGES: dict[str, tuple[float, float]] = {
+    **dict.fromkeys(
+        (
+            "bank_voltage_v",
+            "ab_voltage_v",
+            "system_plus_voltage_v",
+            "remote_l_voltage_v",
+            "remote_h_voltage_v",
+            "alternator_fuse_drop_v",
+        ),
+        (-c.MEASURABLE_V, c.MEASURABLE_V),
+    ),
+    "system_plus_current_a": (-c.MEASURABLE_SYSTEM_PLUS_A, c.MEASURABLE_SYSTEM_PLUS_A),
+    "internal_temperature_c": (c.MEASURABLE_MIN_C, c.MEASURABLE_MAX_C),
+    "prealarm_output_current_a": (-c.MEASURABLE_PREALARM_A, c.MEASURABLE_PREALARM_A),
+}
+"""Every measured `Inputs` field and what its sensor can read, written from the constants."""
+SWITCH_FIELDS: tuple[str, ...] = tuple(
+    field.name for field in dataclasses.fields(Inputs) if field.type is bool
+)
+"""Every bool field of `Inputs`."""
+
+
+def readable(name: str, value: object) -> bool:
+    """The test's own judgement: a number the sensor of `name` can read (no NaN, no inf)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    low, high = MEASURABLE_RANGES[name]
+    return low <= value <= high
+
+
+def impossible_values(name: str) -> st.SearchStrategy[object]:
+    """Readings no sensor of `name` can give: non-finite, huge, just outside its range."""
+    low, high = MEASURABLE_RANGES[name]
+    return st.one_of(
+        st.sampled_from(
+            [
+                math.nan,
+                math.inf,
+                -math.inf,
+                1e300,
+                -1e300,
+                10**400,
+                -(10**400),
+                math.nextafter(high, math.inf),
+                math.nextafter(low, -math.inf),
+            ]
+        ),
+        st.floats(high, 1e308, exclude_min=True),
+        st.floats(-1e308, low, exclude_max=True),
+    )
+
+
+def extreme_but_readable(name: str) -> st.SearchStrategy[float]:
+    """Readings at the edges of what the sensor of `name` can give (valid, however unlikely)."""
+    low, high = MEASURABLE_RANGES[name]
+    return st.one_of(st.sampled_from([low, high, 0.0, -0.0]), st.floats(low, high))
+
+
+wrong_for_bool: st.SearchStrategy[object] = st.sampled_from(
+    ["false", "true", "False", "", "0", 0, 1, 0.0, 1.0, None, [], [True], b"\x00"]
+)
+"""Not a bool: the string "false" above all (it is truthy)."""
+wrong_for_number: st.SearchStrategy[object] = st.one_of(
+    st.sampled_from(["13.2", "nan", "", True, False, None, b"1", 1j, [13.2], (13.2,)]),
+    st.text(max_size=5),
+)
+"""Not a number: text that looks like one, bools, None, containers."""

@@ -9,13 +9,20 @@ from the state would show up as a different answer.
 
 import copy
 import dataclasses
+import math
 import pickle
 
 import pytest
 
 from smartbms.core import Controller, ControllerState, Inputs, StepResult
 from smartbms.core import constants as c
-from smartbms.core.events import ChargeLimitReleased, PowerRestored, SystemPlusRetried
+from smartbms.core.events import (
+    ChargeLimitReleased,
+    MeasurementInvalid,
+    MeasurementRecovered,
+    PowerRestored,
+    SystemPlusRetried,
+)
 from smartbms.core.settings import PreAlarmMode, Settings
 from smartbms.core.timing import Hold
 from tests.unit.helpers import ALTERNATOR, IDLE, PIN, events_in
@@ -39,6 +46,9 @@ SEGMENTS: tuple[tuple[Inputs, float, float], ...] = (
     (dataclasses.replace(IDLE, system_plus_current_a=-(c.SP_PEAK_A + 1.0)), 140.0, 141.0),
     (dataclasses.replace(IDLE, powered=False), 141.0, 150.0),
     (ALTERNATOR, 150.0, 152.0),
+    (dataclasses.replace(ALTERNATOR, bank_voltage_v=math.nan), 152.0, 153.0),  # failed reading
+    (ALTERNATOR, 153.0, 158.0),  # recovering: a snapshot here carries the recovery timer
+    (ALTERNATOR, 158.0, 166.0),  # recovered at 163 s, the AB port back 1 s later
 )
 """(inputs, start, end): stepped at the start, at every deadline up to the end, and at the end."""
 
@@ -63,6 +73,7 @@ def test_the_script_reaches_every_timer() -> None:
     events = events_in(_run(Controller(_settings()), SEGMENTS))  # type: ignore[arg-type]
     kinds = {type(event) for event in events}
     assert {ChargeLimitReleased, SystemPlusRetried, PowerRestored} <= kinds
+    assert {MeasurementInvalid, MeasurementRecovered} <= kinds
 
 
 def test_the_state_lists_every_slot_of_the_controller() -> None:
@@ -88,7 +99,7 @@ def test_a_restored_controller_continues_identically(split: int) -> None:
     assert _run(reused, rest) == expected
 
 
-@pytest.mark.parametrize("split", [0, 2, 5, 8, 11, 14])
+@pytest.mark.parametrize("split", [0, 2, 5, 8, 11, 14, 16])
 def test_a_pickled_snapshot_continues_identically(split: int) -> None:
     original = Controller(_settings())
     _run(original, SEGMENTS[:split])
@@ -129,7 +140,7 @@ def test_the_e_b31_recovery_survives_a_snapshot_during_the_outage() -> None:
     assert ctrl.config_fault  # the original is untouched
 
 
-@pytest.mark.parametrize("split", [1, 4, 8, 11])
+@pytest.mark.parametrize("split", [1, 4, 8, 11, 16])
 def test_a_probe_copy_continues_identically_and_independently(split: int) -> None:
     original = Controller(_settings())
     _run(original, SEGMENTS[:split])

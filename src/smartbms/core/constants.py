@@ -64,6 +64,20 @@ OUTPUT_SOURCE_LIMIT_A: Final = 0.010
 PREALARM_MAX_A: Final = 1.0
 """manual §4: pre-alarm output maximum (not short-circuit protected)."""
 
+# --- What the sensors can read (outside: a failed measurement, never a number) -------------------
+MEASURABLE_V: Final = 150.0
+"""Chosen: full scale of every voltage input, ±; above a 12 V system's worst load dump."""
+MEASURABLE_SYSTEM_PLUS_A: Final = 100_000.0
+"""Chosen: full scale of the System+ current, ±; five batteries cannot drive half of it."""
+MEASURABLE_PREALARM_A: Final = 100.0
+"""Chosen: full scale of the pre-alarm output's current sense, ±; 100x what damages it."""
+MEASURABLE_MIN_C: Final = -55.0
+"""Chosen: the internal temperature sensor's lowest reading (a silicon sensor's range) ..."""
+MEASURABLE_MAX_C: Final = 150.0
+"""Chosen: ... and its highest."""
+MEASUREMENT_RECOVERY_S: Final = 10.0
+"""Chosen: a failed measurement is trusted after this long of valid readings again (as ALT-5)."""
+
 # --- Remote on/off terminal -----------------------------------------------------------------------
 REMOTE_L_LOW_MAX_V: Final = 5.0
 """manual §4: ON when L is pulled to battery minus, V_L < 5 V."""

@@ -8,14 +8,17 @@ returns the earliest future time at which a timer would change an output even if
 changed (`next_deadline_s`). A simulator can therefore jump straight to that time, and a live
 loop can sleep until then; both call the controller the same way and get the same answers.
 
-Each step derives, in order, one method per phase:
+Each step first checks its door (`smartbms.core.validate`): a wrong type or a bad `now_s` is
+refused before anything changes. A non-finite or impossible reading is a failed measurement: it
+is never used as a number (no latch or timer moves on it), and the paths it gates stay on their
+safe side until it has read valid for a while. Then it derives, in order, one method per phase:
 
 1. **Power** (`_admit`). Without supply every output is dead. The outage is timed, because the
    E-B31 recovery needs a factory reset followed by at least 3 minutes without power (ERR-2).
 2. **System on/off** (`_switch_system`). The remote terminal (loop L-H, V_L < 5 V or
    V_H > 3 V) and the soft switch. With "Switch everything off" an OFF system also stops the
    BMS functionality (REM-2).
-3. **Codes and the safe state** (`_error_codes`). Internal self-tests (E-B30, E-B33), the
+3. **Codes and the safe state** (`decision.error_codes`). Internal self-tests (E-B30, E-B33), the
    configuration (E-B31) and the chain (E-B32) hold the BMS in the safe state: everything open
    or floating (SAFE).
 4. **Alarms** (`_alarms`). The chain's ATD and pre-alarm lines drive the pre-alarm output and
@@ -35,20 +38,20 @@ Each step derives, in order, one method per phase:
    happenings (trips, retries, settings).
 """
 
-import dataclasses
 import math
 from collections.abc import Mapping
 
 from smartbms.core import constants as c
-from smartbms.core.codes import Code
 from smartbms.core.controller_state import ControllerState
 from smartbms.core.decision import (
-    CODE_BIT,
+    BASELINE,
     Decision,
     DecisionFields,
     ab_off_reason,
+    alarm_codes,
     alternator_limit_factor,
     code_order,
+    error_codes,
     output_events,
     outputs_of,
     readings_of,
@@ -84,8 +87,30 @@ from smartbms.core.settings import (
     RemoteFunction,
     Settings,
 )
-from smartbms.core.signals import ALL_OPEN, NO_DEADLINE, Inputs, Level, Outputs, Readings
+from smartbms.core.signals import (
+    ALL_OPEN,
+    NO_DEADLINE,
+    Inputs,
+    Level,
+    StepResult,
+    fast_step_result,
+)
 from smartbms.core.timing import Hold
+from smartbms.core.validate import (
+    AB,
+    AB_PORT_GATES,
+    BANK,
+    FUSE_DROP,
+    PREALARM_A,
+    REMOTE_GATES,
+    SYSTEM_PLUS_A,
+    SYSTEM_PLUS_GATES,
+    TEMPERATURE,
+    MeasurementWatch,
+    inputs_ok,
+    measurement_failures,
+    refuse_time,
+)
 
 __all__ = [
     "Controller",
@@ -96,30 +121,6 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class StepResult:
-    """What one step decided, what happened, and when to call again at the latest."""
-
-    outputs: Outputs
-    readings: Readings
-    events: tuple[Event, ...]
-    next_deadline_s: float
-    """Call `step` again at this time even if no input changes (`math.inf`: no timer runs)."""
-
-
-_BASELINE = dataclasses.replace(
-    ALL_OPEN,
-    system_plus_charge_allowed=True,
-    system_plus_discharge_allowed=True,
-    load_disconnect=Level.HIGH,
-    charge_disconnect=Level.HIGH,
-    system_on=True,
-    bms_active=True,
-)
-"""What events are measured against at power-up: a healthy idle BMS, so a normal start is quiet
-and a start into a fault reports exactly the fault."""
-
-
 _AB_READY = Hold(c.ALT_ENGAGE_DEBOUNCE_S)
 _CHARGE_RELEASE = Hold(c.ALT_RECONNECT_HOLD_S)
 _PREALARM = Hold(c.PREALARM_MIN_LEAD_S)
@@ -127,6 +128,7 @@ _SP_RETRY = Hold(c.SP_RETRY_DELAY_S)
 _PEAK = Hold(c.SP_PEAK_MAX_S)
 _OVERLOAD = Hold(c.SP_OVERLOAD_MAX_S)
 """The controller's timers, idle (ALT-1, ALT-5, OUT-4, SP-5)."""
+_INF, _MINUS_INF = math.inf, -math.inf
 
 
 class Controller:
@@ -138,36 +140,13 @@ class Controller:
     """
 
     __slots__ = (
-        "_ab_enabled",
-        "_ab_ready",
-        "_alarm_machine_running",
-        "_blink_edge_s",
-        "_blink_for_s",
-        "_blink_high",
-        "_charge_limited",
-        "_charge_release",
-        "_config_fault",
-        "_input_over_voltage",
-        "_last_now_s",
-        "_load_disconnected",
-        "_over_temperature",
-        "_overload",
-        "_peak",
-        "_power_lost_at_s",
-        "_powered",
-        "_prealarm",
-        "_prealarm_cause",
-        "_prealarm_damaged",
-        "_previous",
-        "_previous_decision",
-        "_reset_done_at_s",
-        "_settings",
-        "_sp_locked_out",
-        "_sp_retries_s",
-        "_sp_retry",
-        "_sp_tripped",
-        "_system_on",
-    )
+        "_ab_enabled", "_ab_ready", "_alarm_machine_running", "_blink_edge_s", "_blink_for_s",
+        "_blink_high", "_charge_limited", "_charge_release", "_config_fault", "_input_over_voltage",
+        "_last_now_s", "_load_disconnected", "_measurements", "_over_temperature", "_overload",
+        "_peak", "_power_lost_at_s", "_powered", "_prealarm", "_prealarm_cause",
+        "_prealarm_damaged", "_previous", "_previous_decision", "_reset_done_at_s", "_settings",
+        "_sp_locked_out", "_sp_retries_s", "_sp_retry", "_sp_tripped", "_system_on",
+    )  # fmt: skip
 
     def __init__(self, settings: Settings | None = None, *, config_valid: bool = True) -> None:
         self._settings = Settings.factory() if settings is None or not config_valid else settings
@@ -177,7 +156,8 @@ class Controller:
         self._powered = False
         self._power_lost_at_s: float | None = None
         self._prealarm_damaged = False
-        self._previous = _BASELINE
+        self._measurements = MeasurementWatch()
+        self._previous = BASELINE
         self._previous_decision: Decision | None = None
         self._reset_volatile_state()
 
@@ -216,6 +196,7 @@ class Controller:
             powered=self._powered,
             power_lost_at_s=self._power_lost_at_s,
             prealarm_damaged=self._prealarm_damaged,
+            measurements=self._measurements,
             previous=self._previous,
             previous_decision=self._previous_decision,
             system_on=self._system_on,
@@ -249,6 +230,7 @@ class Controller:
         self._powered = state.powered
         self._power_lost_at_s = state.power_lost_at_s
         self._prealarm_damaged = state.prealarm_damaged
+        self._measurements = state.measurements
         self._previous = state.previous
         self._previous_decision = state.previous_decision
         self._system_on = state.system_on
@@ -291,6 +273,7 @@ class Controller:
         new._input_over_voltage = self._input_over_voltage
         new._last_now_s = self._last_now_s
         new._load_disconnected = self._load_disconnected
+        new._measurements = self._measurements
         new._over_temperature = self._over_temperature
         new._overload = self._overload
         new._peak = self._peak
@@ -378,37 +361,51 @@ class Controller:
     # --- the step -----------------------------------------------------------------------------
 
     def step(self, inputs: Inputs, now_s: float) -> StepResult:
-        """Decide the outputs for the inputs sampled at `now_s` (never earlier than the last).
+        """Decide the outputs for the inputs sampled at `now_s` (finite, never before the last).
 
-        The phases run in the order of the module docstring: each one reads what the earlier
-        ones decided, and the events come out in that order.
+        A wrong type in `inputs` (TypeError) or a bad `now_s` (ValueError) is refused before
+        anything changes. The phases run in the order of the module docstring: each one reads
+        what the earlier ones decided, and the events come out in that order.
         """
+        try:
+            time_bad = not self._last_now_s <= now_s < _INF or now_s == _MINUS_INF
+        except TypeError:
+            time_bad = True
+        if time_bad:
+            refuse_time(now_s, self._last_now_s)
+        bad = 0 if inputs_ok(inputs) else measurement_failures(inputs)
         events: list[Event] = []
         if not self._admit(inputs, now_s, events):
-            return StepResult(
+            return fast_step_result(
                 ALL_OPEN, readings_of(inputs, self._settings.fuse_type), tuple(events), NO_DEADLINE
             )
+        measure_due_s = NO_DEADLINE
+        if bad or self._measurements.failed:
+            self._measurements, measure_due_s = self._measurements.look(inputs, bad, now_s, events)
         settings = self._settings
         system_on = self._switch_system(inputs, settings, now_s, events)
         bms_active = (
             system_on or settings.remote_function is RemoteFunction.ALTERNATOR_AND_SYSTEM_PLUS
         )
-        errors = self._error_codes(inputs, settings, bms_active)
+        errors = error_codes(inputs, settings, bms_active, config_fault=self._config_fault)
         safe = errors != 0
         monitoring = bms_active and not safe
         atc = monitoring and inputs.allowed_to_charge
-        prealarm_level, alarm_due_s = self._alarms(inputs, settings, monitoring, now_s, events)
-        setpoint_v, ab_due_s = self._alternator_port(
-            inputs, now_s, events, system_on=system_on, safe=safe, atc=atc
+        prealarm_level, alarm_due_s = self._alarms(
+            inputs, settings, monitoring, now_s, events, bad=bad
         )
-        sp_due_s = self._system_plus_port(inputs, now_s, events)
+        setpoint_v, ab_due_s = self._alternator_port(
+            inputs, now_s, events, system_on=system_on, safe=safe, atc=atc, bad=bad
+        )
+        sp_gated = self._measurements.failed & SYSTEM_PLUS_GATES
+        sp_due_s = self._system_plus_port(inputs, now_s, events, bad=bad)
 
         # outputs: most steps decide exactly what the previous one did; then the previous
         # Outputs value is returned again and no events are derived.
         ab_enabled = self._ab_enabled
         load_disconnected = self._load_disconnected
         prealarm_alarm = self._prealarm.running
-        port_usable = system_on and not safe and not self._sp_tripped
+        port_usable = system_on and not safe and not self._sp_tripped and not sp_gated
         decision: DecisionFields = (
             ab_enabled,
             setpoint_v,
@@ -418,7 +415,10 @@ class Controller:
             atc,
             prealarm_level,
             prealarm_alarm,
-            errors | self._alarm_codes(prealarm_alarm),
+            errors
+            | alarm_codes(
+                self._load_disconnected, prealarm_alarm, self._over_temperature, self._sp_tripped
+            ),
             system_on,
             bms_active,
             ab_enabled and inputs.alternator_fuse_drop_v > c.ALT_CHARGING_MIN_DROP_V,
@@ -427,24 +427,21 @@ class Controller:
         )
         if decision != self._previous_decision:
             self._publish(Decision._make(decision), now_s, events)
-        return StepResult(
+        return fast_step_result(
             self._previous,
-            readings_of(inputs, settings.fuse_type),
+            readings_of(inputs, settings.fuse_type, drop_valid=not bad & FUSE_DROP),
             tuple(events),
-            min(alarm_due_s, ab_due_s, sp_due_s),
+            min(alarm_due_s, ab_due_s, sp_due_s, measure_due_s),
         )
 
     # --- phases of the step -------------------------------------------------------------------
 
     def _admit(self, inputs: Inputs, now_s: float, events: list[Event]) -> bool:
-        """Check the time and follow the supply; False when unpowered (every output dead).
+        """Take the (checked) time and follow the supply; False when unpowered (all dead).
 
         Time only moves forward because every timer compares stamps with `now_s`. The outage is
         timed because the E-B31 recovery needs at least 3 minutes without power (ERR-2).
         """
-        if not now_s >= self._last_now_s:
-            msg = f"time went backwards: {now_s} after {self._last_now_s}"
-            raise ValueError(msg)
         self._last_now_s = now_s
         if not inputs.powered:
             if self._powered:
@@ -459,9 +456,15 @@ class Controller:
     ) -> bool:
         """System on/off from the remote terminal and the soft switch (REM-1...REM-3).
 
-        Switching off clears the System+ lock-out (SP-5: off and on again is the reset).
+        Switching off clears the System+ lock-out (SP-5: off and on again is the reset). A
+        failed L or H reading leaves the terminal at its last known state: no switch is seen,
+        no lock-out cleared; the soft switch still turns the system off.
         """
-        remote_on = remote_terminal_on(inputs)
+        remote_on = (
+            self._system_on
+            if self._measurements.failed & REMOTE_GATES
+            else remote_terminal_on(inputs)
+        )
         system_on = remote_on and settings.soft_switch_on
         if system_on != self._system_on:
             self._system_on = system_on
@@ -472,38 +475,6 @@ class Controller:
                 self._clear_system_plus_trips()
         return system_on
 
-    def _error_codes(self, inputs: Inputs, settings: Settings, bms_active: bool) -> int:
-        """The error codes as bits (ERR-1...ERR-4); any of them is the safe state (SAFE).
-
-        Codes travel as bits and become a set only when they change (`decision.code_set`).
-        """
-        codes = 0
-        if not inputs.calibration_ok:
-            codes |= CODE_BIT[Code.E_B30]
-        if self._config_fault:
-            codes |= CODE_BIT[Code.E_B31]
-        if not inputs.reference_ok:
-            codes |= CODE_BIT[Code.E_B33]
-        if bms_active and (
-            not inputs.chain_connected
-            or (settings.prealarm_usage is PreAlarmUsage.USE and not inputs.chain_supports_prealarm)
-        ):
-            codes |= CODE_BIT[Code.E_B32]
-        return codes
-
-    def _alarm_codes(self, prealarm_alarm: bool) -> int:
-        """The alarm and warning codes as bits, from what the phases latched this step."""
-        codes = 0
-        if self._load_disconnected:
-            codes |= CODE_BIT[Code.A_B11]
-        if prealarm_alarm:
-            codes |= CODE_BIT[Code.W_B12]
-        if self._over_temperature:
-            codes |= CODE_BIT[Code.A_B15]
-        if self._sp_tripped:
-            codes |= CODE_BIT[Code.A_A12]
-        return codes
-
     def _alarms(
         self,
         inputs: Inputs,
@@ -511,12 +482,15 @@ class Controller:
         monitoring: bool,
         now_s: float,
         events: list[Event],
+        *,
+        bad: int,
     ) -> tuple[Level, float]:
         """The pre-alarm terminal and the load disconnect (OUT-4...OUT-9, REM-4).
 
         Only a monitoring BMS runs the alarm machine; otherwise it restarts from scratch, so a
         start with ATD already withdrawn keeps the loads off (REM-4). Returns the pre-alarm
-        level and the next deadline (the disconnect, or the blink's next edge).
+        level and the next deadline (the disconnect, or the blink's next edge). An invalid
+        reading of its current (in `bad`) leaves the output warning, unjudged.
         """
         deadline = NO_DEADLINE
         if monitoring:
@@ -529,7 +503,11 @@ class Controller:
         if not self._prealarm.running or self._prealarm_damaged:
             return Level.FLOATING, deadline
         level, edge_s = self._prealarm_wave(now_s)
-        if level is Level.HIGH and inputs.prealarm_output_current_a > c.PREALARM_MAX_A:
+        if (
+            level is Level.HIGH
+            and not bad & PREALARM_A
+            and inputs.prealarm_output_current_a > c.PREALARM_MAX_A
+        ):
             self._prealarm_damaged = True  # OUT-9: the output stays floating from now on
             events.append(PreAlarmOutputDamaged(now_s, inputs.prealarm_output_current_a))
             level = Level.FLOATING
@@ -544,27 +522,39 @@ class Controller:
         system_on: bool,
         safe: bool,
         atc: bool,
+        bad: int,
     ) -> tuple[float, float]:
         """The AB port (ALT-1, ALT-5...ALT-9); returns its fuse-drop set point and deadline.
 
         It closes once all of its conditions have held for 1 s and while the charge limit is
-        not latched, and opens the moment any condition fails.
+        not latched, and opens the moment any condition fails or a measurement it needs has
+        failed (until it recovers). An invalid reading (in `bad`) moves no latch.
         """
         ab_v = inputs.ab_voltage_v
-        if ab_v > c.ALT_INPUT_MAX_V and not self._input_over_voltage:
+        if bad & AB:
+            pass
+        elif ab_v > c.ALT_INPUT_MAX_V and not self._input_over_voltage:
             self._input_over_voltage = True
             events.append(InputOverVoltageDetected(now_s, ab_v))
         elif ab_v <= c.ALT_INPUT_MAX_V and self._input_over_voltage:
             self._input_over_voltage = False
             events.append(InputOverVoltageCleared(now_s))
         temperature_c = inputs.internal_temperature_c
-        if temperature_c >= c.BMS_OVERTEMP_TRIP_C:
+        if bad & TEMPERATURE:
+            pass
+        elif temperature_c >= c.BMS_OVERTEMP_TRIP_C:
             self._over_temperature = True
         elif temperature_c <= c.BMS_OVERTEMP_RELEASE_C:
             self._over_temperature = False
-        deadline = self._run_charge_limit(inputs.bank_voltage_v, now_s, events)
+        if bad & BANK:  # no moment below the limit: it stays latched, its 10 s start again
+            self._charge_release = self._charge_release.stop()
+            deadline = NO_DEADLINE
+        else:
+            deadline = self._run_charge_limit(inputs.bank_voltage_v, now_s, events)
+        gated = self._measurements.failed & AB_PORT_GATES != 0
         ready = self._ab_ready = self._ab_ready.look(
-            system_on
+            not gated
+            and system_on
             and atc
             and not self._over_temperature
             and c.ALT_ENGAGE_V < ab_v <= c.ALT_INPUT_MAX_V,
@@ -587,24 +577,33 @@ class Controller:
                     safe=safe,
                     atc=atc,
                     over_temperature=self._over_temperature,
+                    measurement_failed=gated,
                 )
                 events.append(AlternatorInputDisabled(now_s, reason))
         if not ab_enabled:
             return 0.0, deadline
         return c.FUSE_SENSE_REF_V * alternator_limit_factor(temperature_c), deadline
 
-    def _system_plus_port(self, inputs: Inputs, now_s: float, events: list[Event]) -> float:
+    def _system_plus_port(
+        self, inputs: Inputs, now_s: float, events: list[Event], *, bad: int
+    ) -> float:
         """System+ (SP-5): trip on short, peak or continuous overload; retry, then lock out.
 
         Returns the next deadline. Whether the port may charge or discharge follows in `step`
-        from the trip and the other phases (SP-1...SP-4).
+        from the trip and the other phases (SP-1...SP-4). While a measurement it needs has
+        failed the port is cut and does not retry; an invalid current (in `bad`) breaks the
+        holds, and a valid one trips as ever, recovering or not.
         """
         if self._sp_tripped:
-            if self._sp_locked_out:
-                return NO_DEADLINE
+            if self._sp_locked_out or self._measurements.failed & SYSTEM_PLUS_GATES:
+                return NO_DEADLINE  # failed: the measurement's recovery deadline wakes it
             if not self._sp_retry.done(now_s):
                 return self._sp_retry.due_s
             self._retry_system_plus(now_s, events)
+        if bad & SYSTEM_PLUS_A:
+            self._peak = self._peak.stop()
+            self._overload = self._overload.stop()
+            return NO_DEADLINE
         current_a = inputs.system_plus_current_a
         discharge_a = -current_a
         deadline = NO_DEADLINE
@@ -650,7 +649,7 @@ class Controller:
         events.extend(
             CodeCleared(now_s, code) for code in sorted(self._previous.codes, key=code_order)
         )
-        self._previous = _BASELINE
+        self._previous = BASELINE
         self._previous_decision = None
         self._ab_enabled = False
 
@@ -674,6 +673,7 @@ class Controller:
                 self._config_fault = False
                 self._reset_done_at_s = None
         self._power_lost_at_s = None
+        self._measurements = self._measurements.restarted()
         self._reset_volatile_state()
 
     def _run_alarms(self, atd: bool, chain_prealarm: bool, now_s: float) -> float:

@@ -13,6 +13,7 @@ from smartbms.core.events import PreAlarmCause
 from smartbms.core.settings import Settings
 from smartbms.core.signals import Outputs
 from smartbms.core.timing import Hold
+from smartbms.core.validate import MeasurementWatch
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class ControllerState:
     """When supply was lost (None while powered): the outage's length is reported and judged."""
     prealarm_damaged: bool
     """The pre-alarm output was overloaded and stays floating (OUT-9)."""
+    measurements: MeasurementWatch
+    """The failed measurements and their recovery timers (a power-up restarts the timers)."""
     previous: Outputs
     """The last outputs: events are differences against them."""
     previous_decision: Decision | None

@@ -6,6 +6,7 @@ Outputs, so the controller builds Outputs and derives events only when the decis
 controller's timers and latches so that each part stays small enough to read.
 """
 
+import dataclasses
 import functools
 from typing import NamedTuple
 
@@ -29,8 +30,17 @@ from smartbms.core.events import (
     SystemPlusChanged,
 )
 from smartbms.core.fuses import FUSE_CURRENT_LIMIT_A, FuseType
-from smartbms.core.settings import RemoteFunction
-from smartbms.core.signals import Inputs, LedMode, Leds, Level, Outputs, Readings
+from smartbms.core.settings import PreAlarmUsage, RemoteFunction, Settings
+from smartbms.core.signals import (
+    ALL_OPEN,
+    Inputs,
+    LedMode,
+    Leds,
+    Level,
+    Outputs,
+    Readings,
+    fast_readings,
+)
 
 CODE_BIT = {code: 1 << index for index, code in enumerate(Code)}
 """Each code's bit: a step collects its codes as an int and makes a set only on change."""
@@ -45,6 +55,17 @@ _PER_VOLT = {
 """ALT-10: amperes and percent of the fuse rating per volt of fuse drop, per fuse type (one
 look-up a step: hashing an enum member runs Python code)."""
 _CODE_ORDER = {code: index for index, code in enumerate(Code)}
+BASELINE = dataclasses.replace(
+    ALL_OPEN,
+    system_plus_charge_allowed=True,
+    system_plus_discharge_allowed=True,
+    load_disconnect=Level.HIGH,
+    charge_disconnect=Level.HIGH,
+    system_on=True,
+    bms_active=True,
+)
+"""What events are measured against at power-up: a healthy idle BMS, so a normal start is quiet
+and a start into a fault reports exactly the fault."""
 
 
 def code_order(code: Code) -> int:
@@ -67,6 +88,42 @@ def remote_terminal_on(inputs: Inputs) -> bool:
     )
 
 
+def error_codes(inputs: Inputs, settings: Settings, bms_active: bool, *, config_fault: bool) -> int:
+    """The error codes as bits (ERR-1...ERR-4); any of them is the safe state (SAFE).
+
+    Codes travel as bits and become a set only when they change (`code_set`).
+    """
+    codes = 0
+    if not inputs.calibration_ok:
+        codes |= CODE_BIT[Code.E_B30]
+    if config_fault:
+        codes |= CODE_BIT[Code.E_B31]
+    if not inputs.reference_ok:
+        codes |= CODE_BIT[Code.E_B33]
+    if bms_active and (
+        not inputs.chain_connected
+        or (settings.prealarm_usage is PreAlarmUsage.USE and not inputs.chain_supports_prealarm)
+    ):
+        codes |= CODE_BIT[Code.E_B32]
+    return codes
+
+
+def alarm_codes(
+    load_disconnected: bool, prealarm_alarm: bool, over_temperature: bool, sp_tripped: bool
+) -> int:
+    """The alarm and warning codes as bits, from what the phases latched this step."""
+    codes = 0
+    if load_disconnected:
+        codes |= CODE_BIT[Code.A_B11]
+    if prealarm_alarm:
+        codes |= CODE_BIT[Code.W_B12]
+    if over_temperature:
+        codes |= CODE_BIT[Code.A_B15]
+    if sp_tripped:
+        codes |= CODE_BIT[Code.A_A12]
+    return codes
+
+
 def alternator_limit_factor(internal_temperature_c: float) -> float:
     """ALT-8: 1 up to 75 °C, falling linearly to 0 at 85 °C."""
     if internal_temperature_c <= c.BMS_DERATE_START_C:
@@ -78,11 +135,19 @@ def alternator_limit_factor(internal_temperature_c: float) -> float:
 
 
 def ab_off_reason(
-    ab_voltage_v: float, *, system_on: bool, safe: bool, atc: bool, over_temperature: bool
+    ab_voltage_v: float,
+    *,
+    system_on: bool,
+    safe: bool,
+    atc: bool,
+    over_temperature: bool,
+    measurement_failed: bool,
 ) -> AlternatorOffReason:
     """Why the AB port opened, the most fundamental reason first (for the event)."""
     if safe:
         return AlternatorOffReason.SAFE_STATE
+    if measurement_failed:
+        return AlternatorOffReason.MEASUREMENT_INVALID
     if not system_on:
         return AlternatorOffReason.SYSTEM_OFF
     if not atc:
@@ -202,26 +267,30 @@ def output_events(
         )
 
 
-def readings_of(inputs: Inputs, fuse: FuseType) -> Readings:
-    """ALT-10: current from the fuse drop and the *configured* fuse type, or nothing."""
-    if fuse is FuseType.NOT_SET or not inputs.powered:
-        return Readings(
-            bank_voltage_v=inputs.bank_voltage_v,
-            ab_voltage_v=inputs.ab_voltage_v,
-            system_plus_voltage_v=inputs.system_plus_voltage_v,
-            alternator_current_a=None,
-            alternator_current_pct=None,
-            fuse_type_prompt=fuse is FuseType.NOT_SET,
+def readings_of(inputs: Inputs, fuse: FuseType, *, drop_valid: bool = True) -> Readings:
+    """ALT-10: current from the fuse drop and the *configured* fuse type, or nothing.
+
+    Nothing either while the fuse drop reads invalid (`drop_valid` False): a failed measurement
+    is shown as no number, never as NaN amperes. The voltages are shown as read.
+    """
+    if fuse is FuseType.NOT_SET or not inputs.powered or not drop_valid:
+        return fast_readings(
+            inputs.bank_voltage_v,
+            inputs.ab_voltage_v,
+            inputs.system_plus_voltage_v,
+            None,
+            None,
+            fuse is FuseType.NOT_SET,
         )
     drop_v = max(inputs.alternator_fuse_drop_v, 0.0)
     amperes_per_volt, percent_per_volt = _PER_VOLT[fuse]
-    return Readings(
-        bank_voltage_v=inputs.bank_voltage_v,
-        ab_voltage_v=inputs.ab_voltage_v,
-        system_plus_voltage_v=inputs.system_plus_voltage_v,
-        alternator_current_a=drop_v * amperes_per_volt,
-        alternator_current_pct=drop_v * percent_per_volt,
-        fuse_type_prompt=False,
+    return fast_readings(
+        inputs.bank_voltage_v,
+        inputs.ab_voltage_v,
+        inputs.system_plus_voltage_v,
+        drop_v * amperes_per_volt,
+        drop_v * percent_per_volt,
+        False,  # fuse_type_prompt
     )
 
 

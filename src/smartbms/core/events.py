@@ -16,6 +16,7 @@ class AlternatorOffReason(enum.Enum):
 
     POWER_LOST = "power lost"
     SAFE_STATE = "safe state"
+    MEASUREMENT_INVALID = "a measurement it needs failed"
     SYSTEM_OFF = "system switched off"
     CHARGE_NOT_ALLOWED = "battery does not allow charge"
     OVER_TEMPERATURE = "BMS over-temperature"
@@ -149,6 +150,26 @@ class InputOverVoltageDetected(Event):
 @dataclasses.dataclass(frozen=True, slots=True)
 class InputOverVoltageCleared(Event):
     """V_AB is back within the safe input maximum."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MeasurementInvalid(Event):
+    """A measurement read non-finite or impossible: the paths it gates went to their safe side.
+
+    Not E-B33 (a failed reference, for good): this one recovers after valid readings.
+    """
+
+    field: str
+    """The `Inputs` field, e.g. "bank_voltage_v"."""
+    value: str
+    """What it read, as text ("nan", "inf", "1e+300"): the number itself is never used."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MeasurementRecovered(Event):
+    """A failed measurement read valid for the whole recovery time and is trusted again."""
+
+    field: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

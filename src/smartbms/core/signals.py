@@ -9,8 +9,11 @@ reads at its internal pull-up (about the bank voltage), an unconnected H at its 
 import dataclasses
 import enum
 import math
+from collections.abc import Callable
 
 from smartbms.core.codes import Code
+from smartbms.core.events import Event
+from smartbms.core.validate import check_field
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +58,20 @@ class Inputs:
     """Self-test of the voltage reference (E-B33 when False)."""
     app_connected: bool = False
     """A VictronConnect-like app holds a connection (blue LED steady)."""
+
+    @classmethod
+    def checked(cls, **values: object) -> "Inputs":
+        """Inputs from values a person or a file gave (adapters, the app, scenarios).
+
+        Raises TypeError naming the field for an unknown field or a wrong type (a str, or a bool
+        where a number belongs), and ValueError for a number no sensor can read (non-finite or
+        outside `constants.MEASURABLE_*`). The fields not given keep their defaults. A live
+        adapter whose sensor fails builds `Inputs(...)` directly instead: `Controller.step`
+        takes that reading as a failed measurement (and still refuses a wrong type).
+        """
+        for name, value in values.items():
+            check_field(name, value)
+        return cls(**values)  # type: ignore[arg-type]  # every value checked above
 
 
 class Level(enum.Enum):
@@ -151,6 +168,65 @@ class Readings:
     alternator_current_pct: float | None
     fuse_type_prompt: bool
     """The app must ask the user to set the fuse type (ALT-10)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one controller step decided, what happened, and when to call again at the latest."""
+
+    outputs: Outputs
+    readings: Readings
+    events: tuple[Event, ...]
+    next_deadline_s: float
+    """Call `step` again at this time even if no input changes (`math.inf`: no timer runs)."""
+
+
+def _slot_setters(cls: type, count: int) -> tuple[Callable[[object, object], None], ...]:
+    """The slot descriptors' setters of `cls`'s first `count` fields, in field order."""
+    setters = tuple(vars(cls)[field.name].__set__ for field in dataclasses.fields(cls))
+    assert len(setters) == count  # noqa: S101  # the fast builders below name every field
+    return setters
+
+
+_NEW = object.__new__
+_SET_BANK, _SET_AB, _SET_SP, _SET_CURRENT, _SET_PCT, _SET_PROMPT = _slot_setters(Readings, 6)
+_SET_OUTPUTS, _SET_READINGS, _SET_EVENTS, _SET_DEADLINE = _slot_setters(StepResult, 4)
+
+
+def fast_readings(  # noqa: PLR0917  # exactly Readings' fields, in order
+    bank_voltage_v: float,
+    ab_voltage_v: float,
+    system_plus_voltage_v: float,
+    alternator_current_a: float | None,
+    alternator_current_pct: float | None,
+    fuse_type_prompt: bool,
+) -> Readings:
+    """`Readings(...)`, the same frozen value, built about 3x faster (one per controller step).
+
+    A frozen dataclass's `__init__` routes every field through `object.__setattr__`; setting
+    the slots directly skips that lookup and call. `tests/unit/test_core_signals.py` checks the
+    result equals the dataclass's own.
+    """
+    readings: Readings = _NEW(Readings)
+    _SET_BANK(readings, bank_voltage_v)
+    _SET_AB(readings, ab_voltage_v)
+    _SET_SP(readings, system_plus_voltage_v)
+    _SET_CURRENT(readings, alternator_current_a)
+    _SET_PCT(readings, alternator_current_pct)
+    _SET_PROMPT(readings, fuse_type_prompt)
+    return readings
+
+
+def fast_step_result(
+    outputs: Outputs, readings: Readings, events: tuple[Event, ...], next_deadline_s: float
+) -> StepResult:
+    """`StepResult(...)`, the same frozen value, built about 2x faster (see `fast_readings`)."""
+    result: StepResult = _NEW(StepResult)
+    _SET_OUTPUTS(result, outputs)
+    _SET_READINGS(result, readings)
+    _SET_EVENTS(result, events)
+    _SET_DEADLINE(result, next_deadline_s)
+    return result
 
 
 ALL_OPEN = Outputs(
