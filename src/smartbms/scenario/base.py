@@ -264,7 +264,9 @@ class _Table(BaseModel):
             return data  # pydantic says "must be a table"
         data = {key: _tuples(value) for key, value in data.items()}
         allowed = cls.user_keys()
-        problems = [((key,), cls._unknown_key(key, allowed)) for key in data if key not in allowed]
+        problems: list[tuple[tuple[str | int, ...], str]] = [
+            ((key,), cls._unknown_key(key, allowed)) for key in data if key not in allowed
+        ]
         known = {key: value for key, value in data.items() if key in allowed}
         timed = True
         for time in cls._TIMES:

@@ -91,9 +91,7 @@ class ScenarioError(Exception):
 def _error_of(source: str, problems: Sequence[Problem]) -> ScenarioError:
     """One error holding `problems` (deduplicated), the first by line in front."""
     unique = list(dict.fromkeys(problems))
-    ordered = sorted(
-        enumerate(unique), key=lambda f: (f[1].line is None, f[1].line or 0, f[0])
-    )
+    ordered = sorted(enumerate(unique), key=lambda f: (f[1].line is None, f[1].line or 0, f[0]))
     found = [problem for _, problem in ordered]
     first = found[0]
     return ScenarioError(

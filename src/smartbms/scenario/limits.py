@@ -82,16 +82,22 @@ def _walk(data: dict[str, Any]) -> Iterator[Found]:
     while stack:
         path, value = stack.pop()
         if isinstance(value, dict | list) and len(path) >= MAX_NESTING:
-            yield path, (
-                f"nested too deeply: arrays and tables nest at most {MAX_NESTING} levels in a "
-                "scenario file"
+            yield (
+                path,
+                (
+                    f"nested too deeply: arrays and tables nest at most {MAX_NESTING} levels in a "
+                    "scenario file"
+                ),
             )
         elif isinstance(value, dict):
             for key, item in reversed(value.items()):
                 if len(key) > MAX_KEY_CHARS:
-                    yield (*path, key[:40] + "..."), (
-                        f"a key of {len(key):,} characters cannot be meant; keys are at most "
-                        f"{MAX_KEY_CHARS} characters"
+                    yield (
+                        (*path, key[:40] + "..."),
+                        (
+                            f"a key of {len(key):,} characters cannot be meant; keys are at most "
+                            f"{MAX_KEY_CHARS} characters"
+                        ),
                     )
                 else:
                     stack.append(((*path, key), item))
