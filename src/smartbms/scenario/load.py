@@ -43,11 +43,12 @@ def _read(path: Path, source: str) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise ScenarioError(source, None, "", f"cannot read the file: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ScenarioError(source, None, "", f"cannot read the file: it is {what}")
     with os.fdopen(fd, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise ScenarioError(source, None, "", f"cannot read the file: it is {what}")
         if info.st_size > limits.MAX_FILE_BYTES:
             raise ScenarioError(source, None, "", _too_big(info.st_size))
         try:
@@ -81,7 +82,11 @@ def parse_scenario(text: str, source: str) -> Scenario:
         problems = []
         for path, message in too_big:
             line, shown = locator.find(path)
-            problems.append(Problem(line, _field_path(shown), message))
+            short = tuple(
+                p[:40] + "..." if isinstance(p, str) and len(p) > limits.MAX_KEY_CHARS else p
+                for p in shown
+            )
+            problems.append(Problem(line, _field_path(short), message))
         raise _error_of(source, problems)
     try:
         return Scenario.model_validate(_tuples(raw))
