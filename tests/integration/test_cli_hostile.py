@@ -162,7 +162,7 @@ def test_too_little_disk_space_is_refused_before_anything_is_written(
     short: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
     usage = shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(output.shutil, "disk_usage", lambda _path: usage._replace(free=1024 * 1024))
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage._replace(free=1024 * 1024))
     out = tmp_path / "out"
     assert main(["simulate", str(short), "--out", str(out)]) == 2
     assert "not enough space for the results" in " ".join(_printed(capsys).split())
