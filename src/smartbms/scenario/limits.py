@@ -31,7 +31,7 @@ Found = tuple[Path, str]
 
 _KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
 _TOKENS = re.compile(
-    rf"(?P<chain>{_KEY}(?:[ \t]*\.[ \t]*{_KEY}){{{MAX_NESTING},}})"
+    rf"(?P<chain>(?<![A-Za-z0-9_-]){_KEY}(?:[ \t]*\.[ \t]*{_KEY}){{{MAX_NESTING},}})"
     r"|(?P<number>(?<![A-Za-z_-])[+-]?[0-9][0-9A-Fa-fxob_]{99,})"
     r'|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]'
 )
@@ -43,6 +43,7 @@ def text_problem(text: str) -> tuple[int, str] | None:
     Brackets nesting deeper than `MAX_NESTING`, a dotted key as deep, or a number of 100 digits
     or more: the TOML parser would exhaust its recursion, take quadratic time over the key, or
     seconds over the number. Strings and comments are skipped, so a `[` in a note does not count.
+    A key is only tried where a word starts, so a long word costs linear time, not quadratic.
     """
     depth = 0
     for token in _TOKENS.finditer(text):
