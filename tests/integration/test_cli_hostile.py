@@ -268,3 +268,15 @@ def test_ctrl_c_while_the_report_is_written_is_exit_130_and_stays_marked(
     assert "Interrupted while writing the results" in _printed(capsys)
     assert (out / MARKER).exists()
     assert not (out / "report.html").exists()
+
+
+def test_a_folder_where_a_result_file_belongs_is_refused_before_the_run(
+    short: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    (out / "report.html").mkdir(parents=True)
+    assert main(["simulate", str(short), "--out", str(out)]) == 2
+    printed = " ".join(_printed(capsys).split())
+    assert "cannot write results to" in printed
+    assert "report.html" in printed
+    assert "Verdicts" not in printed

@@ -19,18 +19,10 @@ from smartbms.scenario.limits import (
     MAX_NESTING,
     MAX_TEXT_CHARS,
 )
+from tests.unit.test_scenario import BASE as SCENARIO_BASE
+from tests.unit.test_scenario import BATTERY
 
-BASE = """\
-[scenario]
-name = "van"
-duration_h = 24
-
-[bms]
-installed_fuse = "125A"
-
-[[battery]]
-model = "LFP-Smart 12.8/200"
-"""
+BASE = SCENARIO_BASE + BATTERY
 BROKEN = Path(__file__).resolve().parents[1] / "scenarios" / "broken"
 QUICK_S = 5.0
 """A refusal takes well under this, even for the largest inputs here (a slow CI machine)."""
