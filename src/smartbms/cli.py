@@ -35,6 +35,8 @@ from smartbms.core.signals import LED_COLOURS, LED_NAMES, Outputs
 from smartbms.core.units import clock_text, duration_text
 
 if TYPE_CHECKING:
+    from smartbms.scenario import Scenario
+    from smartbms.sim.output import RunWriter
     from smartbms.sim.verdicts import Verdict
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.ALARM: "red", Severity.WARNING: "yellow"}
@@ -58,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema(args.what)
     except BrokenPipeError:  # e.g. `smartbms codes | head`
         return 0
+    except KeyboardInterrupt:  # Ctrl-C outside a run (a run handles its own): no traceback
+        console.print(Text("Interrupted."))
+        return EXIT_INTERRUPTED
     parser.print_help()
     return 2
 
@@ -129,7 +134,7 @@ def _codes(console: Console, label: str | None) -> int:
     try:
         code = lookup_code(label)
     except KeyError as error:
-        console.print(f"[red]error:[/red] {error.args[0]}")
+        _say_error(console, str(error.args[0]))
         return 2
     info = code.info
     console.print(
@@ -237,42 +242,117 @@ def _demo_scenario() -> Path:
     return Path(__file__).resolve().parents[2] / "examples" / _DEMO_FILE
 
 
+MAX_FIXED_STEPS = 100_000_000
+"""`--fixed-step` may imply at most this many steps (hours of computing): more cannot be meant."""
+EXIT_INTERRUPTED = 130
+"""The shell's status for a command stopped by Ctrl-C (128 + SIGINT)."""
+
+
+def _say_error(console: Console, text: str) -> None:
+    """One problem on one line; user text (paths, names, keys) is never read as markup."""
+    console.print(Text.assemble(("error:", "red"), " ", text), soft_wrap=True)
+
+
 def _simulate(
     console: Console, scenario_path: Path, out: Path | None, args: argparse.Namespace
 ) -> int:
     """Validate, run, write the results and the report, and tell the user what happened."""
     from smartbms.scenario import ScenarioError, load_scenario  # noqa: PLC0415
-    from smartbms.sim.output import RunWriter  # noqa: PLC0415
+    from smartbms.sim.output import (  # noqa: PLC0415
+        OutputError,
+        RunWriter,
+        check_free_space,
+        trace_bytes_estimate,
+    )
+
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as error:
+        for paragraph in error.paragraphs():
+            _say_error(console, paragraph)
+        return 2
+    out_dir = out if out is not None else Path("out") / scenario_path.stem
+    problem = _fixed_step_problem(args.fixed_step, scenario.duration_s)
+    if problem:
+        _say_error(console, problem)
+        return 2
+    section = scenario.scenario
+    try:
+        needed = trace_bytes_estimate(
+            section.duration_s,
+            section.trace_resolution_s,
+            scenario.battery_count,
+            args.trace_format,
+        )
+        check_free_space(_existing(out_dir), needed)
+        writer = RunWriter(
+            out_dir, scenario.battery_count, section.trace_resolution_s, args.trace_format
+        )
+    except (OutputError, RuntimeError) as error:  # RuntimeError: no pyarrow for Parquet
+        _say_error(console, str(error))
+        return 2
+    except OSError as error:
+        _say_error(console, f"cannot write results to {out_dir}: {error.strerror or error}")
+        return 2
+    try:
+        return _run_and_write(console, scenario, writer, args)
+    except OSError as error:
+        writer.abort()
+        where = f" ({error.filename})" if error.filename else ""
+        _say_error(
+            console,
+            f"writing the results failed: {error.strerror or error}{where}; {out_dir} holds an "
+            "incomplete run (see INCOMPLETE.txt there)",
+        )
+        return 1
+    except KeyboardInterrupt:
+        writer.abort()
+        console.print(
+            Text(f"Interrupted while writing the results: {out_dir} holds an incomplete run.")
+        )
+        return EXIT_INTERRUPTED
+
+
+def _existing(path: Path) -> Path:
+    """`path`, or its nearest ancestor that exists (where a new folder's disk space is)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path()
+
+
+def _fixed_step_problem(fixed_step: float | None, duration_s: float) -> str:
+    """Why `--fixed-step` cannot be used for this run, or ''."""
+    if fixed_step is None:
+        return ""
+    if not (math.isfinite(fixed_step) and fixed_step > 0):
+        return "--fixed-step must be a positive number of seconds"
+    steps = duration_s / fixed_step
+    if steps > MAX_FIXED_STEPS:
+        return (
+            f"--fixed-step {fixed_step:g} over {duration_text(duration_s)} is about {steps:,.3g} "
+            f"steps; at most {MAX_FIXED_STEPS:,} are allowed (a longer step, or the adaptive "
+            "stepper without --fixed-step)"
+        )
+    return ""
+
+
+def _run_and_write(
+    console: Console, scenario: "Scenario", writer: "RunWriter", args: argparse.Namespace
+) -> int:
+    """Run the scenario into `writer`, write the report and tell the user; the exit status."""
     from smartbms.sim.report import write_report  # noqa: PLC0415  # heavy: matplotlib
     from smartbms.sim.results import event_record  # noqa: PLC0415
     from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation  # noqa: PLC0415
     from smartbms.sim.verdicts import verdicts  # noqa: PLC0415
 
-    try:
-        scenario = load_scenario(scenario_path)
-    except ScenarioError as error:
-        console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        return 2
-    out_dir = out if out is not None else Path("out") / scenario_path.stem
-    if args.fixed_step is not None and not (math.isfinite(args.fixed_step) and args.fixed_step > 0):
-        console.print("[red]error:[/red] --fixed-step must be a positive number of seconds")
-        return 2
     stepper = FixedStep(args.fixed_step) if args.fixed_step else AdaptiveStep()
     simulation = Simulation(scenario, stepper=stepper)
-    try:
-        writer = RunWriter(
-            out_dir,
-            scenario.battery_count,
-            scenario.scenario.trace_resolution_s,
-            args.trace_format,
-        )
-    except (OSError, RuntimeError) as error:
-        console.print(f"[red]error:[/red] cannot write results to {out_dir}: {error}")
-        return 2
-    console.print(
-        f"[bold]{scenario.scenario.name}[/bold]  "
-        f"[dim]{duration_text(scenario.duration_s)} simulated, {stepper.name} stepper[/dim]"
+    heading = Text(scenario.scenario.name, style="bold")
+    heading.append(
+        f"  {duration_text(scenario.duration_s)} simulated, {stepper.name} stepper", style="dim"
     )
+    console.print(heading)
     records: list[dict[str, object]] = []
 
     def on_event(event: Event) -> None:
@@ -296,25 +376,37 @@ def _simulate(
             on_step=writer.on_step,
             on_progress=lambda fraction: progress.update(task, completed=fraction),
         )
-    writer.finish(result)
+    writer.finish(result, keep_marker=True)
     summary = result.summary
     report = write_report(
-        out_dir,
+        writer.out_dir,
         title=scenario.scenario.name,
         description=scenario.scenario.description,
         summary=summary,
         trace_path=writer.trace_path,
         events=records,
     )
+    writer.seal(result)
     console.print()
     console.print(_verdict_table(verdicts(summary, records)))
+    pace = ""
+    if summary.status == "complete":
+        pace = f" ({scenario.duration_s / max(result.wall_s, 1e-9):,.0f} x real time)"
+    console.print(f"\n{result.steps} steps in {result.wall_s:.2f} s{pace}.")
+    console.print(Text.assemble("Report:  ", (str(report), "bold")))
     console.print(
-        f"\n{result.steps} steps in {result.wall_s:.2f} s "
-        f"({scenario.duration_s / max(result.wall_s, 1e-9):,.0f} x real time)."
+        Text(f"Data:    {writer.events_path}, {writer.trace_path}, {writer.summary_path}")
     )
-    console.print(f"Report:  [bold]{report}[/bold]")
-    console.print(f"Data:    {writer.events_path}, {writer.trace_path}, {writer.summary_path}")
-    return 0
+    if summary.status == "complete":
+        return 0
+    console.print(
+        Text(
+            f"Interrupted: the run stopped early; {writer.out_dir} keeps what ran, marked "
+            'incomplete (summary.json "status": "interrupted", report title INCOMPLETE).',
+            style="yellow",
+        )
+    )
+    return EXIT_INTERRUPTED
 
 
 _STATUS_STYLE = {"ok": "green", "warning": "yellow", "problem": "bold red", "info": "dim"}
@@ -330,7 +422,7 @@ def _verdict_table(found: Sequence["Verdict"]) -> Table:
         style = _STATUS_STYLE[verdict.status]
         value = Text(verdict.value, style=f"bold {style}")
         value.append(f"  {verdict.status_text}", style=style)
-        table.add_row(verdict.title, value, verdict.detail)
+        table.add_row(Text(verdict.title), value, Text(verdict.detail))
     return table
 
 

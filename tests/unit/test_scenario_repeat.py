@@ -142,13 +142,25 @@ def test_an_empty_timeline_with_a_period_has_no_occurrences() -> None:
 
 
 def test_the_occurrences_are_generated_lazily() -> None:
-    # 400 days of a one-second period: 34.56 million repeats, never held in a list
-    s = _scenario("timeline_period_s = 1", _note("at_s = 0", "tick"), duration="duration_d = 400")
+    # 400 days of a one-minute period: 576,001 repeats (within the limit), never held in a list
+    s = _scenario("timeline_period_s = 60", _note("at_s = 0", "tick"), duration="duration_d = 400")
     assert inspect.isgenerator(s.timeline_occurrences())
     occurrences = s.timeline_occurrences()
     first = list(itertools.islice(occurrences, 3))
-    assert [t for t, _ in first] == [0.0, 1.0, 2.0]
-    assert next(occurrences)[0] == 3.0
+    assert [t for t, _ in first] == [0.0, 60.0, 120.0]
+    assert next(occurrences)[0] == 180.0
+
+
+def test_a_period_that_would_never_end_is_refused_with_the_estimate() -> None:
+    # 400 days of a one-millisecond period: 34.56 billion repeats (the run would never end)
+    with pytest.raises(ScenarioError) as caught:
+        _scenario(
+            "timeline_period_s = 0.001", _note("at_s = 0", "tick"), duration="duration_d = 400"
+        )
+    error = caught.value
+    assert error.field == "scenario.timeline_period_s"
+    assert "about 3.46e+10 times over 400 days" in error.message
+    assert "at most 1,000,000" in error.message
 
 
 @given(

@@ -16,12 +16,18 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import annotated_types
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
 # --- Chosen limits of the format (not BMS behaviour, so they live here, not in core.constants) ---
 MAX_DURATION_S = 400 * 86_400.0
 """A scenario (and any time in it) spans at most 400 days: a long storage test, not a lifetime."""
+MAX_TIMELINE_OCCURRENCES = 1_000_000
+"""A run applies at most a million timeline entries (repeats included): each forces a step, and
+a million take minutes; a `timeline_period` of 1 ms over 400 days would never end."""
+MIN_CELL_CAPACITY_FACTOR = 0.05
+"""A cell keeps at least 5 % of its capacity: below that the cell empties and refills within a
+step and the outputs chatter; such a cell is a dead battery, not a weak one."""
 DEFAULT_AMBIENT_C = 20.0
 """The ambient temperature when [environment] does not give one."""
 CELLS_PER_BATTERY = 4
@@ -49,9 +55,13 @@ class _ProblemError(ValueError):
     location lets a whole-model or whole-list check still point at the offending key.
     """
 
-    def __init__(self, *problems: tuple[tuple[str | int, ...], str]) -> None:
+    def __init__(
+        self, *problems: tuple[tuple[str | int, ...], str], nested: ValidationError | None = None
+    ) -> None:
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
+        self.nested = nested
+        """What the rest of the same table got wrong (its locations relative to the table)."""
 
 
 def _problem(message: str, *loc: str | int) -> _ProblemError:
@@ -254,12 +264,26 @@ class _Table(BaseModel):
             return data  # pydantic says "must be a table"
         data = {key: _tuples(value) for key, value in data.items()}
         allowed = cls.user_keys()
-        unknown = [((key,), cls._unknown_key(key, allowed)) for key in data if key not in allowed]
-        if unknown:
-            raise _ProblemError(*unknown)
+        problems: list[tuple[tuple[str | int, ...], str]] = [
+            ((key,), cls._unknown_key(key, allowed)) for key in data if key not in allowed
+        ]
+        known = {key: value for key, value in data.items() if key in allowed}
+        timed = True
         for time in cls._TIMES:
-            data = _normalize_time(data, time)
-        return cls._prepare(data)
+            try:
+                known = _normalize_time(known, time)
+            except _ProblemError as exc:
+                problems.extend(exc.problems)
+                timed = False
+        if not problems:
+            return cls._prepare(known)
+        nested = None
+        if timed:  # an unknown key should not hide what else is wrong in the same table
+            try:
+                cls.model_validate(known)
+            except ValidationError as exc:
+                nested = exc
+        raise _ProblemError(*problems, nested=nested)
 
     @classmethod
     def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:

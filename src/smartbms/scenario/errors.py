@@ -29,34 +29,74 @@ from smartbms.scenario.base import (
 from smartbms.scenario.locate import _Locator
 
 
-class ScenarioError(Exception):
-    """A scenario file is wrong: one paragraph naming the file, line, field and what is allowed.
+@dataclasses.dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a file: its line (None: no place in the file), field path and message."""
 
-    `line` is None when the problem has no place in the file (a required section is missing);
-    `field` is the dotted path (`device[2].power_w`, indices counting from 1 as the file reads),
-    empty for a TOML syntax error; `more_problems` counts the other problems found.
+    line: int | None
+    field: str
+    message: str
+
+    def paragraph(self, source: str) -> str:
+        """`file, line N, field: message` on one line (newlines in user text become spaces)."""
+        head = source if self.line is None else f"{source}, line {self.line}"
+        text = f"{head}, {self.field}: {self.message}" if self.field else f"{head}: {self.message}"
+        return re.sub(r"\s*[\r\n]+\s*", " ", text)
+
+
+class ScenarioError(Exception):
+    """A scenario file is wrong: every problem found, each naming the file, line and field.
+
+    The attributes describe the first problem by line: `line` is None when it has no place in
+    the file (a required section is missing); `field` is the dotted path (`device[2].power_w`,
+    indices counting from 1 as the file reads), empty for a TOML syntax error; `more_problems`
+    counts the others. `problems` holds them all (the first included), in file order, and
+    `paragraphs()` words each on one line: a user fixes the whole file in one go.
     """
 
     def __init__(
-        self, source: str, line: int | None, field: str, message: str, more_problems: int = 0
+        self,
+        source: str,
+        line: int | None,
+        field: str,
+        message: str,
+        more_problems: int = 0,
+        *,
+        problems: Sequence[Problem] = (),
     ) -> None:
         self.source = source
         self.line = line
         self.field = field
         self.message = message
-        self.more_problems = more_problems
+        first = Problem(line, field, message)
+        self.problems: tuple[Problem, ...] = tuple(problems) or (first,)
+        self.more_problems = max(more_problems, len(self.problems) - 1)
         super().__init__(self._paragraph())
 
     def _paragraph(self) -> str:
-        head = self.source if self.line is None else f"{self.source}, line {self.line}"
-        text = f"{head}, {self.field}: {self.message}" if self.field else f"{head}: {self.message}"
+        text = Problem(self.line, self.field, self.message).paragraph(self.source)
         if self.more_problems:
             plural = "s" if self.more_problems > 1 else ""
             text += f" (and {self.more_problems} more problem{plural})"
-        return re.sub(r"\s*[\r\n]+\s*", " ", text)
+        return text
+
+    def paragraphs(self) -> list[str]:
+        """Every problem as its own one-line paragraph, in file order."""
+        return [problem.paragraph(self.source) for problem in self.problems]
 
     def __str__(self) -> str:
         return self._paragraph()
+
+
+def _error_of(source: str, problems: Sequence[Problem]) -> ScenarioError:
+    """One error holding `problems` (deduplicated), the first by line in front."""
+    unique = list(dict.fromkeys(problems))
+    ordered = sorted(enumerate(unique), key=lambda f: (f[1].line is None, f[1].line or 0, f[0]))
+    found = [problem for _, problem in ordered]
+    first = found[0]
+    return ScenarioError(
+        source, first.line, first.field, first.message, len(found) - 1, problems=found
+    )
 
 
 _TOML_POSITION = re.compile(
@@ -223,26 +263,17 @@ _MISSING_SECTIONS = {
 }
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Found:
-    line: int | None
-    field: str
-    message: str
-
-
 def _translate(
     exc: ValidationError, locator: _Locator, source: str, root: type[BaseModel]
 ) -> ScenarioError:
-    """The first problem by line, as a `ScenarioError` that counts the others."""
-    found: list[_Found] = []
+    """Every problem pydantic and our checks found, as one `ScenarioError`."""
+    found: list[Problem] = []
     for error in exc.errors():
         for loc, message in _messages(error, root):
             slot = _resolve(loc, root)
             line, path = locator.find(slot.path)
-            found.append(_Found(line, _field_path(path), message))
-    ordered = sorted(enumerate(found), key=lambda f: (f[1].line is None, f[1].line or 0, f[0]))
-    first = ordered[0][1]
-    return ScenarioError(source, first.line, first.field, first.message, len(found) - 1)
+            found.append(Problem(line, _field_path(path), message))
+    return _error_of(source, found)
 
 
 def _messages(
@@ -254,7 +285,11 @@ def _messages(
     context = error.get("ctx") or {}
     cause = context.get("error")
     if isinstance(cause, _ProblemError):
-        return [(loc + rel, message) for rel, message in cause.problems]
+        found = [(loc + rel, message) for rel, message in cause.problems]
+        inner = cause.nested.errors() if cause.nested is not None else []
+        for nested in inner:
+            found += _messages({**nested, "loc": loc + tuple(nested["loc"])}, root)
+        return found
     slot = _resolve(loc, root)
     name = next((p for p in reversed(slot.path) if isinstance(p, str)), "")
     value = error.get("input")

@@ -1,12 +1,26 @@
-"""Reading a scenario: `load_scenario` (a file) and `parse_scenario` (a text)."""
+"""Reading a scenario: `load_scenario` (a file) and `parse_scenario` (a text).
 
+Sizes no scenario can mean (`limits`) are refused first: the file's size before it is read, the
+nesting before the TOML parser recurses, numbers, texts and arrays before the models run.
+"""
+
+import os
+import stat
 import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from smartbms.scenario import limits
 from smartbms.scenario.base import _tuples
-from smartbms.scenario.errors import ScenarioError, _syntax_error, _translate
+from smartbms.scenario.errors import (
+    Problem,
+    ScenarioError,
+    _error_of,
+    _field_path,
+    _syntax_error,
+    _translate,
+)
 from smartbms.scenario.locate import _Locator
 from smartbms.scenario.model import Scenario
 
@@ -14,23 +28,79 @@ from smartbms.scenario.model import Scenario
 def load_scenario(path: Path | str) -> Scenario:
     """Read and validate a scenario file (a `Path` or a str); every problem is a `ScenarioError`."""
     source = str(path)
+    data = _read(Path(path), source)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         msg = f"not a UTF-8 text file ({exc.reason} at byte {exc.start})"
         raise ScenarioError(source, None, "", msg) from None
+    return parse_scenario(text, source)
+
+
+def _read(path: Path, source: str) -> bytes:
+    """The file's bytes: a regular file of at most `MAX_FILE_BYTES` (a FIFO never blocks)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise ScenarioError(source, None, "", f"cannot read the file: {exc.strerror}") from None
-    return parse_scenario(text, source)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ScenarioError(source, None, "", f"cannot read the file: it is {what}")
+    with os.fdopen(fd, "rb") as file:
+        if info.st_size > limits.MAX_FILE_BYTES:
+            raise ScenarioError(source, None, "", _too_big(info.st_size))
+        try:
+            data = file.read(limits.MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ScenarioError(source, None, "", f"cannot read the file: {exc.strerror}") from None
+    if len(data) > limits.MAX_FILE_BYTES:  # it grew while we looked
+        raise ScenarioError(source, None, "", _too_big(len(data)))
+    return data
+
+
+def _too_big(size: int) -> str:
+    mib = limits.MAX_FILE_BYTES / 2**20
+    return (
+        f"the file has {size / 2**20:,.1f} MiB; a scenario file is at most {mib:g} MiB "
+        f"(a timeline has at most {limits.MAX_LIST_ITEMS:,} entries)"
+    )
 
 
 def parse_scenario(text: str, source: str) -> Scenario:
     """Validate scenario text; `source` names it in messages (usually the file's path)."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(str(exc), text, source) from None
+    if len(text) > limits.MAX_FILE_BYTES:
+        raise ScenarioError(source, None, "", _too_big(len(text.encode("utf-8", "replace"))))
+    found = limits.text_problem(text)
+    if found is not None:
+        raise ScenarioError(source, found[0], "", found[1])
+    raw = _toml(text, source)
+    too_big = limits.size_problems(raw)
+    if too_big:
+        locator = _Locator(text)
+        problems = []
+        for path, message in too_big:
+            line, shown = locator.find(path)
+            short = tuple(
+                p[:40] + "..." if isinstance(p, str) and len(p) > limits.MAX_KEY_CHARS else p
+                for p in shown
+            )
+            problems.append(Problem(line, _field_path(short), message))
+        raise _error_of(source, problems)
     try:
         return Scenario.model_validate(_tuples(raw))
     except ValidationError as exc:
         raise _translate(exc, _Locator(text), source, Scenario) from None
+
+
+def _toml(text: str, source: str) -> dict[str, object]:
+    """The TOML data; a syntax error, and whatever the parser cannot hold, is a `ScenarioError`."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(str(exc), text, source) from None
+    except (RecursionError, ValueError):  # text_problem missed it: still one clear sentence
+        # (Python refuses to convert an integer of more than 4,300 digits with a ValueError)
+        msg = "invalid TOML: nested too deeply, or a number far too long, for a scenario file"
+        raise ScenarioError(source, None, "", msg) from None

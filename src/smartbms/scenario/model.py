@@ -1,17 +1,21 @@
 """The whole file: `Scenario`, its cross-section checks and the helpers the runner reads it by."""
 
 import itertools
+import math
 from collections.abc import Iterator, Sequence
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Self, TypeVar, get_args, get_origin
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from smartbms.core import constants as c
 from smartbms.core.settings import Settings
 from smartbms.scenario.base import (
     _DQ,
+    _TIMELINE_PERIOD,
     DEFAULT_AMBIENT_C,
+    MAX_TIMELINE_OCCURRENCES,
+    MIN_CELL_CAPACITY_FACTOR,
     _allowed_after,
     _closest,
     _human_s,
@@ -43,6 +47,7 @@ from smartbms.scenario.timeline import (
     SetDevice,
     TimelineBase,
     TimelineEntry,
+    WeakCell,
 )
 
 D = TypeVar("D", bound=DeviceBase)
@@ -117,6 +122,19 @@ class Scenario(_Table):
                 raise _problem(msg, i, "count")
         return batteries
 
+    @field_validator("battery")
+    @classmethod
+    def _cell_factors(cls, batteries: tuple[BatteryConfig, ...]) -> tuple[BatteryConfig, ...]:
+        problems = [
+            ((i, "cell_capacity_factors", k), _capacity_factor_problem(factor, 1.5))
+            for i, battery in enumerate(batteries)
+            for k, factor in enumerate(battery.cell_capacity_factors)
+            if factor < MIN_CELL_CAPACITY_FACTOR
+        ]
+        if problems:
+            raise _ProblemError(*problems)
+        return batteries
+
     @field_validator("device")
     @classmethod
     def _unique_names(cls, devices: tuple[DeviceBase, ...]) -> tuple[DeviceBase, ...]:
@@ -142,6 +160,24 @@ class Scenario(_Table):
         if problems:
             raise _ProblemError(*problems)
         return tuple(sorted(entries, key=lambda entry: entry.at_s))
+
+    @model_validator(mode="after")
+    def _bounded_repeats(self) -> Self:
+        """A timeline period so short that the run could not end is refused, with the estimate."""
+        period = self.scenario.timeline_period_s
+        if period is None or not self.timeline:
+            return self
+        count = (math.floor(self.duration_s / period) + 1) * len(self.timeline)
+        if count > MAX_TIMELINE_OCCURRENCES:
+            entries = f"{len(self.timeline)} entr{'y' if len(self.timeline) == 1 else 'ies'}"
+            msg = (
+                f"a period of {_human_s(period)} repeats the timeline's {entries} about "
+                f"{count:,.3g} times over {_human_s(self.duration_s)}; a run applies at most "
+                f"{MAX_TIMELINE_OCCURRENCES:,} timeline entries (each takes a step): make the "
+                "period longer or the scenario shorter"
+            )
+            raise _problem(msg, "scenario", _TIMELINE_PERIOD.field)
+        return self
 
     # --- helpers for the runner ----------------------------------------------------------------
 
@@ -280,10 +316,21 @@ def _timeline_problems(
                 "file order, each [[battery]] counted count times)"
             )
             problems.append(((i, "battery"), msg))
+    if isinstance(entry, WeakCell) and entry.capacity_factor < MIN_CELL_CAPACITY_FACTOR:
+        problems.append(((i, "capacity_factor"), _capacity_factor_problem(entry.capacity_factor)))
     devices = data.get("device")
     if isinstance(entry, SetDevice) and isinstance(devices, tuple):
         problems.extend(_set_problems(i, entry, devices))
     return problems
+
+
+def _capacity_factor_problem(factor: float, most: float = 1.0) -> str:
+    return (
+        f"must be from {_num(MIN_CELL_CAPACITY_FACTOR)} to {_num(most)} (got {_show(factor)}): "
+        "a cell with less "
+        f"than {MIN_CELL_CAPACITY_FACTOR:.0%} of its capacity is a dead battery, which the model "
+        "does not describe"
+    )
 
 
 def _set_problems(

@@ -3,9 +3,19 @@
 The trace is sampled at the scenario's resolution: a step longer than the resolution writes one
 row per sample time, holding the values of the step's start (nothing changes faster than the
 stepper allows in a quiet stretch), so memory and file size do not depend on the stepper.
+
+A folder holds one run, never a mix. Before anything else `RunWriter` writes the marker
+`INCOMPLETE.txt` and removes the result files of an earlier run (only those: a folder may hold
+other things); summary.json and report.html are each written whole (a temporary file renamed
+into place); the marker goes only when the run is complete. So a run killed hard leaves the
+marker, the events and trace it wrote, and no summary or report that could pass for its own;
+an interrupted run keeps its files, marked "interrupted", and the marker.
 """
 
+import contextlib
 import math
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -154,14 +164,108 @@ def _first_sample_from(t: float, resolution_s: float) -> int:
     return k
 
 
+MARKER = "INCOMPLETE.txt"
+"""Present while a run writes into its folder, and after a run that did not complete."""
+RESULT_FILES = ("summary.json", "report.html", "events.jsonl", "trace.csv", "trace.parquet")
+"""The files a run writes: removed from the folder before a new run starts writing."""
+_MARKER_TEXT = (
+    "A smartbms run is writing into this folder, or was stopped before it finished: the files "
+    "here are not a complete run. ({why})\n"
+)
+_ROW_BYTES = 12
+"""About this many bytes per value in a CSV trace row (Parquet: a fifth of it)."""
+_SPARE_BYTES = 16 * 2**20
+
+
+class OutputError(Exception):
+    """The output folder cannot take a run: one sentence saying why (before anything runs)."""
+
+
+def trace_bytes_estimate(
+    duration_s: float, resolution_s: float, battery_count: int, trace_format: str
+) -> int:
+    """About how many bytes the trace of a run will take."""
+    rows = duration_s / resolution_s + 1
+    size = rows * len(columns_for(battery_count)) * _ROW_BYTES
+    return int(size if trace_format == "csv" else size / 5)
+
+
+def check_free_space(out_dir: Path, needed_bytes: int) -> None:
+    """Refuse a run whose trace cannot fit on the disk (`OutputError`); unknown space passes."""
+    try:
+        usage = shutil.disk_usage(out_dir)
+    except OSError:
+        return
+    free = usage.free
+    if usage.total == 0:  # a pseudo file system (/proc): the folder check will say more
+        return
+    if free < needed_bytes + _SPARE_BYTES:
+        msg = (
+            f"not enough space for the results in {out_dir}: the trace needs about "
+            f"{_mib(needed_bytes)}, the disk has {_mib(free)} free (a coarser "
+            "trace_resolution_s, --trace-format parquet or a shorter duration needs less)"
+        )
+        raise OutputError(msg)
+
+
+def _mib(size: float) -> str:
+    return f"{size / 2**30:,.1f} GiB" if size >= 2**30 else f"{size / 2**20:,.1f} MiB"
+
+
+def prepare_folder(out_dir: Path) -> None:
+    """Make `out_dir` ready for a run: created, writable, marked incomplete, old results gone.
+
+    Raises `OutputError` with one sentence when it cannot be used (a file there, no
+    permission, a read-only or full disk).
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        msg = f"cannot write results to {out_dir}: it is a file, not a folder"
+        raise OutputError(msg)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_whole(out_dir / MARKER, _MARKER_TEXT.format(why="started"))
+        for name in RESULT_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (out_dir / name).unlink()
+    except OSError as error:
+        msg = f"cannot write results to {out_dir}: {_reason(error)}"
+        raise OutputError(msg) from None
+
+
+def _reason(error: OSError) -> str:
+    where = f" ({error.filename})" if error.filename else ""
+    return f"{error.strerror or error}{where}"
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write `path` whole or not at all: a temporary sibling, flushed, renamed into place."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
 class RunWriter:
-    """Streams a run into a folder; `finish` writes the summary (and the caller the report)."""
+    """Streams a run into a folder; `finish` writes the summary (and the caller the report).
+
+    The folder is prepared first (`prepare_folder`: `OutputError` if it cannot be used).
+    `finish` removes the marker after a complete run unless `keep_marker` is set, for a caller
+    that writes the report too and then calls `seal`.
+    """
 
     def __init__(
         self, out_dir: Path, battery_count: int, resolution_s: float, trace_format: str
     ) -> None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        prepare_folder(out_dir)
         self.out_dir = out_dir
+        self.marker_path = out_dir / MARKER
         self.resolution_s = resolution_s
         suffix = "parquet" if trace_format == "parquet" else "csv"
         self.trace_path = out_dir / f"trace.{suffix}"
@@ -191,8 +295,26 @@ class RunWriter:
             row = trace_row(state)
             self.trace.write_held(row, samples.start, len(samples), self.resolution_s)
 
-    def finish(self, result: RunResult) -> None:
-        """Close the streams and write summary.json."""
+    def finish(self, result: RunResult, *, keep_marker: bool = False) -> None:
+        """Close the streams and write summary.json (whole); unmark a complete run."""
         self.trace.close()
         self.events.close()
-        self.summary_path.write_text(result.summary.to_json() + "\n", encoding="utf-8")
+        write_whole(self.summary_path, result.summary.to_json() + "\n")
+        if not keep_marker:
+            self.seal(result)
+
+    def seal(self, result: RunResult) -> None:
+        """Mark the folder: complete (the marker goes) or interrupted (the marker says so)."""
+        if result.summary.status == "complete":
+            self.marker_path.unlink(missing_ok=True)
+        else:
+            why = (
+                "The run was interrupted: summary.json and report.html describe the part that ran."
+            )
+            write_whole(self.marker_path, _MARKER_TEXT.format(why=why))
+
+    def abort(self) -> None:
+        """Close the streams after a failure, quietly: the marker stays."""
+        for stream in (self.trace, self.events):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from smartbms import scenario as sc
 from smartbms.core.codes import Code
 from smartbms.core.events import Event
-from smartbms.sim.summary import Summary, SummaryBuilder
+from smartbms.sim.summary import Status, Summary, SummaryBuilder
 from smartbms.twin import AdaptiveStep, FixedStep, Stepper, Twin, TwinState
 
 __all__ = ["AdaptiveStep", "FixedStep", "RunResult", "Simulation", "Stepper", "codes_text"]
@@ -53,6 +53,8 @@ class Simulation:
         """Run to the end; call the hooks as events, steps and progress happen.
 
         `on_step(t, dt, state)` sees the twin as it was at `t` (the step's start), once per step.
+        Ctrl-C (KeyboardInterrupt) ends the run where it is: the result is what ran, its summary
+        marked "interrupted".
         """
         started = time.perf_counter()
         twin = self.twin
@@ -66,6 +68,7 @@ class Simulation:
                 on_step(t, dt, state)
 
         stop = twin.observe_steps(step)
+        status: Status = "complete"
         try:
             for k in range(1, CHUNKS + 1):
                 for event in twin.advance_to(end_s * k / CHUNKS):
@@ -75,14 +78,16 @@ class Simulation:
                         on_event(event)
                 if on_progress is not None:
                     on_progress(k / CHUNKS)
+        except KeyboardInterrupt:
+            status = "interrupted"
         finally:
             stop()
         final = twin.state
-        step(end_s, 0.0, final)
+        step(end_s if status == "complete" else final.t_s, 0.0, final)
         wall_s = time.perf_counter() - started
         return RunResult(
             events,
-            summary.build(final, steps=twin.steps, wall_time_s=wall_s),
+            summary.build(final, steps=twin.steps, wall_time_s=wall_s, status=status),
             twin.steps,
             wall_s,
         )

@@ -10,6 +10,7 @@ address, so it can be mailed or archived as is. The verdicts are judged in
 """
 
 import html
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -137,7 +138,12 @@ def write_report(
         end_s=end_s,
     )
     path = out_dir / "report.html"
-    path.write_text(page, encoding="utf-8")
+    temporary = out_dir / f".report.html.{os.getpid()}.tmp"  # whole or not at all
+    try:
+        temporary.write_text(page, encoding="utf-8")
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path
 
 
@@ -159,6 +165,14 @@ def render_page(
     lines = [(g.t_s, g.colour) for g in event_groups[:200]]
     ctx = PlotContext(trace, axis, lines)
     figures = _figures(ctx, summary, events, event_groups, timeline_groups)
+    if summary.status != "complete":  # a run stopped early must not pass for a whole one
+        ran_s = float(trace.t_s[-1]) if trace.t_s.size else 0.0
+        title = f"INCOMPLETE: {title}"
+        stopped = (
+            f"The run was {summary.status} after {duration_text(ran_s)} of "
+            f"{duration_text(summary.duration_s)}: everything below covers only the part that ran."
+        )
+        description = f"{stopped} {description}".strip()
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
