@@ -15,7 +15,7 @@ import dataclasses
 import math
 
 from smartbms.core.controller import StepResult
-from smartbms.core.signals import Outputs
+from smartbms.core.signals import Inputs, Outputs
 from smartbms.plant.devices import DeviceContext
 from smartbms.plant.system import OperatingPoint, SystemState
 
@@ -58,7 +58,13 @@ class AdaptiveStep:
     max_dt_s: float = 3600.0
     """The longest step: an hour of a parked system with nothing changing."""
     restart_dt_s: float = 5.0
-    """The first step after anything happened (loads, outputs): the plant relaxes after it."""
+    """The first step after a jolt (see `jolt_c`): the plant relaxes after it. Also the shortest
+    step error control asks for (a step is never shortened below it for accuracy alone)."""
+    jolt_c: float = 0.05
+    """A jolt: across an event (a command, the BMS's decision), some battery's current changed by
+    more than this fraction of its capacity per hour (0.05 C: 10 A on a 200 Ah battery). Only
+    then does the next step start again at `restart_dt_s`; after a smaller change (a fridge
+    switching on a big bank, an LED or a code) it starts at the size it had."""
     locate_s: float = 0.01
     """A crossing is placed at most this long after the true one (issue: 10 ms)."""
     charge_tolerance_pct: float = 0.0005
@@ -70,6 +76,12 @@ class AdaptiveStep:
     """Largest change of the ambient temperature over one step (it is held within a step)."""
     stiffness_limit: float = 1.0
     """Largest step times decay rate of the fastest loop the currents feel (`stiffness`)."""
+    chatter_window_s: float = 1.0
+    """Chatter: the plant's latches were located flipping A -> B -> A -> B (three crossings,
+    nothing else changing, no command or BMS event between) within this long. From then on a
+    step that flips them between A and B is taken as tried, `restart_dt_s` at most, instead
+    of being bisected to `locate_s` again: a switching loop that keeps coming back to the same
+    state is a steady state, not a crossing to locate."""
     name: str = "adaptive"
 
     def __post_init__(self) -> None:
@@ -117,6 +129,20 @@ def stiffness(start: OperatingPoint, predicted: OperatingPoint, corrected: Opera
         if abs(euler_a) > _STIFFNESS_FLOOR_A:
             worst = max(worst, 2.0 * abs(i2 - i1) / abs(euler_a))
     return worst
+
+
+def jolt_c(
+    before: OperatingPoint, after: OperatingPoint, capacities_ah: tuple[float, ...]
+) -> float:
+    """How hard an event jolted the batteries: the largest current change per capacity (1/h).
+
+    `capacities_ah` are the batteries' and, last, the starter battery's (if there is one).
+    """
+    currents = zip(before.battery_currents_a, after.battery_currents_a, strict=True)
+    changes = [abs(i1 - i0) for i0, i1 in currents]
+    if len(capacities_ah) > len(changes):
+        changes.append(abs(after.starter_current_a - before.starter_current_a))
+    return max((a / c for a, c in zip(changes, capacities_ah, strict=True)), default=0.0)
 
 
 def powers_differently(old: Outputs, new: Outputs) -> bool:
@@ -189,3 +215,87 @@ class Trial:
     def differs_from(self, start: StepStart) -> bool:
         """Whether something crossed a threshold during the step."""
         return self.changed or self.signature != start.signature
+
+
+# --- the blinking pre-alarm: one step across many edges -------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Blink:
+    """The intermittent pre-alarm's square wave from a step's start, as the controller runs it.
+
+    The output is `high` until `edge_s`, then flips every `on_s` / `off_s` seconds (OUT-6).
+    """
+
+    edge_s: float
+    high: bool
+    on_s: float
+    off_s: float
+
+    @property
+    def period_s(self) -> float:
+        """One on and one off."""
+        return self.on_s + self.off_s
+
+    @property
+    def duty(self) -> float:
+        """The share of the time the output is high."""
+        return self.on_s / self.period_s
+
+    def level_index(self, t_s: float) -> int:
+        """0 while the output is high at `t_s`, 1 while it floats (`Stretch.levels`' order)."""
+        return 0 if self.high_at(t_s) else 1
+
+    def high_at(self, t_s: float) -> bool:
+        """The level at `t_s` (an edge at `t_s` has already happened, as in the controller)."""
+        if t_s < self.edge_s:
+            return self.high
+        phase_s = math.fmod(t_s - self.edge_s, self.period_s)
+        first_s = self.off_s if self.high else self.on_s
+        return self.high if phase_s >= first_s else not self.high
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stretch:
+    """A step across the blinking pre-alarm's edges, taken at the blink's average load.
+
+    The plant is integrated at the mean of its operating points with the output high and
+    floating (weighted by the duty cycle); each tried end is looked at with both levels, so a
+    threshold that the output's ripple would cross ends the stretch before it.
+    """
+
+    blink: Blink
+    limit_s: float
+    """The next deadline that is not a blink edge, timeline entry or device timer."""
+    op_mean: OperatingPoint
+    """The start's operating point at the average load."""
+    levels: tuple[Outputs, Outputs]
+    """The outputs with the pre-alarm high, and floating."""
+    inputs: tuple[Inputs, Inputs]
+    """What the BMS measured at the start at each level."""
+
+
+def blend(high: OperatingPoint, low: OperatingPoint, weight: float) -> OperatingPoint:
+    """`weight` of `high` and the rest of `low`: the mean of a square wave's two levels."""
+
+    def mix(a: float, b: float) -> float:
+        return weight * a + (1.0 - weight) * b
+
+    def mix_all(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(mix(x, y) for x, y in zip(a, b, strict=True))
+
+    return OperatingPoint(
+        bank_voltage_v=mix(high.bank_voltage_v, low.bank_voltage_v),
+        bank_emf_v=mix(high.bank_emf_v, low.bank_emf_v),
+        battery_currents_a=mix_all(high.battery_currents_a, low.battery_currents_a),
+        ab_voltage_v=mix(high.ab_voltage_v, low.ab_voltage_v),
+        ab_current_a=mix(high.ab_current_a, low.ab_current_a),
+        ab_limit_a=mix(high.ab_limit_a, low.ab_limit_a),
+        alternator_current_a=mix(high.alternator_current_a, low.alternator_current_a),
+        starter_current_a=mix(high.starter_current_a, low.starter_current_a),
+        system_plus_voltage_v=mix(high.system_plus_voltage_v, low.system_plus_voltage_v),
+        system_plus_current_a=mix(high.system_plus_current_a, low.system_plus_current_a),
+        device_currents_a=mix_all(high.device_currents_a, low.device_currents_a),
+        bms_draw_a=mix(high.bms_draw_a, low.bms_draw_a),
+        short_current_a=mix(high.short_current_a, low.short_current_a),
+    )
