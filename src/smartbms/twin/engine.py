@@ -18,27 +18,25 @@ from collections.abc import Callable, Iterator
 from smartbms import scenario as sc
 from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
-from smartbms.core import constants as c
-from smartbms.core.settings import PreAlarmMode
-from smartbms.core.signals import ALL_OPEN, Inputs, Level, Outputs
+from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
 from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, ChainSignalChanged
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
+from smartbms.twin.blink import Stretch, blend, stretch_at
 from smartbms.twin.build import build_controller, build_system
 from smartbms.twin.commands import Command
 from smartbms.twin.execute import Target, World, end_of, execute
 from smartbms.twin.stepper import (
     AdaptiveStep,
-    Blink,
     Crossing,
     FixedStep,
     Stepper,
     StepStart,
-    Stretch,
     Trial,
-    blend,
+    alike,
     jolt_c,
     powers_differently,
     same_decision,
+    step_excess,
     stiffness,
 )
 from smartbms.twin.timeline import timed_commands
@@ -139,7 +137,9 @@ class Engine:
         self._chatter: Flip | None = None
         """The flip-flop the plant's latches are chattering in (not located any more)."""
         stepper = self.stepper
-        self._jolt_limit_c = (stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()).jolt_c
+        self._jolt_limit_c = (
+            stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()
+        ).jolt_c
         self.located: list[Crossing] = []
         """The crossings the fast stepper located (the first thousands of them)."""
         self._inputs = self.system.measure(self.system.solve(0.0, ALL_OPEN), ALL_OPEN)
@@ -543,104 +543,27 @@ class Engine:
     def _step_excess(
         self, stepper: AdaptiveStep, here: StepStart, trial: Trial, dt: float
     ) -> float:
-        """How far over its tolerances a tried step is (1: just right).
-
-        Three estimates, each scaled to the step as it grows with it:
-        * Euler's error, half the current's change times the step (grows with dt^2): a bound
-          on how far the currents may move within one step;
-        * the error left after the curvature correction, taken as the trapezoid's own
-          dt^3 |I''| / 12 (grows with dt^3);
-        * the ambient's change, which the step holds (grows with dt).
-        """
-        hours_per_s = 1.0 / 3600.0
-        capacities = self._capacities_ah()
-        slopes = trial.slopes
-        euler_pct = (
-            100.0
-            * 0.5
-            * max(abs(a) / c for a, c in zip(slopes, capacities, strict=True))
-            * dt
-            * dt
-            * hours_per_s
-        )
-        excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
-        if trial.curvatures is not None:
-            curvature = max(abs(k) / c for k, c in zip(trial.curvatures, capacities, strict=True))
-        else:  # none known (the first step after a kink): the currents bend within the step
-            curvature = 2.0 * max(abs(a) / c for a, c in zip(slopes, capacities, strict=True)) / dt
-        trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
-        excess = max(excess, (trapezoid_pct / stepper.trapezoid_tolerance_pct) ** (1 / 3))
+        """How far over its tolerances a tried step is (1: just right; see `step_excess`)."""
         ambient_change_c = abs(self.system.surroundings.ambient_c - here.ambient_c)
-        excess = max(excess, trial.stiffness / stepper.stiffness_limit)
-        return max(excess, ambient_change_c / stepper.ambient_step_c)
+        return step_excess(stepper, trial, dt, self._capacities_ah(), ambient_change_c)
 
     # --- the blinking pre-alarm: one step across many edges ---------------------------------------
 
     def _stretch_at(self, stepper: AdaptiveStep, here: StepStart) -> Stretch | None:
-        """A step across the blink's edges from `here`, when the plant is quiet enough for one.
-
-        Quiet: the pre-alarm blinks and nothing but its edges is due for two periods; the two
-        levels move each battery's current by less than the charge tolerance allows over one
-        half-period; and the plant's latches, the devices' timers and the BMS's decision are
-        the same at both levels. The solver's guess moves (the caller restores the snapshot).
-        """
-        t, outputs, controller = here.t_s, self.outputs, self.controller
-        if (
-            not outputs.prealarm_alarm
-            or controller.settings.prealarm_mode is not PreAlarmMode.INTERMITTENT
-        ):
+        """A step across the blink's edges from `here`, if the plant is quiet enough for one."""
+        t = here.t_s
+        if not self.outputs.prealarm_alarm:
             return None
-        phase = controller.snapshot()
-        if (
-            phase.prealarm_damaged
-            or phase.blink_for_s is None
-            or here.result.next_deadline_s != phase.blink_edge_s
-        ):
-            return None
-        blink = Blink(
-            phase.blink_edge_s, phase.blink_high, c.PREALARM_BLINK_ON_S, c.PREALARM_BLINK_OFF_S
+        due_s = min(self._next_scheduled_s(), self.horizon_s if self.horizon_s > t else math.inf)
+        return stretch_at(
+            stepper,
+            here,
+            self.system,
+            self.controller,
+            (self.outputs, self._inputs),
+            due_s,
+            self._capacities_ah(),
         )
-        # the BMS's own deadlines but the blink's: ask a copy with the output steady
-        steady = copy.copy(controller)
-        steady.change_settings(
-            {"prealarm_mode": PreAlarmMode.CONTINUOUS.value}, pin=steady.settings.pin, now_s=t
-        )
-        levels = (
-            dataclasses.replace(outputs, prealarm=Level.HIGH),
-            dataclasses.replace(outputs, prealarm=Level.FLOATING),
-        )
-        system = self.system
-        devices_s = {system.next_device_change_s(t, level) for level in levels}
-        limit_s = min(
-            steady.step(self._inputs, t).next_deadline_s,
-            self._next_scheduled_s(),
-            *devices_s,
-            self.horizon_s if self.horizon_s > t else math.inf,
-        )
-        if len(devices_s) > 1 or limit_s - t < 2.0 * blink.period_s:
-            return None
-        ops = (system.solve(t, levels[0]), system.solve(t, levels[1]))
-        inputs = (system.measure(ops[0], levels[0]), system.measure(ops[1], levels[1]))
-        if inputs[0].prealarm_output_current_a > c.PREALARM_MAX_A:
-            return None  # the first high edge damages the output (OUT-9): step onto it
-        ripple_pct = (
-            100.0
-            * jolt_c(ops[0], ops[1], self._capacities_ah())
-            * max(blink.on_s, blink.off_s)
-            / 3600.0
-        )
-        if ripple_pct > stepper.charge_tolerance_pct:
-            return None
-        stretch = Stretch(blink, limit_s, blend(ops[0], ops[1], blink.duty), levels, inputs)
-        for op, level in zip(ops, levels, strict=True):
-            if system.discrete_state(t, op, level) != here.signature:
-                return None
-        decisions = [
-            copy.copy(controller).step(level_inputs, t) for level_inputs in stretch.inputs
-        ]
-        if not _alike(decisions[0], decisions[1]):
-            return None
-        return stretch
 
     def _stretch_step(
         self, stepper: AdaptiveStep, here: StepStart, stretch: Stretch
@@ -724,9 +647,7 @@ class Engine:
 
     def _mean_solve(self, stretch: Stretch, t: float) -> OperatingPoint:
         high, floating = stretch.levels
-        return blend(
-            self.system.solve(t, high), self.system.solve(t, floating), stretch.blink.duty
-        )
+        return blend(self.system.solve(t, high), self.system.solve(t, floating), stretch.blink.duty)
 
     def _either_level_crosses(self, here: StepStart, stretch: Stretch, t_end: float) -> bool:
         """Whether, with the output high or floating, the plant or the BMS would change at t_end."""
@@ -740,7 +661,7 @@ class Engine:
                     return True
                 moved = copy.copy(self.controller).step(system.measure(op, level), t_end)
                 still = copy.copy(self.controller).step(start_inputs, t_end)
-                if not _alike(moved, still):
+                if not alike(moved, still):
                     return True
                 system.restore(saved)
             return False
@@ -845,12 +766,3 @@ class Engine:
         self._flips = state.flips
         self._chatter = state.chatter
         self.steps = state.steps
-
-
-def _alike(a: StepResult, b: StepResult) -> bool:
-    """The same events, deadline and decision (for two looks at one instant)."""
-    return (
-        a.events == b.events
-        and a.next_deadline_s == b.next_deadline_s
-        and same_decision(a.outputs, b.outputs)
-    )

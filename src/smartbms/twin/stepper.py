@@ -15,7 +15,7 @@ import dataclasses
 import math
 
 from smartbms.core.controller import StepResult
-from smartbms.core.signals import Inputs, Outputs
+from smartbms.core.signals import Outputs
 from smartbms.plant.devices import DeviceContext
 from smartbms.plant.system import OperatingPoint, SystemState
 
@@ -217,85 +217,43 @@ class Trial:
         return self.changed or self.signature != start.signature
 
 
-# --- the blinking pre-alarm: one step across many edges -------------------------------------------
+def step_excess(
+    stepper: AdaptiveStep,
+    trial: Trial,
+    dt: float,
+    capacities_ah: tuple[float, ...],
+    ambient_change_c: float,
+) -> float:
+    """How far over its tolerances a tried step is (1: just right).
 
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Blink:
-    """The intermittent pre-alarm's square wave from a step's start, as the controller runs it.
-
-    The output is `high` until `edge_s`, then flips every `on_s` / `off_s` seconds (OUT-6).
+    Each estimate is scaled to the step as it grows with it:
+    * Euler's error, half the current's change times the step (grows with dt^2): a bound
+      on how far the currents may move within one step;
+    * the error left after the curvature correction, taken as the trapezoid's own
+      dt^3 |I''| / 12 (grows with dt^3). Without a curvature (the first step after a kink)
+      the currents are taken to bend on the step's own time scale, |I''| = 2 |I'| / dt, so
+      a step that nothing has checked yet cannot run far past what the next one would allow;
+    * the stiffness of the fastest loop (`stiffness`), and the ambient's change, which the step
+      holds (grows with dt).
     """
-
-    edge_s: float
-    high: bool
-    on_s: float
-    off_s: float
-
-    @property
-    def period_s(self) -> float:
-        """One on and one off."""
-        return self.on_s + self.off_s
-
-    @property
-    def duty(self) -> float:
-        """The share of the time the output is high."""
-        return self.on_s / self.period_s
-
-    def level_index(self, t_s: float) -> int:
-        """0 while the output is high at `t_s`, 1 while it floats (`Stretch.levels`' order)."""
-        return 0 if self.high_at(t_s) else 1
-
-    def high_at(self, t_s: float) -> bool:
-        """The level at `t_s` (an edge at `t_s` has already happened, as in the controller)."""
-        if t_s < self.edge_s:
-            return self.high
-        phase_s = math.fmod(t_s - self.edge_s, self.period_s)
-        first_s = self.off_s if self.high else self.on_s
-        return self.high if phase_s >= first_s else not self.high
+    hours_per_s = 1.0 / 3600.0
+    slope = max(abs(a) / c for a, c in zip(trial.slopes, capacities_ah, strict=True))
+    euler_pct = 100.0 * 0.5 * slope * dt * dt * hours_per_s
+    excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
+    if trial.curvatures is not None:
+        curvature = max(abs(k) / c for k, c in zip(trial.curvatures, capacities_ah, strict=True))
+    else:
+        curvature = 2.0 * slope / dt
+    trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
+    excess = max(excess, math.cbrt(trapezoid_pct / stepper.trapezoid_tolerance_pct))
+    excess = max(excess, trial.stiffness / stepper.stiffness_limit)
+    return max(excess, ambient_change_c / stepper.ambient_step_c)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Stretch:
-    """A step across the blinking pre-alarm's edges, taken at the blink's average load.
-
-    The plant is integrated at the mean of its operating points with the output high and
-    floating (weighted by the duty cycle); each tried end is looked at with both levels, so a
-    threshold that the output's ripple would cross ends the stretch before it.
-    """
-
-    blink: Blink
-    limit_s: float
-    """The next deadline that is not a blink edge, timeline entry or device timer."""
-    op_mean: OperatingPoint
-    """The start's operating point at the average load."""
-    levels: tuple[Outputs, Outputs]
-    """The outputs with the pre-alarm high, and floating."""
-    inputs: tuple[Inputs, Inputs]
-    """What the BMS measured at the start at each level."""
-
-
-def blend(high: OperatingPoint, low: OperatingPoint, weight: float) -> OperatingPoint:
-    """`weight` of `high` and the rest of `low`: the mean of a square wave's two levels."""
-
-    def mix(a: float, b: float) -> float:
-        return weight * a + (1.0 - weight) * b
-
-    def mix_all(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
-        return tuple(mix(x, y) for x, y in zip(a, b, strict=True))
-
-    return OperatingPoint(
-        bank_voltage_v=mix(high.bank_voltage_v, low.bank_voltage_v),
-        bank_emf_v=mix(high.bank_emf_v, low.bank_emf_v),
-        battery_currents_a=mix_all(high.battery_currents_a, low.battery_currents_a),
-        ab_voltage_v=mix(high.ab_voltage_v, low.ab_voltage_v),
-        ab_current_a=mix(high.ab_current_a, low.ab_current_a),
-        ab_limit_a=mix(high.ab_limit_a, low.ab_limit_a),
-        alternator_current_a=mix(high.alternator_current_a, low.alternator_current_a),
-        starter_current_a=mix(high.starter_current_a, low.starter_current_a),
-        system_plus_voltage_v=mix(high.system_plus_voltage_v, low.system_plus_voltage_v),
-        system_plus_current_a=mix(high.system_plus_current_a, low.system_plus_current_a),
-        device_currents_a=mix_all(high.device_currents_a, low.device_currents_a),
-        bms_draw_a=mix(high.bms_draw_a, low.bms_draw_a),
-        short_current_a=mix(high.short_current_a, low.short_current_a),
+def alike(a: StepResult, b: StepResult) -> bool:
+    """The same events, deadline and decision (two looks of the BMS at one instant)."""
+    return (
+        a.events == b.events
+        and a.next_deadline_s == b.next_deadline_s
+        and same_decision(a.outputs, b.outputs)
     )
