@@ -67,7 +67,14 @@ def _outcome(name: str, start_h: float, end_h: float, reference: bool) -> Outcom
 
 
 STRESS_CASES: list[tuple[str, float, float]] = [
-    ("parked-buzzer-intermittent", 28.5, 29.5),  # the blinking pre-alarm up to the disconnect
+    ("flat-bank-small-alternator", 0.0, 6.0),
+    ("fridge-cycling", 0.0, 6.0),  # small commands: the step keeps its size across them
+    ("full-bank-big-alternator", 0.0, 2.0),  # ten charge-limit cycles
+    ("figure-1-extra-10w", 40.0, 46.0),  # pre-alarm, blinking for 3 h, recharged on the drive
+    ("inverter-loose-connection", 0.0, 2.0),  # the inverter's latch chatters
+    ("parked-buzzer-intermittent", 0.0, 6.0),  # the pre-alarm rises and blinks
+    ("parked-buzzer-intermittent", 24.0, 30.0),  # blinking up to the load disconnect
+    ("smart-alternator-low-bank", 0.0, 4.0),
 ]
 """The stress set (benchmarks/stress, issue 12): windows of at most 6 h where it is hardest."""
 

@@ -397,10 +397,9 @@ class Engine:
         flip = None
         if trial.differs_from(here):
             flip = (here.signature, trial.signature)
-            if trial.changed or chatter not in (flip, flip[::-1]):
+            if trial.decided or chatter not in (flip, flip[::-1]):
                 trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
-                alone = not trial.changed and trial.signature != here.signature
-                flip = (here.signature, trial.signature) if alone else None
+                flip = None if trial.decided else (here.signature, trial.signature)
             # else: the plant chatters between the two; the step stands as tried
         elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
             grow = 2.0 if excess <= 0.45 else 0.9 / excess
@@ -472,6 +471,7 @@ class Engine:
         system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
         system.look(t_end, op_end)
+        changed = self._controller_would_change(op_end, t_end, here.limit_s, here.result)
         return Trial(
             t_end_s=t_end,
             op_end=op_end,
@@ -479,18 +479,20 @@ class Engine:
             curvatures=curvatures,
             stiffness=stiffness(op, op_predicted, op_corrected),
             overheat=overheat,
-            changed=self._controller_would_change(op_end, t_end, here.limit_s, here.result),
+            changed=changed > 0,
             signature=system.discrete_state(t_end, op_end, self.outputs),
+            decided=changed > 1,
         )
 
     def _controller_would_change(
         self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
-    ) -> bool:
+    ) -> int:
         """Whether the BMS would decide differently at `t_end` because its inputs moved.
 
-        Asked of a copy, so the real controller never sees a trial. Before `limit_s` no timer
-        of its own expires, so any event, changed output or moved deadline (a timer started
-        or stopped) is the inputs' doing; at `limit_s` the answer is compared with what the
+        0: no; 1: only a timer of its own started or stopped (its next deadline moved); 2: an
+        event or a different decision. Asked of a copy, so the real controller never sees a
+        trial. Before `limit_s` no timer of its own expires, so any event, changed output or
+        moved deadline is the inputs' doing; at `limit_s` the answer is compared with what the
         unchanged inputs would give then.
         """
         probe = copy.copy(self.controller)
@@ -498,15 +500,15 @@ class Engine:
         if t_end < limit_s - TIME_EPS_S:
             still = result  # what the unchanged inputs give until the limit
             if moved.events:
-                return True
+                return 2
         else:
             still = copy.copy(self.controller).step(self._inputs, t_end)
             if moved.events != still.events:
-                return True
+                return 2
+        if not same_decision(moved.outputs, still.outputs):
+            return 2
         # a timer that starts or stops (the 10 s hold, a debounce) moves the next deadline
-        return moved.next_deadline_s != still.next_deadline_s or not same_decision(
-            moved.outputs, still.outputs
-        )
+        return int(moved.next_deadline_s != still.next_deadline_s)
 
     def _current_slopes(
         self, op: OperatingPoint, op_end: OperatingPoint, dt: float

@@ -77,11 +77,13 @@ class AdaptiveStep:
     stiffness_limit: float = 1.0
     """Largest step times decay rate of the fastest loop the currents feel (`stiffness`)."""
     chatter_window_s: float = 1.0
-    """Chatter: the plant's latches were located flipping A -> B -> A -> B (three crossings,
-    nothing else changing, no command or BMS event between) within this long. From then on a
-    step that flips them between A and B is taken as tried, `restart_dt_s` at most, instead
-    of being bisected to `locate_s` again: a switching loop that keeps coming back to the same
-    state is a steady state, not a crossing to locate."""
+    """Chatter: the plant's latches were located flipping A -> B -> A -> B (three crossings
+    within this long, with no command, no BMS event and no change of the BMS's outputs; a
+    timer of its own may start and stop with them). From then on a step that flips them
+    between A and B is taken as tried, `restart_dt_s` at most, instead of being bisected to
+    `locate_s` again: a switching loop that keeps coming back to the same state is a steady
+    state, not a crossing to locate. It ends with any step that does not flip them, and with
+    any command or BMS event."""
     name: str = "adaptive"
 
     def __post_init__(self) -> None:
@@ -209,8 +211,10 @@ class Trial:
     """The step times the decay rate of the fastest loop the currents feel (`stiffness`)."""
     overheat: bool
     changed: bool
-    """The controller would decide differently at the end."""
+    """The controller would decide differently at the end (or a timer of its own moved)."""
     signature: tuple[object, ...]
+    decided: bool = False
+    """The controller would report an event or change an output at the end (not just a timer)."""
 
     def differs_from(self, start: StepStart) -> bool:
         """Whether something crossed a threshold during the step."""
