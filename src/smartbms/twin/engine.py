@@ -428,6 +428,7 @@ class Engine:
         """Bisect (t, t + dt] for the first instant something changed; end the step there."""
         low, high = 0.0, dt
         found: Trial | None = None
+        trial: Trial | None = None
         while high - low > locate_s:
             middle = 0.5 * (low + high)
             trial = self._trial(here, middle)
@@ -435,7 +436,8 @@ class Engine:
                 high, found = middle, trial
             else:
                 low = middle
-        if found is None or found.t_end_s != here.t_s + high:
+        # the plant is at the last trial's end: unless that is the bracket's end, go there
+        if found is None or trial is not found or found.t_end_s != here.t_s + high:
             found = self._trial(here, high)
         if len(self.located) < _LOCATED_KEPT:
             self.located.append(Crossing(here.t_s, here.t_s + low, here.t_s + high))
@@ -572,9 +574,11 @@ class Engine:
     ) -> Trial | None:
         """Step across the blink's edges; None when something crosses within a period already.
 
-        Error control is the plain step's. When a level would cross a threshold inside the
-        step, the step ends up to one period before it (bisected to a period, not to 10 ms):
-        the plain steps that follow land on each edge there and locate the crossing itself.
+        Error control is the plain step's, but without its floor: a stretch holds every
+        tolerance (with no curvature known, `step_excess` takes the currents to bend within
+        the step), or is not taken. When a level would cross a threshold inside the step, the
+        step ends up to one period before it (bisected to a period, not to 10 ms): the plain
+        steps that follow land on each edge there and locate the crossing itself.
         """
         t = here.t_s
         period_s = stretch.blink.period_s
@@ -587,12 +591,15 @@ class Engine:
         while True:
             trial = self._stretch_trial(here, stretch, dt, self.outputs)
             excess = self._step_excess(stepper, here, trial, dt)
-            if excess <= 1.0 or dt <= stepper.restart_dt_s:
+            if excess <= 1.0:
                 break
-            dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
+            dt *= max(0.2, 0.9 / excess)
+            if dt < max(2.0 * period_s, stepper.restart_dt_s):
+                return None  # the plant is not quiet: step on the edges, curvature and all
             proposal = dt
         if trial.changed:
             low, high = 0.0, dt
+            tried = trial
             while high - low > period_s:
                 middle = 0.5 * (low + high)
                 tried = self._stretch_trial(here, stretch, middle, self.outputs)
@@ -602,7 +609,8 @@ class Engine:
                     low, trial = middle, tried
             if low < period_s:
                 return None
-            if trial.t_end_s != t + low:
+            # the plant is at the last trial's end: unless that is the bracket's start, go there
+            if tried is not trial or trial.t_end_s != t + low:
                 trial = self._stretch_trial(here, stretch, low, self.outputs)
         elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
             grow = 2.0 if excess <= 0.45 else 0.9 / excess
