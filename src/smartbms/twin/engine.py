@@ -455,17 +455,11 @@ class Engine:
         devices' stages and the batteries' monitors see the step.
         """
         system = self.system
-        if self._advanced:
-            system.restore(here.state)
-        self._advanced = True
         t, op = here.t_s, here.op
         t_end = t + dt
-        overheat = system.advance(t, dt, op, self.outputs, latch=False)
-        self._update_surroundings(t_end)
-        op_predicted = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
-        system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
-        op_corrected = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
-        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        overheat, op_predicted, op_corrected = self._integrate(
+            here, dt, op, lambda at: system.solve(at, self.outputs)
+        )
         slopes = self._current_slopes(op, op_corrected, dt)
         curvatures = self._curvatures(slopes, dt)
         if curvatures is not None:
@@ -485,6 +479,31 @@ class Engine:
             signature=system.discrete_state(t_end, op_end, self.outputs),
             decided=changed > 1,
         )
+
+    def _integrate(
+        self,
+        here: StepStart,
+        dt: float,
+        op: OperatingPoint,
+        solve: Callable[[float], OperatingPoint],
+    ) -> tuple[bool, OperatingPoint, OperatingPoint]:
+        """Euler from the snapshot at `op`, then Heun's two corrector passes (`solve`: the end).
+
+        Returns whether the alternator's overheating risk began, Euler's end and the corrected
+        end, both read just before the end.
+        """
+        system = self.system
+        if self._advanced:
+            system.restore(here.state)
+        self._advanced = True
+        t_end = here.t_s + dt
+        overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False)
+        self._update_surroundings(t_end)
+        op_predicted = solve(t_end - _LEFT_LIMIT_S)
+        system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
+        op_corrected = solve(t_end - _LEFT_LIMIT_S)
+        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        return overheat, op_predicted, op_corrected
 
     def _controller_would_change(
         self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
@@ -628,17 +647,11 @@ class Engine:
         from the start. The plant is left at the end with the pre-alarm output at `outputs`.
         """
         system = self.system
-        if self._advanced:
-            system.restore(here.state)
-        self._advanced = True
         t, op = here.t_s, stretch.op_mean
         t_end = t + dt
-        overheat = system.advance(t, dt, op, self.outputs, latch=False)
-        self._update_surroundings(t_end)
-        op_predicted = self._mean_solve(stretch, t_end - _LEFT_LIMIT_S)
-        system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
-        op_corrected = self._mean_solve(stretch, t_end - _LEFT_LIMIT_S)
-        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        overheat, op_predicted, op_corrected = self._integrate(
+            here, dt, op, lambda at: self._mean_solve(stretch, at)
+        )
         slopes = self._current_slopes(op, op_corrected, dt)
         system.advance_devices(here.context, dt, op)
         changed = self._either_level_crosses(here, stretch, t_end)
