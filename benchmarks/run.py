@@ -11,6 +11,9 @@ JSON (the last line of stdout) with every figure. The exit status is 0 whatever 
 - trace: rows per second written by `RunWriter.on_step`, CSV and Parquet (`trace_writer.py`).
 - year: Figure 1's system over a year, its 48 h timeline repeated, with a 1 s Parquet trace, in
   a subprocess so that its peak RSS is the whole process's.
+- stress: every scenario in `benchmarks/stress/` (issue 12: installations where switching meets
+  a sagging voltage) once, with its steps and events per simulated hour and its wall time
+  (`stress_<name>_steps_per_h`, `_events_per_h`, `_wall_s`; `stress_steps_per_h_max`).
 """
 
 import argparse
@@ -35,6 +38,7 @@ from smartbms.twin import TwinState
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_1 = ROOT / "examples" / "manual-figure-1.toml"
 DRAIN = ROOT / "examples" / "residual-drain-200ah.toml"
+STRESS = ROOT / "benchmarks" / "stress"
 REFERENCE_DT_S = 0.1
 YEAR_TIMEOUT_S = 3600.0
 MAX_ZERO_STEPS = 10_000
@@ -52,6 +56,8 @@ class Options:
     step_rounds: int = controller_step.ROUNDS
     trace_rows: int = 2_000_000
     year_days: float = 365.0
+    stress_h: float | None = None
+    """Cut each stress scenario to this many hours (None: run it whole)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ GOALS = {
     "drain_x_realtime": Goal(1_000_000, at_least=True, unit=" x"),
     "step_us_median": Goal(10, at_least=False, unit=" us"),
     "year_peak_rss_mb": Goal(250, at_least=False, unit=" MB"),
+    "stress_steps_per_h_max": Goal(100, at_least=False, unit=""),
 }
 
 # --- in-process figures --------------------------------------------------------------------------
@@ -139,6 +146,33 @@ def measure(options: Options, progress: Callable[[str], None]) -> Figures:
         if options.runs > 1:
             figures[f"{key}_min"] = min(values)
             figures[f"{key}_max"] = max(values)
+    return figures
+
+
+def stress_key(path: Path) -> str:
+    """The JSON key stem of a stress scenario: `stress_<file name, _ for ->`."""
+    return "stress_" + path.stem.replace("-", "_")
+
+
+def measure_stress(options: Options, progress: Callable[[str], None]) -> Figures:
+    """Each stress scenario once: steps and events per simulated hour, wall time."""
+    figures: Figures = {}
+    rates: list[float] = []
+    for path in sorted(STRESS.glob("*.toml")):
+        progress(f"stress: {path.stem}")
+        scenario = load_scenario(path)
+        if options.stress_h is not None:
+            scenario = with_duration(scenario, min(scenario.duration_s, options.stress_h * 3600))
+        start = time.perf_counter()
+        result = Simulation(scenario).run()
+        wall = time.perf_counter() - start
+        hours = scenario.duration_s / 3600.0
+        key = stress_key(path)
+        figures[f"{key}_steps_per_h"] = result.steps / hours
+        figures[f"{key}_events_per_h"] = len(result.events) / hours
+        figures[f"{key}_wall_s"] = wall
+        rates.append(result.steps / hours)
+    figures["stress_steps_per_h_max"] = max(rates, default=None)
     return figures
 
 
@@ -266,6 +300,7 @@ ROWS = (
     ("year_wall_s", "  wall time", " s"),
     ("year_trace_rows", "  trace rows", ""),
     ("year_trace_mb", "  trace file", " MB"),
+    ("stress_steps_per_h_max", "Stress set: most steps per sim hour", ""),
 )
 
 
@@ -285,6 +320,18 @@ def table(figures: Figures, runs: int) -> str:
         lines.append(f"{label:<36} {text:>22}  {goal:<16} {spread}".rstrip())
     if figures.get("year_error"):
         lines.append(f"year: {figures['year_error']}")
+    stress = sorted(STRESS.glob("*.toml"))
+    if any(f"{stress_key(p)}_steps_per_h" in figures for p in stress):
+        lines.append(f"{'stress scenario':<36} {'steps/h':>10} {'events/h':>10} {'wall s':>8}")
+        for path in stress:
+            key = stress_key(path)
+            if f"{key}_steps_per_h" not in figures:
+                continue
+            steps, events, wall = (
+                _number(figures[f"{key}_{what}"])
+                for what in ("steps_per_h", "events_per_h", "wall_s")
+            )
+            lines.append(f"  {path.stem:<34} {steps:>10} {events:>10} {wall:>8}")
     conditions = (
         f"({runs} run{'s' if runs > 1 else ''}; reference slice {figures['slice_h']:g} h, "
         f"year {figures['year_days']:g} days)"
@@ -324,7 +371,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def options_from(args: argparse.Namespace) -> Options:
     """The measurement options from the command line (`--quick` sets shorter defaults)."""
-    quick = Options(runs=1, slice_h=0.25, step_rounds=3, trace_rows=200_000, year_days=7.0)
+    quick = Options(
+        runs=1, slice_h=0.25, step_rounds=3, trace_rows=200_000, year_days=7.0, stress_h=1.0
+    )
     base = quick if args.quick else Options()
     return Options(
         runs=max(1, args.runs),
@@ -332,6 +381,7 @@ def options_from(args: argparse.Namespace) -> Options:
         step_rounds=base.step_rounds,
         trace_rows=args.trace_rows if args.trace_rows is not None else base.trace_rows,
         year_days=args.year_days if args.year_days is not None else base.year_days,
+        stress_h=base.stress_h,
     )
 
 
@@ -353,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = measure(options, progress)
     progress(f"the year ({options.year_days:g} days) in a subprocess")
     figures.update(measure_year(options.year_days, args.year_timeout))
+    figures.update(measure_stress(options, progress))
     figures["slice_h"] = options.slice_h
     figures["runs"] = options.runs
     figures["quick"] = args.quick

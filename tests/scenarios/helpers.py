@@ -7,6 +7,8 @@ from smartbms.scenario import Scenario
 from smartbms.sim.results import event_record
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+STRESS = Path(__file__).resolve().parents[2] / "benchmarks" / "stress"
+"""The stress set (issue 12): installations where switching meets a sagging voltage."""
 HOUR_S = 3600.0
 
 

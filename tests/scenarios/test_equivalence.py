@@ -15,7 +15,7 @@ import pytest
 from smartbms.core.events import Event
 from smartbms.scenario import load_scenario
 from smartbms.sim.runner import AdaptiveStep, FixedStep, Simulation
-from tests.scenarios.helpers import EXAMPLES, HOUR_S, identity, until
+from tests.scenarios.helpers import EXAMPLES, HOUR_S, STRESS, identity, until
 
 EVENT_TIME_TOLERANCE_S = 0.2
 SOC_TOLERANCE_PCT = 0.1
@@ -56,7 +56,8 @@ class Outcome:
 
 
 def _outcome(name: str, start_h: float, end_h: float, reference: bool) -> Outcome:
-    scenario = until(load_scenario(EXAMPLES / f"{name}.toml"), end_h * HOUR_S)
+    folder = EXAMPLES if (EXAMPLES / f"{name}.toml").exists() else STRESS
+    scenario = until(load_scenario(folder / f"{name}.toml"), end_h * HOUR_S)
     stepper = FixedStep(0.1, from_s=start_h * HOUR_S) if reference else AdaptiveStep()
     simulation = Simulation(scenario, stepper=stepper)
     result = simulation.run()
@@ -65,8 +66,39 @@ def _outcome(name: str, start_h: float, end_h: float, reference: bool) -> Outcom
     return Outcome(inside, socs, result.summary.to_dict())
 
 
+INVERTER_CHATTERS = (
+    "issue 12 part 2: the inverter's latch chatters (10.9 / 12.5 V, no delay); the chatter rule "
+    "takes it in 5 s steps, the reference in 100 ms ones, so the voltage ripple differs and the "
+    "pre-alarm comes ~40 s later"
+)
+STRESS_CASES: list[tuple[str, float, float, str | None]] = [
+    ("flat-bank-small-alternator", 0.0, 6.0, None),  # the AB gate at its 1 s deadline, 4 h
+    ("fridge-cycling", 0.0, 6.0, None),  # small commands: the step keeps its size across them
+    # one charge-limit cycle and a half: the reference gains ~0.25 s per cycle on the converged
+    # answer (its held currents), which the fast stepper keeps within 15 ms (test_fast_accuracy)
+    ("full-bank-big-alternator", 0.0, 0.3, None),
+    ("figure-1-extra-10w", 40.0, 46.0, None),  # pre-alarm, 3 h of blinking, the drive home
+    ("inverter-loose-connection", 0.0, 2.0, INVERTER_CHATTERS),
+    ("parked-buzzer-intermittent", 0.0, 6.0, None),  # the pre-alarm rises and blinks
+    ("parked-buzzer-intermittent", 24.0, 30.0, None),  # blinking up to the load disconnect
+    ("smart-alternator-low-bank", 0.0, 4.0, None),  # the AB gate against the sag, 3.5 h
+]
+"""The stress set (benchmarks/stress, issue 12): windows of at most 6 h where it is hardest."""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "start_h", "end_h"), CASES)
+@pytest.mark.parametrize(
+    ("name", "start_h", "end_h"),
+    [
+        *CASES,
+        *(
+            pytest.param(
+                name, a, b, marks=() if why is None else pytest.mark.xfail(strict=True, reason=why)
+            )
+            for name, a, b, why in STRESS_CASES
+        ),
+    ],
+)
 def test_fast_stepper_matches_the_fixed_100_ms_reference(
     name: str, start_h: float, end_h: float
 ) -> None:
@@ -94,6 +126,13 @@ def test_fast_stepper_matches_the_fixed_100_ms_reference(
     for ours, theirs in zip(fast_batteries, reference_batteries, strict=True):
         assert ours["damaged"] == theirs["damaged"]
         assert ours["balancer"] == theirs["balancer"]
+
+
+def test_the_stress_cases_cover_the_stress_set_in_windows_of_at_most_6_h() -> None:
+    assert {c[0] for c in STRESS_CASES} == {p.stem for p in STRESS.glob("*.toml")}
+    for name, start_h, end_h, _ in STRESS_CASES:
+        assert 0.0 < end_h - start_h <= 6.0, name
+        assert end_h * HOUR_S <= load_scenario(STRESS / f"{name}.toml").duration_s
 
 
 def test_the_cases_cover_every_example_and_windows_are_long_enough() -> None:

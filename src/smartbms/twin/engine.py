@@ -21,6 +21,7 @@ from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
 from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, ChainSignalChanged
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
+from smartbms.twin.blink import Stretch, blend, stretch_at
 from smartbms.twin.build import build_controller, build_system
 from smartbms.twin.commands import Command
 from smartbms.twin.execute import Target, World, end_of, execute
@@ -31,8 +32,11 @@ from smartbms.twin.stepper import (
     Stepper,
     StepStart,
     Trial,
+    alike,
+    jolt_c,
     powers_differently,
     same_decision,
+    step_excess,
     stiffness,
 )
 from smartbms.twin.timeline import timed_commands
@@ -50,6 +54,10 @@ _SETTLE_ITERATIONS = 4
 _CHAIN_LINES = ("allowed to charge", "allowed to discharge", "pre-alarm")
 
 Emit = Callable[[Event], None]
+Signature = tuple[object, ...]
+"""The plant's latches (`TwelveVoltSystem.discrete_state`)."""
+Flip = tuple[Signature, Signature]
+"""The plant's latches before and after a crossing that changed nothing else."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,6 +77,10 @@ class Planned:
     proposal_s_before: float
     previous_slopes_before: tuple[float, tuple[float, ...]] | None
     """The stepper's memory before this step was planned (to take the plan back)."""
+    stretch: Stretch | None = None
+    """Taken across the blinking pre-alarm's edges at its average load."""
+    flip: Flip | None = None
+    """The plant's latches alone changed within it: from which to which (located or chatter)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -88,6 +100,9 @@ class EngineState:
     previous_slopes: tuple[float, tuple[float, ...]] | None
     eventful: bool
     steps: int
+    jolted: bool = True
+    flips: tuple[tuple[float, Flip], ...] = ()
+    chatter: Flip | None = None
 
 
 class Engine:
@@ -116,6 +131,15 @@ class Engine:
         self._previous_slopes: tuple[float, tuple[float, ...]] | None = None
         self._advanced = False
         self._eventful = False
+        self._jolted = True
+        self._flips: tuple[tuple[float, Flip], ...] = ()
+        """The last located flips of the plant's latches alone (when and from which to which)."""
+        self._chatter: Flip | None = None
+        """The flip-flop the plant's latches are chattering in (not located any more)."""
+        stepper = self.stepper
+        self._jolt_limit_c = (
+            stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()
+        ).jolt_c
         self.located: list[Crossing] = []
         """The crossings the fast stepper located (the first thousands of them)."""
         self._inputs = self.system.measure(self.system.solve(0.0, ALL_OPEN), ALL_OPEN)
@@ -130,6 +154,7 @@ class Engine:
     def begin(self, t: float, emit: Emit, *, command: Command | None = None) -> None:
         """Carry out what is due at `t` (and `command`), and let the BMS decide at `t`."""
         self.t_s = t
+        before = self.op
         happened = False
         for event in self._apply_due(t):
             happened = True
@@ -144,6 +169,11 @@ class Engine:
             op = self.system.solve(t, self.outputs)
         self.op, self.result, decided = self._settle(t, op, emit)
         self._eventful = happened or decided
+        if self._eventful:  # something changed: a flip-flop is no steady state any more
+            self._flips, self._chatter = (), None
+        self._jolted = before is None or (
+            self._eventful and jolt_c(before, self.op, self._capacities_ah()) > self._jolt_limit_c
+        )
         self.steps += 1
 
     def _settle(
@@ -202,11 +232,24 @@ class Engine:
         if isinstance(stepper, FixedStep):
             limit_s = min(limit_s, stepper.from_s)
             stepper = AdaptiveStep()
-        if self._eventful:  # something happened: the plant starts afresh
-            self._proposal_s = min(self._proposal_s, stepper.restart_dt_s)
+        if self._eventful:  # something happened: the currents' slope may jump here
             self._previous_slopes = previous_slopes = None
+        if self._jolted:  # it moved the currents a lot: the plant starts afresh
+            self._proposal_s = min(self._proposal_s, stepper.restart_dt_s)
         here = self._step_start(t, op, limit_s, result)
-        trial = self._adaptive_step(stepper, here)
+        stretch = self._stretch_at(stepper, here)
+        trial = None
+        if stretch is not None:
+            self.system.restore(here.state)  # the look at the levels moved the solver's guess
+            trial = self._stretch_step(stepper, here, stretch)
+            if trial is None:
+                stretch = None
+                self.system.restore(here.state)
+        flip = None
+        if trial is None:
+            trial, flip = self._adaptive_step(stepper, here)
+        else:
+            previous_slopes = None
         return Planned(
             here,
             trial.t_end_s,
@@ -216,6 +259,8 @@ class Engine:
             False,
             before_proposal,
             before_slopes,
+            stretch,
+            flip,
         )
 
     def unplan(self, planned: Planned) -> None:
@@ -234,6 +279,25 @@ class Engine:
         for event in self._plant_events(t_next):
             emit(event)
         self.op = planned.op_end
+        if not planned.fixed:
+            self._remember_flip(t_next, planned.flip)
+
+    def _remember_flip(self, t: float, flip: Flip | None) -> None:
+        """Keep the last three flips; three of one flip-flop within the window are chatter."""
+        if flip is None:
+            self._flips, self._chatter = (), None
+            return
+        flips = (*self._flips[-2:], (t, flip))
+        self._flips = flips
+        window_s = (
+            self.stepper.chatter_window_s
+            if isinstance(self.stepper, AdaptiveStep)
+            else AdaptiveStep().chatter_window_s
+        )
+        if len(flips) == 3 and flips[2][0] - flips[0][0] <= window_s:
+            (_, (a, b)), (_, back), (_, again) = flips
+            if back == (b, a) and again == (a, b):
+                self._chatter = (a, b)
 
     @contextlib.contextmanager
     def looking_into(self, planned: Planned, t: float | None) -> Iterator[OperatingPoint | None]:
@@ -244,14 +308,19 @@ class Engine:
         tries steps, and the plant goes back to the step's end afterwards.
         """
         end_state = self.system.snapshot()
+        outputs = self.outputs
         try:
             if t is None:
                 self.system.restore(planned.start.state)
                 yield None
             else:
-                yield self._partial(planned, t)[0]
+                op = self._partial(planned, t)[0]
+                if planned.stretch is not None:  # the output blinks on in the step
+                    self.outputs = planned.stretch.levels[planned.stretch.blink.level_index(t)]
+                yield op
         finally:
             self.system.restore(end_state)
+            self.outputs = outputs
 
     def truncate(self, planned: Planned, t: float) -> Planned:
         """Cut the step in flight short at `t` (a command arrives): it becomes a step to `t`."""
@@ -270,9 +339,14 @@ class Engine:
             overheat = self.system.advance(here.t_s, dt, here.op, self.outputs)
             self._update_surroundings(t)
             return self.system.solve(t, self.outputs), overheat
+        self._advanced = False
+        stretch = planned.stretch
+        if stretch is not None:
+            level = stretch.levels[stretch.blink.level_index(t)]
+            trial = self._stretch_trial(here, stretch, dt, level)
+            return trial.op_end, trial.overheat
         kept = self._previous_slopes
         self._previous_slopes = planned.previous_slopes
-        self._advanced = False
         try:
             trial = self._trial(here, dt)
         finally:
@@ -296,12 +370,18 @@ class Engine:
 
     # --- the fast stepper -------------------------------------------------------------------------
 
-    def _adaptive_step(self, stepper: AdaptiveStep, here: StepStart) -> Trial:
-        """Try, check, shorten and locate one step from `here`; the plant is left at its end."""
+    def _adaptive_step(self, stepper: AdaptiveStep, here: StepStart) -> tuple[Trial, Flip | None]:
+        """Try, check, shorten and locate one step from `here`; the plant is left at its end.
+
+        Also returns the flip of the plant's latches it ended on, if only they changed.
+        """
         system = self.system
         t, op, limit_s = here.t_s, here.op, here.limit_s
         self._advanced = False
         proposal = min(self._proposal_s, stepper.max_dt_s)
+        chatter = self._chatter
+        if chatter is not None and here.signature in chatter:
+            proposal = min(proposal, stepper.restart_dt_s)
         # a step ends on a kink of the plant's curves, where the currents' slope jumps
         kink_dt = system.next_kink_s(t, op, stepper.locate_s) - t
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
@@ -314,8 +394,13 @@ class Engine:
             dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
             proposal = dt
         at_limit = trial.t_end_s >= limit_s - TIME_EPS_S
+        flip = None
         if trial.differs_from(here):
-            trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
+            flip = (here.signature, trial.signature)
+            if trial.decided or chatter not in (flip, flip[::-1]):
+                trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
+                flip = None if trial.decided else (here.signature, trial.signature)
+            # else: the plant chatters between the two; the step stands as tried
         elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
             grow = 2.0 if excess <= 0.45 else 0.9 / excess
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
@@ -323,7 +408,7 @@ class Engine:
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
         plain = not (at_limit or at_kink or trial.differs_from(here))
         self._previous_slopes = (trial.t_end_s - t, trial.slopes) if plain else None
-        return trial
+        return trial, flip
 
     def _end_at_crossing(
         self, stepper: AdaptiveStep, here: StepStart, dt: float, *, at_limit: bool
@@ -343,6 +428,7 @@ class Engine:
         """Bisect (t, t + dt] for the first instant something changed; end the step there."""
         low, high = 0.0, dt
         found: Trial | None = None
+        trial: Trial | None = None
         while high - low > locate_s:
             middle = 0.5 * (low + high)
             trial = self._trial(here, middle)
@@ -350,7 +436,8 @@ class Engine:
                 high, found = middle, trial
             else:
                 low = middle
-        if found is None or found.t_end_s != here.t_s + high:
+        # the plant is at the last trial's end: unless that is the bracket's end, go there
+        if found is None or trial is not found or found.t_end_s != here.t_s + high:
             found = self._trial(here, high)
         if len(self.located) < _LOCATED_KEPT:
             self.located.append(Crossing(here.t_s, here.t_s + low, here.t_s + high))
@@ -368,17 +455,11 @@ class Engine:
         devices' stages and the batteries' monitors see the step.
         """
         system = self.system
-        if self._advanced:
-            system.restore(here.state)
-        self._advanced = True
         t, op = here.t_s, here.op
         t_end = t + dt
-        overheat = system.advance(t, dt, op, self.outputs, latch=False)
-        self._update_surroundings(t_end)
-        op_predicted = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
-        system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
-        op_corrected = system.solve(t_end - _LEFT_LIMIT_S, self.outputs)
-        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        overheat, op_predicted, op_corrected = self._integrate(
+            here, dt, op, lambda at: system.solve(at, self.outputs)
+        )
         slopes = self._current_slopes(op, op_corrected, dt)
         curvatures = self._curvatures(slopes, dt)
         if curvatures is not None:
@@ -386,6 +467,7 @@ class Engine:
         system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
         system.look(t_end, op_end)
+        changed = self._controller_would_change(op_end, t_end, here.limit_s, here.result)
         return Trial(
             t_end_s=t_end,
             op_end=op_end,
@@ -393,18 +475,45 @@ class Engine:
             curvatures=curvatures,
             stiffness=stiffness(op, op_predicted, op_corrected),
             overheat=overheat,
-            changed=self._controller_would_change(op_end, t_end, here.limit_s, here.result),
+            changed=changed > 0,
             signature=system.discrete_state(t_end, op_end, self.outputs),
+            decided=changed > 1,
         )
+
+    def _integrate(
+        self,
+        here: StepStart,
+        dt: float,
+        op: OperatingPoint,
+        solve: Callable[[float], OperatingPoint],
+    ) -> tuple[bool, OperatingPoint, OperatingPoint]:
+        """Euler from the snapshot at `op`, then Heun's two corrector passes (`solve`: the end).
+
+        Returns whether the alternator's overheating risk began, Euler's end and the corrected
+        end, both read just before the end.
+        """
+        system = self.system
+        if self._advanced:
+            system.restore(here.state)
+        self._advanced = True
+        t_end = here.t_s + dt
+        overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False)
+        self._update_surroundings(t_end)
+        op_predicted = solve(t_end - _LEFT_LIMIT_S)
+        system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
+        op_corrected = solve(t_end - _LEFT_LIMIT_S)
+        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        return overheat, op_predicted, op_corrected
 
     def _controller_would_change(
         self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
-    ) -> bool:
+    ) -> int:
         """Whether the BMS would decide differently at `t_end` because its inputs moved.
 
-        Asked of a copy, so the real controller never sees a trial. Before `limit_s` no timer
-        of its own expires, so any event, changed output or moved deadline (a timer started
-        or stopped) is the inputs' doing; at `limit_s` the answer is compared with what the
+        0: no; 1: only a timer of its own started or stopped (its next deadline moved); 2: an
+        event or a different decision. Asked of a copy, so the real controller never sees a
+        trial. Before `limit_s` no timer of its own expires, so any event, changed output or
+        moved deadline is the inputs' doing; at `limit_s` the answer is compared with what the
         unchanged inputs would give then.
         """
         probe = copy.copy(self.controller)
@@ -412,15 +521,15 @@ class Engine:
         if t_end < limit_s - TIME_EPS_S:
             still = result  # what the unchanged inputs give until the limit
             if moved.events:
-                return True
+                return 2
         else:
             still = copy.copy(self.controller).step(self._inputs, t_end)
             if moved.events != still.events:
-                return True
+                return 2
+        if not same_decision(moved.outputs, still.outputs):
+            return 2
         # a timer that starts or stops (the 10 s hold, a debounce) moves the next deadline
-        return moved.next_deadline_s != still.next_deadline_s or not same_decision(
-            moved.outputs, still.outputs
-        )
+        return int(moved.next_deadline_s != still.next_deadline_s)
 
     def _current_slopes(
         self, op: OperatingPoint, op_end: OperatingPoint, dt: float
@@ -457,34 +566,130 @@ class Engine:
     def _step_excess(
         self, stepper: AdaptiveStep, here: StepStart, trial: Trial, dt: float
     ) -> float:
-        """How far over its tolerances a tried step is (1: just right).
-
-        Three estimates, each scaled to the step as it grows with it:
-        * Euler's error, half the current's change times the step (grows with dt^2): a bound
-          on how far the currents may move within one step;
-        * the error left after the curvature correction, taken as the trapezoid's own
-          dt^3 |I''| / 12 (grows with dt^3);
-        * the ambient's change, which the step holds (grows with dt).
-        """
-        hours_per_s = 1.0 / 3600.0
-        capacities = self._capacities_ah()
-        slopes = trial.slopes
-        euler_pct = (
-            100.0
-            * 0.5
-            * max(abs(a) / c for a, c in zip(slopes, capacities, strict=True))
-            * dt
-            * dt
-            * hours_per_s
-        )
-        excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
-        if trial.curvatures is not None:
-            curvature = max(abs(k) / c for k, c in zip(trial.curvatures, capacities, strict=True))
-            trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
-            excess = max(excess, (trapezoid_pct / stepper.trapezoid_tolerance_pct) ** (1 / 3))
+        """How far over its tolerances a tried step is (1: just right; see `step_excess`)."""
         ambient_change_c = abs(self.system.surroundings.ambient_c - here.ambient_c)
-        excess = max(excess, trial.stiffness / stepper.stiffness_limit)
-        return max(excess, ambient_change_c / stepper.ambient_step_c)
+        return step_excess(stepper, trial, dt, self._capacities_ah(), ambient_change_c)
+
+    # --- the blinking pre-alarm: one step across many edges ---------------------------------------
+
+    def _stretch_at(self, stepper: AdaptiveStep, here: StepStart) -> Stretch | None:
+        """A step across the blink's edges from `here`, if the plant is quiet enough for one."""
+        t = here.t_s
+        if not self.outputs.prealarm_alarm:
+            return None
+        due_s = min(self._next_scheduled_s(), self.horizon_s if self.horizon_s > t else math.inf)
+        return stretch_at(
+            stepper,
+            here,
+            self.system,
+            self.controller,
+            (self.outputs, self._inputs),
+            due_s,
+            self._capacities_ah(),
+        )
+
+    def _stretch_step(
+        self, stepper: AdaptiveStep, here: StepStart, stretch: Stretch
+    ) -> Trial | None:
+        """Step across the blink's edges; None when something crosses within a period already.
+
+        Error control is the plain step's, but without its floor: a stretch holds every
+        tolerance (with no curvature known, `step_excess` takes the currents to bend within
+        the step), or is not taken. When a level would cross a threshold inside the step, the
+        step ends up to one period before it (bisected to a period, not to 10 ms): the plain
+        steps that follow land on each edge there and locate the crossing itself.
+        """
+        t = here.t_s
+        period_s = stretch.blink.period_s
+        self._advanced = False
+        proposal = min(self._proposal_s, stepper.max_dt_s)
+        kink_dt = self.system.next_kink_s(t, stretch.op_mean, stepper.locate_s) - t
+        dt = min(proposal, stretch.limit_s - t, kink_dt)
+        if dt < 2.0 * period_s:
+            return None
+        while True:
+            trial = self._stretch_trial(here, stretch, dt, self.outputs)
+            excess = self._step_excess(stepper, here, trial, dt)
+            if excess <= 1.0:
+                break
+            dt *= max(0.2, 0.9 / excess)
+            if dt < max(2.0 * period_s, stepper.restart_dt_s):
+                return None  # the plant is not quiet: step on the edges, curvature and all
+            proposal = dt
+        if trial.changed:
+            low, high = 0.0, dt
+            tried = trial
+            while high - low > period_s:
+                middle = 0.5 * (low + high)
+                tried = self._stretch_trial(here, stretch, middle, self.outputs)
+                if tried.changed:
+                    high = middle
+                else:
+                    low, trial = middle, tried
+            if low < period_s:
+                return None
+            # the plant is at the last trial's end: unless that is the bracket's start, go there
+            if tried is not trial or trial.t_end_s != t + low:
+                trial = self._stretch_trial(here, stretch, low, self.outputs)
+        elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
+            grow = 2.0 if excess <= 0.45 else 0.9 / excess
+            proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
+        self._proposal_s = proposal
+        self._previous_slopes = None
+        return trial
+
+    def _stretch_trial(
+        self, here: StepStart, stretch: Stretch, dt: float, outputs: Outputs
+    ) -> Trial:
+        """`_trial` at the blink's average load; its end is looked at with either level.
+
+        `changed`: at either level the plant's latches or the BMS's decision differ at the end
+        from the start. The plant is left at the end with the pre-alarm output at `outputs`.
+        """
+        system = self.system
+        t, op = here.t_s, stretch.op_mean
+        t_end = t + dt
+        overheat, op_predicted, op_corrected = self._integrate(
+            here, dt, op, lambda at: self._mean_solve(stretch, at)
+        )
+        slopes = self._current_slopes(op, op_corrected, dt)
+        system.advance_devices(here.context, dt, op)
+        changed = self._either_level_crosses(here, stretch, t_end)
+        op_end = system.solve(t_end, outputs)
+        system.look(t_end, op_end)
+        return Trial(
+            t_end_s=t_end,
+            op_end=op_end,
+            slopes=slopes,
+            curvatures=None,
+            stiffness=stiffness(op, op_predicted, op_corrected),
+            overheat=overheat,
+            changed=changed,
+            signature=here.signature,
+        )
+
+    def _mean_solve(self, stretch: Stretch, t: float) -> OperatingPoint:
+        high, floating = stretch.levels
+        return blend(self.system.solve(t, high), self.system.solve(t, floating), stretch.blink.duty)
+
+    def _either_level_crosses(self, here: StepStart, stretch: Stretch, t_end: float) -> bool:
+        """Whether, with the output high or floating, the plant or the BMS would change at t_end."""
+        system = self.system
+        saved = system.snapshot()
+        try:
+            for level, start_inputs in zip(stretch.levels, stretch.inputs, strict=True):
+                op = system.solve(t_end, level)
+                system.look(t_end, op)
+                if system.discrete_state(t_end, op, level) != here.signature:
+                    return True
+                moved = copy.copy(self.controller).step(system.measure(op, level), t_end)
+                still = copy.copy(self.controller).step(start_inputs, t_end)
+                if not alike(moved, still):
+                    return True
+                system.restore(saved)
+            return False
+        finally:
+            system.restore(saved)
 
     # --- commands due -----------------------------------------------------------------------------
 
@@ -554,6 +759,9 @@ class Engine:
             previous_slopes=self._previous_slopes,
             eventful=self._eventful,
             steps=self.steps,
+            jolted=self._jolted,
+            flips=self._flips,
+            chatter=self._chatter,
         )
 
     def load(self, state: EngineState) -> None:
@@ -577,4 +785,7 @@ class Engine:
         self._proposal_s = state.proposal_s
         self._previous_slopes = state.previous_slopes
         self._eventful = state.eventful
+        self._jolted = state.jolted
+        self._flips = state.flips
+        self._chatter = state.chatter
         self.steps = state.steps

@@ -58,7 +58,13 @@ class AdaptiveStep:
     max_dt_s: float = 3600.0
     """The longest step: an hour of a parked system with nothing changing."""
     restart_dt_s: float = 5.0
-    """The first step after anything happened (loads, outputs): the plant relaxes after it."""
+    """The first step after a jolt (see `jolt_c`): the plant relaxes after it. Also the shortest
+    step error control asks for (a step is never shortened below it for accuracy alone)."""
+    jolt_c: float = 0.05
+    """A jolt: across an event (a command, the BMS's decision), some battery's current changed by
+    more than this fraction of its capacity per hour (0.05 C: 10 A on a 200 Ah battery). Only
+    then does the next step start again at `restart_dt_s`; after a smaller change (a fridge
+    switching on a big bank, an LED or a code) it starts at the size it had."""
     locate_s: float = 0.01
     """A crossing is placed at most this long after the true one (issue: 10 ms)."""
     charge_tolerance_pct: float = 0.0005
@@ -70,6 +76,14 @@ class AdaptiveStep:
     """Largest change of the ambient temperature over one step (it is held within a step)."""
     stiffness_limit: float = 1.0
     """Largest step times decay rate of the fastest loop the currents feel (`stiffness`)."""
+    chatter_window_s: float = 1.0
+    """Chatter: the plant's latches were located flipping A -> B -> A -> B (three crossings
+    within this long, with no command, no BMS event and no change of the BMS's outputs; a
+    timer of its own may start and stop with them). From then on a step that flips them
+    between A and B is taken as tried, `restart_dt_s` at most, instead of being bisected to
+    `locate_s` again: a switching loop that keeps coming back to the same state is a steady
+    state, not a crossing to locate. It ends with any step that does not flip them, and with
+    any command or BMS event."""
     name: str = "adaptive"
 
     def __post_init__(self) -> None:
@@ -117,6 +131,20 @@ def stiffness(start: OperatingPoint, predicted: OperatingPoint, corrected: Opera
         if abs(euler_a) > _STIFFNESS_FLOOR_A:
             worst = max(worst, 2.0 * abs(i2 - i1) / abs(euler_a))
     return worst
+
+
+def jolt_c(
+    before: OperatingPoint, after: OperatingPoint, capacities_ah: tuple[float, ...]
+) -> float:
+    """How hard an event jolted the batteries: the largest current change per capacity (1/h).
+
+    `capacities_ah` are the batteries' and, last, the starter battery's (if there is one).
+    """
+    currents = zip(before.battery_currents_a, after.battery_currents_a, strict=True)
+    changes = [abs(i1 - i0) for i0, i1 in currents]
+    if len(capacities_ah) > len(changes):
+        changes.append(abs(after.starter_current_a - before.starter_current_a))
+    return max((a / c for a, c in zip(changes, capacities_ah, strict=True)), default=0.0)
 
 
 def powers_differently(old: Outputs, new: Outputs) -> bool:
@@ -183,9 +211,53 @@ class Trial:
     """The step times the decay rate of the fastest loop the currents feel (`stiffness`)."""
     overheat: bool
     changed: bool
-    """The controller would decide differently at the end."""
+    """The controller would decide differently at the end (or a timer of its own moved)."""
     signature: tuple[object, ...]
+    decided: bool = False
+    """The controller would report an event or change an output at the end (not just a timer)."""
 
     def differs_from(self, start: StepStart) -> bool:
         """Whether something crossed a threshold during the step."""
         return self.changed or self.signature != start.signature
+
+
+def step_excess(
+    stepper: AdaptiveStep,
+    trial: Trial,
+    dt: float,
+    capacities_ah: tuple[float, ...],
+    ambient_change_c: float,
+) -> float:
+    """How far over its tolerances a tried step is (1: just right).
+
+    Each estimate is scaled to the step as it grows with it:
+    * Euler's error, half the current's change times the step (grows with dt^2): a bound
+      on how far the currents may move within one step;
+    * the error left after the curvature correction, taken as the trapezoid's own
+      dt^3 |I''| / 12 (grows with dt^3). Without a curvature (the first step after a kink)
+      the currents are taken to bend on the step's own time scale, |I''| = 2 |I'| / dt, so
+      a step that nothing has checked yet cannot run far past what the next one would allow;
+    * the stiffness of the fastest loop (`stiffness`), and the ambient's change, which the step
+      holds (grows with dt).
+    """
+    hours_per_s = 1.0 / 3600.0
+    slope = max(abs(a) / c for a, c in zip(trial.slopes, capacities_ah, strict=True))
+    euler_pct = 100.0 * 0.5 * slope * dt * dt * hours_per_s
+    excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
+    if trial.curvatures is not None:
+        curvature = max(abs(k) / c for k, c in zip(trial.curvatures, capacities_ah, strict=True))
+    else:
+        curvature = 2.0 * slope / dt
+    trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
+    excess = max(excess, math.cbrt(trapezoid_pct / stepper.trapezoid_tolerance_pct))
+    excess = max(excess, trial.stiffness / stepper.stiffness_limit)
+    return max(excess, ambient_change_c / stepper.ambient_step_c)
+
+
+def alike(a: StepResult, b: StepResult) -> bool:
+    """The same events, deadline and decision (two looks of the BMS at one instant)."""
+    return (
+        a.events == b.events
+        and a.next_deadline_s == b.next_deadline_s
+        and same_decision(a.outputs, b.outputs)
+    )
