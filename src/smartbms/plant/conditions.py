@@ -1,12 +1,14 @@
 """The system's plain records: injected faults, surroundings, remote wiring, energy counters.
 
 The simulator and the timeline change them in place (a fault, shore power, the remote switch),
-so each is state: `save_state` gives it as a frozen value for a snapshot, `load_state` puts it
-back.
+so each is state: `save_state` gives it as a frozen value for a snapshot (its NamedTuple, which
+names the fields), `load_state` puts it back (`smartbms.plant.snapshot`).
 """
 
 import dataclasses
 from typing import NamedTuple
+
+from smartbms.plant.snapshot import FieldState, Snapshotted
 
 
 class FaultsSnapshot(NamedTuple):
@@ -24,8 +26,10 @@ class FaultsSnapshot(NamedTuple):
 
 
 @dataclasses.dataclass(slots=True)
-class Faults:
+class Faults(Snapshotted[FaultsSnapshot]):
     """The injected faults in force (PLT-12); all off in a healthy system."""
+
+    _STATE = FieldState(FaultsSnapshot)
 
     chain_unplugged: bool = False
     fuse_blown: bool = False
@@ -38,34 +42,6 @@ class Faults:
     bms_power_off: bool = False
     """All power to the BMS is disconnected (the second step of the E-B31 recovery)."""
 
-    def save_state(self) -> FaultsSnapshot:
-        """Every fault, as a frozen value."""
-        return FaultsSnapshot(
-            self.chain_unplugged,
-            self.fuse_blown,
-            self.system_plus_short_ohm,
-            self.calibration_lost,
-            self.reference_failed,
-            self.remote_plug_removed,
-            self.bms_extra_c,
-            self.prealarm_overload_a,
-            self.bms_power_off,
-        )
-
-    def load_state(self, state: FaultsSnapshot) -> None:
-        """Put back what `save_state` gave."""
-        (
-            self.chain_unplugged,
-            self.fuse_blown,
-            self.system_plus_short_ohm,
-            self.calibration_lost,
-            self.reference_failed,
-            self.remote_plug_removed,
-            self.bms_extra_c,
-            self.prealarm_overload_a,
-            self.bms_power_off,
-        ) = state
-
 
 class SurroundingsSnapshot(NamedTuple):
     """The surroundings (see `Surroundings.save_state`)."""
@@ -76,20 +52,14 @@ class SurroundingsSnapshot(NamedTuple):
 
 
 @dataclasses.dataclass(slots=True)
-class Surroundings:
+class Surroundings(Snapshotted[SurroundingsSnapshot]):
     """What the world does to the system right now."""
+
+    _STATE = FieldState(SurroundingsSnapshot)
 
     ambient_c: float = 20.0
     solar_fraction: float = 0.0
     shore_power: bool = False
-
-    def save_state(self) -> SurroundingsSnapshot:
-        """As a frozen value."""
-        return SurroundingsSnapshot(self.ambient_c, self.solar_fraction, self.shore_power)
-
-    def load_state(self, state: SurroundingsSnapshot) -> None:
-        """Put back what `save_state` gave."""
-        self.ambient_c, self.solar_fraction, self.shore_power = state
 
 
 class RemoteSnapshot(NamedTuple):
@@ -100,19 +70,13 @@ class RemoteSnapshot(NamedTuple):
 
 
 @dataclasses.dataclass(slots=True)
-class RemoteWiring:
+class RemoteWiring(Snapshotted[RemoteSnapshot]):
     """How the remote terminal is wired (REM-1) and the state of its switch."""
+
+    _STATE = FieldState(RemoteSnapshot)
 
     mode: str = "loop"
     closed: bool = True
-
-    def save_state(self) -> RemoteSnapshot:
-        """As a frozen value."""
-        return RemoteSnapshot(self.mode, self.closed)
-
-    def load_state(self, state: RemoteSnapshot) -> None:
-        """Put back what `save_state` gave."""
-        self.mode, self.closed = state
 
 
 class EnergySnapshot(NamedTuple):
@@ -130,8 +94,10 @@ class EnergySnapshot(NamedTuple):
 
 
 @dataclasses.dataclass(slots=True)
-class EnergyCounters:
+class EnergyCounters(Snapshotted[EnergySnapshot]):
     """Energy through each port, for the summary (Wh, positive directions named)."""
+
+    _STATE = FieldState(EnergySnapshot)
 
     ab_in_wh: float = 0.0
     system_plus_in_wh: float = 0.0
@@ -142,31 +108,3 @@ class EnergyCounters:
     bms_heat_wh: float = 0.0
     batteries_in_wh: float = 0.0
     batteries_out_wh: float = 0.0
-
-    def save_state(self) -> EnergySnapshot:
-        """Every counter, as a frozen value."""
-        return EnergySnapshot(
-            self.ab_in_wh,
-            self.system_plus_in_wh,
-            self.system_plus_out_wh,
-            self.bank_devices_in_wh,
-            self.bank_devices_out_wh,
-            self.bms_consumption_wh,
-            self.bms_heat_wh,
-            self.batteries_in_wh,
-            self.batteries_out_wh,
-        )
-
-    def load_state(self, state: EnergySnapshot) -> None:
-        """Put back what `save_state` gave."""
-        (
-            self.ab_in_wh,
-            self.system_plus_in_wh,
-            self.system_plus_out_wh,
-            self.bank_devices_in_wh,
-            self.bank_devices_out_wh,
-            self.bms_consumption_wh,
-            self.bms_heat_wh,
-            self.batteries_in_wh,
-            self.batteries_out_wh,
-        ) = state

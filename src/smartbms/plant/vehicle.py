@@ -16,6 +16,7 @@ from typing import NamedTuple
 from smartbms.core import constants as c
 from smartbms.core.timing import Hold
 from smartbms.plant.battery import lag_ramp
+from smartbms.plant.snapshot import FieldState, Snapshotted
 
 LEAD_ACID_EMPTY_V = 11.8
 """Chosen: open-circuit voltage of an empty 12 V lead-acid battery."""
@@ -43,7 +44,7 @@ _NOT_AT_MAX = Hold(c.ALTERNATOR_OVERHEAT_S)
 
 
 class AlternatorSnapshot(NamedTuple):
-    """An alternator's state (see `Alternator.save_state`)."""
+    """An alternator's state: engine and mode (timeline commands) and the overheating watch."""
 
     running: bool
     smart_mode: bool
@@ -53,8 +54,10 @@ class AlternatorSnapshot(NamedTuple):
 
 
 @dataclasses.dataclass(slots=True)
-class Alternator:
+class Alternator(Snapshotted[AlternatorSnapshot]):
     """A regulated alternator (PLT-5)."""
+
+    _STATE = FieldState(AlternatorSnapshot)
 
     rated_current_a: float
     regulated_voltage_v: float = 14.4
@@ -71,26 +74,6 @@ class Alternator:
     def at_max_since_s(self) -> float | None:
         """When the present stretch at maximum output began (None: not at maximum)."""
         return self.at_max.since_s
-
-    def save_state(self) -> AlternatorSnapshot:
-        """Engine and mode (timeline commands) and the overheating watch, as a frozen value."""
-        return AlternatorSnapshot(
-            self.running,
-            self.smart_mode,
-            self.at_max,
-            self.at_max_total_s,
-            self.overheat_risk_at_s,
-        )
-
-    def load_state(self, state: AlternatorSnapshot) -> None:
-        """Put back what `save_state` gave."""
-        (
-            self.running,
-            self.smart_mode,
-            self.at_max,
-            self.at_max_total_s,
-            self.overheat_risk_at_s,
-        ) = state
 
     @property
     def set_point_v(self) -> float:
@@ -122,7 +105,7 @@ class Alternator:
 
 
 class StarterSnapshot(NamedTuple):
-    """A starter battery's state (see `StarterBattery.save_state`)."""
+    """A starter battery's state: its charge, a crank in progress and the lowest voltage seen."""
 
     soc_pct: float
     crank_until_s: float
@@ -130,8 +113,10 @@ class StarterSnapshot(NamedTuple):
 
 
 @dataclasses.dataclass(slots=True)
-class StarterBattery:
+class StarterBattery(Snapshotted[StarterSnapshot]):
     """A 12 V lead-acid starter battery (PLT-6). Positive current charges it."""
+
+    _STATE = FieldState(StarterSnapshot)
 
     capacity_ah: float = 70.0
     soc_pct: float = 90.0
@@ -141,14 +126,6 @@ class StarterBattery:
     standby_current_a: float = 0.02
     crank_until_s: float = -math.inf
     lowest_voltage_v: float = math.inf
-
-    def save_state(self) -> StarterSnapshot:
-        """Its charge, a crank in progress and the lowest voltage seen, as a frozen value."""
-        return StarterSnapshot(self.soc_pct, self.crank_until_s, self.lowest_voltage_v)
-
-    def load_state(self, state: StarterSnapshot) -> None:
-        """Put back what `save_state` gave."""
-        self.soc_pct, self.crank_until_s, self.lowest_voltage_v = state
 
     @property
     def ocv_v(self) -> float:

@@ -27,6 +27,17 @@ _IdleW = Annotated[float, Field(ge=0.0, le=200.0)]
 _AbsorptionV = Annotated[float, Field(ge=12.0, le=15.5)]
 _FloatV = Annotated[float, Field(ge=12.0, le=15.5)]
 _AbsorptionH = Annotated[float, Field(ge=0.0, le=24.0)]
+_CutOffV = Annotated[float, Field(ge=9.0, le=13.0)]
+"""Where a device's own low-voltage disconnect cuts off ..."""
+_ReconnectV = Annotated[float, Field(ge=9.0, le=14.0)]
+"""... and where it reconnects (`_check_above` it)."""
+
+
+def _check_above(low_key: str, low_v: float, high_key: str, high_v: float) -> None:
+    """A hysteresis: the higher level must be above the lower one."""
+    if high_v <= low_v:
+        msg = f"must be above {low_key} ({_num(low_v)} V) (got {_num(high_v)})"
+        raise _problem(msg, high_key)
 
 
 class DeviceBase(_Table):
@@ -127,17 +138,17 @@ class Inverter(DeviceBase):
     ac_load_w: _AcLoadW = 0.0
     efficiency_pct: _EfficiencyPct = 90.0
     idle_w: _IdleW = 8.0
-    low_voltage_cutoff_v: float = Field(default=10.9, ge=9.0, le=13.0)
-    restart_voltage_v: float = Field(default=12.5, ge=9.0, le=14.0)
+    low_voltage_cutoff_v: _CutOffV = 10.9
+    restart_voltage_v: _ReconnectV = 12.5
 
     @model_validator(mode="after")
     def _restart(self) -> Self:
-        if self.restart_voltage_v <= self.low_voltage_cutoff_v:
-            msg = (
-                f"must be above low_voltage_cutoff_v ({_num(self.low_voltage_cutoff_v)} V) "
-                f"(got {_num(self.restart_voltage_v)})"
-            )
-            raise _problem(msg, "restart_voltage_v")
+        _check_above(
+            "low_voltage_cutoff_v",
+            self.low_voltage_cutoff_v,
+            "restart_voltage_v",
+            self.restart_voltage_v,
+        )
         return self
 
 
@@ -206,17 +217,17 @@ class BatteryProtect(DeviceBase):
 
     type: Literal["battery-protect"] = "battery-protect"
     load_w: _LoadW
-    disconnect_voltage_v: float = Field(default=10.5, ge=9.0, le=13.0)
-    reconnect_voltage_v: float = Field(default=12.0, ge=9.0, le=14.0)
+    disconnect_voltage_v: _CutOffV = 10.5
+    reconnect_voltage_v: _ReconnectV = 12.0
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Self:
-        if self.reconnect_voltage_v <= self.disconnect_voltage_v:
-            msg = (
-                f"must be above disconnect_voltage_v ({_num(self.disconnect_voltage_v)} V) "
-                f"(got {_num(self.reconnect_voltage_v)})"
-            )
-            raise _problem(msg, "reconnect_voltage_v")
+        _check_above(
+            "disconnect_voltage_v",
+            self.disconnect_voltage_v,
+            "reconnect_voltage_v",
+            self.reconnect_voltage_v,
+        )
         return self
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import json
 import math
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal, TypeVar, dataclass_transform
 
 from pydantic import ConfigDict, TypeAdapter
 
@@ -26,12 +26,19 @@ Status = Literal["complete", "interrupted"]
 _DOCSTRINGS: ConfigDict = {"use_attribute_docstrings": True}
 """Lets the JSON Schema carry each field's docstring as its description."""
 
+_Value = TypeVar("_Value")
 
-@dataclasses.dataclass(frozen=True, slots=True)
+
+@dataclass_transform(frozen_default=True)
+def _summary_value(cls: type[_Value]) -> type[_Value]:
+    """A part of summary.json: a frozen, slotted dataclass whose schema has its docstrings."""
+    cls.__pydantic_config__ = _DOCSTRINGS  # type: ignore[attr-defined]
+    return dataclasses.dataclass(frozen=True, slots=True)(cls)
+
+
+@_summary_value
 class CellPlace:
     """Where a cell sits in the bank."""
-
-    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
 
     battery: int
     """1-based place of the battery in the bank."""
@@ -39,11 +46,9 @@ class CellPlace:
     """1-based place of the cell in its battery."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@_summary_value
 class BatterySummary:
     """One battery at the end of the run."""
-
-    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
 
     battery: int
     """1-based place in the bank."""
@@ -57,11 +62,9 @@ class BatterySummary:
     """"unknown", "balanced", "balancing" or "imbalance"."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@_summary_value
 class EnergySummary:
     """Energy through each port over the run, in Wh, positive directions named."""
-
-    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
 
     alternator_in: float
     system_plus_in: float
@@ -89,11 +92,9 @@ class EnergySummary:
         )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@_summary_value
 class Summary:
     """One run in numbers; the verdicts (`smartbms.sim.verdicts`) are judged from these."""
-
-    __pydantic_config__: ClassVar[ConfigDict] = _DOCSTRINGS
 
     scenario: str
     status: Status

@@ -57,28 +57,14 @@ def build_system(scenario: sc.Scenario) -> TwelveVoltSystem:
     batteries = [
         LithiumBattery(config.params, config.options()) for config in scenario.expanded_batteries()
     ]
+    # the tables' keys are the parameters of their parts (the alternator's mode a flag)
     alternator = None
     if scenario.alternator is not None:
         a = scenario.alternator
-        alternator = Alternator(
-            rated_current_a=a.rated_current_a,
-            regulated_voltage_v=a.regulated_voltage_v,
-            smart_voltage_v=a.smart_voltage_v,
-            internal_resistance_ohm=a.internal_resistance_ohm,
-            running=a.running,
-            smart_mode=a.mode == "smart",
-        )
+        alternator = Alternator(**a.model_dump(exclude={"mode"}), smart_mode=a.mode == "smart")
     starter = None
     if scenario.starter_battery is not None:
-        s = scenario.starter_battery
-        starter = StarterBattery(
-            capacity_ah=s.capacity_ah,
-            soc_pct=s.soc_pct,
-            internal_resistance_ohm=s.internal_resistance_ohm,
-            crank_current_a=s.crank_current_a,
-            crank_duration_s=s.crank_duration_s,
-            standby_current_a=s.standby_current_a,
-        )
+        starter = StarterBattery(**scenario.starter_battery.model_dump())
     bms = scenario.bms
     return TwelveVoltSystem(
         batteries=batteries,

@@ -2,7 +2,8 @@
 
     context    DeviceContext: the time, the world and the BMS outputs, as every device sees them
     wiring     how a remote input is tied to a BMS output, the signal chain, wiring checks
-    base       Device (the solver's contract, save_state/load_state), ChargeAlgorithm
+    base       Device (the solver's contract, save_state/load_state), ChargeAlgorithm,
+               SwitchedDevice (the keywords every switched device shares)
     loads      DcLoad, ResidualLoad, Alarm
     inverters  Inverter, InverterCharger
     chargers   Charger, SolarCharger

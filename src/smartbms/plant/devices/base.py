@@ -18,9 +18,11 @@ as a frozen value and `load_state` puts it back, so a stepper can try a step and
 
 import abc
 import enum
+import functools
+import inspect
 import math
 from collections.abc import Mapping
-from typing import ClassVar, Final, NamedTuple
+from typing import ClassVar, Final, NamedTuple, TypedDict, get_args
 
 from smartbms.core.signals import Level
 from smartbms.plant.devices.context import DeviceContext
@@ -32,6 +34,7 @@ from smartbms.plant.devices.wiring import (
     RemoteInput,
     Wiring,
     check_wiring,
+    make_wiring,
     remote_enabled,
     wiring_warnings,
 )
@@ -96,6 +99,15 @@ def current_draw_a(current_a: float, bus_voltage_v: float) -> float:
     return current_a * bus_voltage_v / MIN_BUS_V
 
 
+class ChargeSetPoints(TypedDict, total=False):
+    """A charging device's keywords for its charge algorithm (left out: the LiFePO4 presets)."""
+
+    absorption_voltage_v: float
+    float_voltage_v: float
+    absorption_time_h: float
+    cv_resistance_ohm: float
+
+
 class ChargeSnapshot(NamedTuple):
     """A charge algorithm's state (see `ChargeAlgorithm.save_state`)."""
 
@@ -131,6 +143,16 @@ class ChargeAlgorithm:
         self.cv_resistance_ohm = cv_resistance_ohm
         self.stage = ChargeStage.BULK
         self.absorption_elapsed_s = 0.0
+
+    @classmethod
+    def from_params(cls, params: ChargeSetPoints) -> "ChargeAlgorithm":
+        """The algorithm a charging device's keywords ask for."""
+        return cls(
+            absorption_voltage_v=params.get("absorption_voltage_v", ABSORPTION_V),
+            float_voltage_v=params.get("float_voltage_v", FLOAT_V),
+            absorption_time_h=params.get("absorption_time_h", ABSORPTION_TIME_H),
+            cv_resistance_ohm=params.get("cv_resistance_ohm", CV_RESISTANCE_OHM),
+        )
 
     def save_state(self) -> ChargeSnapshot:
         """The stage and the time spent in absorption (the set points are fixed)."""
@@ -194,6 +216,14 @@ def finite(name: str, field: str, value: object, *, positive: bool = False) -> f
     if not math.isfinite(value) or value < 0.0 or (positive and value == 0.0):
         bound = "> 0" if positive else ">= 0"
         msg = f"{name}: {field} must be a finite number {bound}, got {value!r}"
+        raise ValueError(msg)
+    return float(value)
+
+
+def valid_efficiency_pct(name: str, value: float) -> float:
+    """An efficiency in (0, 100] %, or a ValueError naming the device."""
+    if not 0.0 < value <= 100.0:
+        msg = f"{name}: efficiency_pct must be in (0, 100], got {value!r}"
         raise ValueError(msg)
     return float(value)
 
@@ -439,6 +469,72 @@ class Device(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, connection={self.connection.value})"
+
+
+# --- the devices a BMS output may switch ----------------------------------------------------------
+
+
+class WiringParams(TypedDict, total=False):
+    """The keywords every device a BMS output may switch takes, each optional.
+
+    Left out: `on` True, `control` the class's `CONTROL`, `cable` DIRECT, `remote_input`
+    HIGH_ACTIVE, `remote_jumper` False, `remote_input_current_a` by the kind of input.
+    """
+
+    on: bool
+    control: Control
+    cable: Cable
+    remote_input: RemoteInput
+    remote_jumper: bool
+    remote_input_current_a: float | None
+
+
+class ChargerParams(ChargeSetPoints, WiringParams, total=False):
+    """A charging device's keywords: its charge set points, then its wiring."""
+
+
+@functools.cache
+def keywords(cls: type[Device]) -> tuple[str, ...]:
+    """The keywords a device class takes, its `**params` spelled out from their TypedDict."""
+    names: list[str] = []
+    for param in inspect.signature(cls).parameters.values():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            (params_type,) = get_args(param.annotation)
+            names.extend(params_type.__annotations__)
+        else:
+            names.append(param.name)
+    return tuple(names)
+
+
+class SwitchedDevice(Device):
+    """A device whose remote input a BMS output may switch, wired as its `WiringParams` say.
+
+    Its class takes those keywords as `**params` (with its own ones before them) and hands them
+    here, so each device states only what is its own.
+    """
+
+    CONTROL: ClassVar[Control] = Control.NONE
+    """The output it is wired to when its keywords do not say."""
+    SETTABLE: ClassVar[Mapping[str, str]] = {"on": "on", "remote_jumper": "remote_jumper"}
+    """What every switched device lets the timeline set; a class adds its own parameters."""
+
+    def __init__(self, *, name: str, connection: Connection, params: WiringParams) -> None:
+        unknown = sorted(params.keys() - set(keywords(type(self))))
+        if unknown:
+            msg = f"{type(self).__name__}() got an unexpected keyword argument {unknown[0]!r}"
+            raise TypeError(msg)
+        super().__init__(
+            name=name,
+            connection=connection,
+            wiring=make_wiring(
+                params.get("control", self.CONTROL),
+                params.get("cable", Cable.DIRECT),
+                params.get("remote_input", RemoteInput.HIGH_ACTIVE),
+                params.get("remote_input_current_a"),
+            ),
+            remote_jumper=params.get("remote_jumper", False),
+            on=params.get("on", True),
+        )
 
 
 class ChargesBank:

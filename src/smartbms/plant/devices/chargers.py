@@ -2,23 +2,21 @@
 
 import re
 from collections.abc import Mapping
-from typing import ClassVar, Final, NamedTuple, cast
+from typing import ClassVar, Final, NamedTuple, Unpack, cast
 
 from smartbms.plant.devices.base import (
-    ABSORPTION_TIME_H,
-    ABSORPTION_V,
-    CV_RESISTANCE_OHM,
-    FLOAT_V,
     MIN_BUS_V,
     ChargeAlgorithm,
+    ChargerParams,
     ChargesBank,
     ChargeSnapshot,
-    Device,
     Role,
+    SwitchedDevice,
     finite,
+    valid_efficiency_pct,
 )
 from smartbms.plant.devices.context import DeviceContext
-from smartbms.plant.devices.wiring import Cable, Connection, Control, RemoteInput, make_wiring
+from smartbms.plant.devices.wiring import Cable, Connection, Control, RemoteInput
 
 CHARGER_CURRENT_A: Final = 30.0
 """Phoenix Smart IP43 Charger 12/30."""
@@ -41,15 +39,14 @@ class _SolarChargerState(NamedTuple):
     charging: ChargeSnapshot
 
 
-class Charger(ChargesBank, Device):
+class Charger(ChargesBank, SwitchedDevice):
     """A mains charger (generic, or a Phoenix Smart IP43 with a HIGH-active H terminal)."""
 
     TYPE_NAME = "charger"
     ROLE = Role.CHARGER
     SETTABLE: ClassVar[Mapping[str, str]] = {
         "charge_current_a": "charge_current_a",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
+        **SwitchedDevice.SETTABLE,
     }
 
     def __init__(
@@ -58,31 +55,11 @@ class Charger(ChargesBank, Device):
         name: str = "charger",
         connection: Connection = Connection.SYSTEM_PLUS,
         charge_current_a: float = CHARGER_CURRENT_A,
-        absorption_voltage_v: float = ABSORPTION_V,
-        float_voltage_v: float = FLOAT_V,
-        absorption_time_h: float = ABSORPTION_TIME_H,
-        cv_resistance_ohm: float = CV_RESISTANCE_OHM,
-        on: bool = True,
-        control: Control = Control.NONE,
-        cable: Cable = Cable.DIRECT,
-        remote_input: RemoteInput = RemoteInput.HIGH_ACTIVE,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[ChargerParams],
     ) -> None:
-        super().__init__(
-            name=name,
-            connection=connection,
-            wiring=make_wiring(control, cable, remote_input, remote_input_current_a),
-            remote_jumper=remote_jumper,
-            on=on,
-        )
+        super().__init__(name=name, connection=connection, params=params)
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
-        self.charging = ChargeAlgorithm(
-            absorption_voltage_v=absorption_voltage_v,
-            float_voltage_v=float_voltage_v,
-            absorption_time_h=absorption_time_h,
-            cv_resistance_ohm=cv_resistance_ohm,
-        )
+        self.charging = ChargeAlgorithm.from_params(params)
 
     def _active(self, ctx: DeviceContext, bus_voltage_v: float) -> bool:
         return ctx.shore_power and self.on and self.remote(ctx, bus_voltage_v)[1]
@@ -149,7 +126,7 @@ def mppt_remote_input(model: str) -> RemoteInput:
     return RemoteInput.HIGH_ACTIVE if direct else RemoteInput.VEDIRECT
 
 
-class SolarCharger(ChargesBank, Device):
+class SolarCharger(ChargesBank, SwitchedDevice):
     """An MPPT solar charger: PV power through the tracker, then the charge stages.
 
     Its remote input follows the model (manual App. A §3/§4): SmartSolar up to 150/35 and most
@@ -158,11 +135,11 @@ class SolarCharger(ChargesBank, Device):
 
     TYPE_NAME = "solar-charger"
     ROLE = Role.CHARGER
+    CONTROL = Control.CHARGE_DISCONNECT
     SETTABLE: ClassVar[Mapping[str, str]] = {
         "pv_peak_w": "pv_peak_w",
         "max_current_a": "max_current_a",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
+        **SwitchedDevice.SETTABLE,
     }
 
     def __init__(
@@ -174,47 +151,21 @@ class SolarCharger(ChargesBank, Device):
         pv_peak_w: float = MPPT_PV_PEAK_W,
         max_current_a: float | None = None,
         efficiency_pct: float = MPPT_EFFICIENCY_PCT,
-        absorption_voltage_v: float = ABSORPTION_V,
-        float_voltage_v: float = FLOAT_V,
-        absorption_time_h: float = ABSORPTION_TIME_H,
-        cv_resistance_ohm: float = CV_RESISTANCE_OHM,
-        on: bool = True,
-        control: Control = Control.CHARGE_DISCONNECT,
-        cable: Cable | None = None,
-        remote_input: RemoteInput | None = None,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[ChargerParams],
     ) -> None:
-        if remote_input is None:
-            remote_input = mppt_remote_input(model)
-        if cable is None:
-            cable = (
-                Cable.VEDIRECT_NON_INVERTING
-                if remote_input is RemoteInput.VEDIRECT
-                else Cable.DIRECT
-            )
-        super().__init__(
-            name=name,
-            connection=connection,
-            wiring=make_wiring(control, cable, remote_input, remote_input_current_a),
-            remote_jumper=remote_jumper,
-            on=on,
-        )
-        if not 0.0 < efficiency_pct <= 100.0:
-            msg = f"{name}: efficiency_pct must be in (0, 100], got {efficiency_pct!r}"
-            raise ValueError(msg)
+        # left out, the remote input is the model's, and the cable one that fits it
+        if "remote_input" not in params:
+            params["remote_input"] = mppt_remote_input(model)
+        if params["remote_input"] is RemoteInput.VEDIRECT:
+            params.setdefault("cable", Cable.VEDIRECT_NON_INVERTING)
+        super().__init__(name=name, connection=connection, params=params)
+        self.efficiency_pct = valid_efficiency_pct(name, efficiency_pct)
         self.model = model
         self.pv_peak_w = finite(name, "pv_peak_w", pv_peak_w)
         if max_current_a is None:
             max_current_a = float(mppt_rating(model)[1])
         self.max_current_a = finite(name, "max_current_a", max_current_a)
-        self.efficiency_pct = float(efficiency_pct)
-        self.charging = ChargeAlgorithm(
-            absorption_voltage_v=absorption_voltage_v,
-            float_voltage_v=float_voltage_v,
-            absorption_time_h=absorption_time_h,
-            cv_resistance_ohm=cv_resistance_ohm,
-        )
+        self.charging = ChargeAlgorithm.from_params(params)
 
     def pv_power_w(self, ctx: DeviceContext) -> float:
         """Power out of the tracker: peak x irradiance x efficiency."""

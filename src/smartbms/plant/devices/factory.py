@@ -1,11 +1,10 @@
 """Building a device by its type name, as scenario files name them."""
 
 import enum
-import inspect
 from collections.abc import Mapping
 from typing import Any, Final
 
-from smartbms.plant.devices.base import Device
+from smartbms.plant.devices.base import Device, keywords
 from smartbms.plant.devices.chargers import Charger, SolarCharger
 from smartbms.plant.devices.inverters import Inverter, InverterCharger
 from smartbms.plant.devices.loads import Alarm, DcLoad, ResidualLoad
@@ -56,7 +55,7 @@ def make_device(kind: str, **params: object) -> Device:
     if cls is None:
         msg = f"unknown device type {kind!r}; allowed: {', '.join(DEVICE_TYPES)}"
         raise ValueError(msg)
-    allowed = [p for p in inspect.signature(cls).parameters if p != "self"]
+    allowed = keywords(cls)
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         msg = f"{kind}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"

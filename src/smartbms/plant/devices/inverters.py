@@ -1,23 +1,22 @@
 """Inverters: a Phoenix or VE.Bus inverter, and a MultiPlus inverter/charger."""
 
 from collections.abc import Mapping
-from typing import ClassVar, Final, NamedTuple, cast
+from typing import ClassVar, Final, NamedTuple, TypedDict, Unpack, cast
 
 from smartbms.plant.devices.base import (
-    ABSORPTION_TIME_H,
-    ABSORPTION_V,
-    CV_RESISTANCE_OHM,
-    FLOAT_V,
     ChargeAlgorithm,
     ChargesBank,
+    ChargeSetPoints,
     ChargeSnapshot,
-    Device,
     Role,
+    SwitchedDevice,
+    WiringParams,
     finite,
     power_draw_a,
+    valid_efficiency_pct,
 )
 from smartbms.plant.devices.context import DeviceContext
-from smartbms.plant.devices.wiring import Cable, Connection, Control, RemoteInput, make_wiring
+from smartbms.plant.devices.wiring import Connection, Control
 
 INVERTER_EFFICIENCY_PCT: Final = 90.0
 """Phoenix inverters at moderate load (data sheets: 91...94 % peak)."""
@@ -29,6 +28,23 @@ INVERTER_RESTART_V: Final = 12.5
 """Restart only on a visibly recharged bank (1.6 V hysteresis: no load cycling)."""
 MULTIPLUS_CHARGE_CURRENT_A: Final = 70.0
 """MultiPlus 12/1600/70: a 70 A charger."""
+
+
+class _InverterSettings(TypedDict, total=False):
+    """An inverter's own keywords after its load (left out: the defaults above)."""
+
+    efficiency_pct: float
+    idle_w: float
+    low_voltage_cutoff_v: float
+    restart_voltage_v: float
+
+
+class InverterParams(_InverterSettings, WiringParams, total=False):
+    """An inverter's keywords after its load: its own settings, then its wiring."""
+
+
+class InverterChargerParams(ChargeSetPoints, InverterParams, total=False):
+    """An inverter/charger's: its charge set points, then an inverter's."""
 
 
 class _InverterState(NamedTuple):
@@ -43,7 +59,7 @@ class _InverterChargerState(NamedTuple):
     charging: ChargeSnapshot
 
 
-class Inverter(Device):
+class Inverter(SwitchedDevice):
     """A DC-to-AC inverter: Phoenix (HIGH-active H) or VE.Bus >= 1200 VA (LOW-active).
 
     DC power = AC load / efficiency + idle power while it runs. It has its own low-battery
@@ -52,11 +68,7 @@ class Inverter(Device):
 
     TYPE_NAME = "inverter"
     ROLE = Role.LOAD
-    SETTABLE: ClassVar[Mapping[str, str]] = {
-        "ac_load_w": "ac_load_w",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
-    }
+    SETTABLE: ClassVar[Mapping[str, str]] = {"ac_load_w": "ac_load_w", **SwitchedDevice.SETTABLE}
 
     def __init__(
         self,
@@ -64,35 +76,21 @@ class Inverter(Device):
         name: str = "inverter",
         connection: Connection = Connection.SYSTEM_PLUS,
         ac_load_w: float = 0.0,
-        efficiency_pct: float = INVERTER_EFFICIENCY_PCT,
-        idle_w: float = INVERTER_IDLE_W,
-        low_voltage_cutoff_v: float = INVERTER_LOW_VOLTAGE_CUTOFF_V,
-        restart_voltage_v: float = INVERTER_RESTART_V,
-        on: bool = True,
-        control: Control = Control.NONE,
-        cable: Cable = Cable.DIRECT,
-        remote_input: RemoteInput = RemoteInput.HIGH_ACTIVE,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[InverterParams],
     ) -> None:
-        super().__init__(
-            name=name,
-            connection=connection,
-            wiring=make_wiring(control, cable, remote_input, remote_input_current_a),
-            remote_jumper=remote_jumper,
-            on=on,
+        super().__init__(name=name, connection=connection, params=params)
+        self.efficiency_pct = valid_efficiency_pct(
+            name, params.get("efficiency_pct", INVERTER_EFFICIENCY_PCT)
         )
-        if not 0.0 < efficiency_pct <= 100.0:
-            msg = f"{name}: efficiency_pct must be in (0, 100], got {efficiency_pct!r}"
-            raise ValueError(msg)
-        if not 0.0 < low_voltage_cutoff_v < restart_voltage_v:
+        cutoff_v = params.get("low_voltage_cutoff_v", INVERTER_LOW_VOLTAGE_CUTOFF_V)
+        restart_v = params.get("restart_voltage_v", INVERTER_RESTART_V)
+        if not 0.0 < cutoff_v < restart_v:
             msg = f"{name}: need 0 < low_voltage_cutoff_v < restart_voltage_v"
             raise ValueError(msg)
         self.ac_load_w = finite(name, "ac_load_w", ac_load_w)
-        self.efficiency_pct = float(efficiency_pct)
-        self.idle_w = finite(name, "idle_w", idle_w)
-        self.low_voltage_cutoff_v = float(low_voltage_cutoff_v)
-        self.restart_voltage_v = float(restart_voltage_v)
+        self.idle_w = finite(name, "idle_w", params.get("idle_w", INVERTER_IDLE_W))
+        self.low_voltage_cutoff_v = float(cutoff_v)
+        self.restart_voltage_v = float(restart_v)
         self.low_battery = False
         """Its own low-battery shutdown latch."""
 
@@ -152,8 +150,7 @@ class InverterCharger(ChargesBank, Inverter):
     SETTABLE: ClassVar[Mapping[str, str]] = {
         "ac_load_w": "ac_load_w",
         "charge_current_a": "charge_current_a",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
+        **SwitchedDevice.SETTABLE,
     }
 
     def __init__(
@@ -163,49 +160,19 @@ class InverterCharger(ChargesBank, Inverter):
         connection: Connection = Connection.SYSTEM_PLUS,
         ac_load_w: float = 0.0,
         charge_current_a: float = MULTIPLUS_CHARGE_CURRENT_A,
-        absorption_voltage_v: float = ABSORPTION_V,
-        float_voltage_v: float = FLOAT_V,
-        absorption_time_h: float = ABSORPTION_TIME_H,
-        cv_resistance_ohm: float = CV_RESISTANCE_OHM,
-        efficiency_pct: float = INVERTER_EFFICIENCY_PCT,
-        idle_w: float = INVERTER_IDLE_W,
-        low_voltage_cutoff_v: float = INVERTER_LOW_VOLTAGE_CUTOFF_V,
-        restart_voltage_v: float = INVERTER_RESTART_V,
-        on: bool = True,
-        control: Control = Control.NONE,
-        cable: Cable = Cable.DIRECT,
-        remote_input: RemoteInput = RemoteInput.HIGH_ACTIVE,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[InverterChargerParams],
     ) -> None:
+        control = params.get("control", self.CONTROL)
         if connection is Connection.SYSTEM_PLUS and control is not Control.NONE:
             msg = (
                 f"{name}: an inverter/charger on System+ is controlled by the BMS through the "
                 "port; wire it to the bank to use the outputs (manual App. A §6)"
             )
             raise ValueError(msg)
-        super().__init__(
-            name=name,
-            connection=connection,
-            ac_load_w=ac_load_w,
-            efficiency_pct=efficiency_pct,
-            idle_w=idle_w,
-            low_voltage_cutoff_v=low_voltage_cutoff_v,
-            restart_voltage_v=restart_voltage_v,
-            on=on,
-            control=control,
-            cable=cable,
-            remote_input=remote_input,
-            remote_jumper=remote_jumper,
-            remote_input_current_a=remote_input_current_a,
-        )
+        inverter: InverterParams = params  # the charge set points ride along, unread
+        super().__init__(name=name, connection=connection, ac_load_w=ac_load_w, **inverter)
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
-        self.charging = ChargeAlgorithm(
-            absorption_voltage_v=absorption_voltage_v,
-            float_voltage_v=float_voltage_v,
-            absorption_time_h=absorption_time_h,
-            cv_resistance_ohm=cv_resistance_ohm,
-        )
+        self.charging = ChargeAlgorithm.from_params(params)
 
     def _inverting(self, ctx: DeviceContext, remote: tuple[bool, bool]) -> bool:
         return not ctx.shore_power and self.on and remote[0] and not self.low_battery

@@ -1,22 +1,28 @@
 """Loads without a charger: a DC load, the residual standby current, an alarm on a BMS output."""
 
 from collections.abc import Mapping
-from typing import ClassVar, Final, NamedTuple, cast
+from typing import ClassVar, Final, NamedTuple, Unpack, cast
 
 from smartbms.core import constants as c
 from smartbms.core.signals import Level
-from smartbms.plant.devices.base import Device, Role, current_draw_a, finite, power_draw_a
+from smartbms.plant.devices.base import (
+    Device,
+    Role,
+    SwitchedDevice,
+    WiringParams,
+    current_draw_a,
+    finite,
+    power_draw_a,
+)
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import (
     REMOTE_HIGH_MIN_V,
-    Cable,
     Connection,
     Control,
     RemoteInput,
     Wiring,
     disconnect_output_warnings,
     inductive_warning,
-    make_wiring,
     output_voltage_v,
 )
 
@@ -31,7 +37,7 @@ class _DcLoadState(NamedTuple):
     constant_current_a: float
 
 
-class DcLoad(Device):
+class DcLoad(SwitchedDevice):
     """A DC load: constant power plus constant current; an Orion Tr is one with a remote."""
 
     TYPE_NAME = "dc-load"
@@ -39,8 +45,7 @@ class DcLoad(Device):
     SETTABLE: ClassVar[Mapping[str, str]] = {
         "power_w": "power_w",
         "current_a": "constant_current_a",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
+        **SwitchedDevice.SETTABLE,
     }
 
     def __init__(
@@ -50,20 +55,9 @@ class DcLoad(Device):
         connection: Connection = Connection.SYSTEM_PLUS,
         power_w: float = 0.0,
         current_a: float = 0.0,
-        on: bool = True,
-        control: Control = Control.NONE,
-        cable: Cable = Cable.DIRECT,
-        remote_input: RemoteInput = RemoteInput.HIGH_ACTIVE,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[WiringParams],
     ) -> None:
-        super().__init__(
-            name=name,
-            connection=connection,
-            wiring=make_wiring(control, cable, remote_input, remote_input_current_a),
-            remote_jumper=remote_jumper,
-            on=on,
-        )
+        super().__init__(name=name, connection=connection, params=params)
         self.power_w = finite(name, "power_w", power_w)
         self.constant_current_a = finite(name, "current_a", current_a)
 

@@ -7,26 +7,24 @@ when that will be, so the stepper never steps over it.
 
 import math
 from collections.abc import Mapping
-from typing import ClassVar, Final, NamedTuple, cast
+from typing import ClassVar, Final, NamedTuple, Unpack, cast
 
 from smartbms.core.timing import Hold
 from smartbms.plant.devices.base import (
-    ABSORPTION_TIME_H,
-    ABSORPTION_V,
-    CV_RESISTANCE_OHM,
-    FLOAT_V,
     TIME_SLACK_S,
     ChargeAlgorithm,
+    ChargerParams,
     ChargesBank,
     ChargeSnapshot,
-    Device,
     Role,
+    SwitchedDevice,
+    WiringParams,
     current_draw_a,
     finite,
     power_draw_a,
 )
 from smartbms.plant.devices.context import DeviceContext
-from smartbms.plant.devices.wiring import Cable, Connection, Control, RemoteInput, make_wiring
+from smartbms.plant.devices.wiring import Connection, Control
 
 BP_DISCONNECT_V: Final = 10.5
 """Smart BatteryProtect 12 V factory disengage level."""
@@ -78,7 +76,7 @@ class _CyrixLiChargeState(NamedTuple):
     charging: ChargeSnapshot
 
 
-class BatteryProtect(Device):
+class BatteryProtect(SwitchedDevice):
     """A (Smart) BatteryProtect in front of DC loads `load_w`.
 
     It conducts while its remote says on (1 s after the remote closes; at once off when it
@@ -91,11 +89,8 @@ class BatteryProtect(Device):
 
     TYPE_NAME = "battery-protect"
     ROLE = Role.LOAD
-    SETTABLE: ClassVar[Mapping[str, str]] = {
-        "load_w": "load_w",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
-    }
+    CONTROL = Control.LOAD_DISCONNECT
+    SETTABLE: ClassVar[Mapping[str, str]] = {"load_w": "load_w", **SwitchedDevice.SETTABLE}
 
     def __init__(
         self,
@@ -109,20 +104,9 @@ class BatteryProtect(Device):
         disconnect_delay_s: float = BP_DISCONNECT_DELAY_S,
         reconnect_delay_s: float = BP_RECONNECT_DELAY_S,
         li_ion_mode: bool = False,
-        on: bool = True,
-        control: Control = Control.LOAD_DISCONNECT,
-        cable: Cable = Cable.DIRECT,
-        remote_input: RemoteInput = RemoteInput.HIGH_ACTIVE,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[WiringParams],
     ) -> None:
-        super().__init__(
-            name=name,
-            connection=connection,
-            wiring=make_wiring(control, cable, remote_input, remote_input_current_a),
-            remote_jumper=remote_jumper,
-            on=on,
-        )
+        super().__init__(name=name, connection=connection, params=params)
         if not 0.0 < disconnect_voltage_v < reconnect_voltage_v:
             msg = f"{name}: need 0 < disconnect_voltage_v < reconnect_voltage_v"
             raise ValueError(msg)
@@ -293,16 +277,13 @@ class BatteryProtect(Device):
         return None
 
 
-class CyrixLiLoad(Device):
+class CyrixLiLoad(SwitchedDevice):
     """A Cyrix-Li-Load in front of DC loads `load_w`: closed while its control input is HIGH."""
 
     TYPE_NAME = "cyrix-li-load"
     ROLE = Role.LOAD
-    SETTABLE: ClassVar[Mapping[str, str]] = {
-        "load_w": "load_w",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
-    }
+    CONTROL = Control.LOAD_DISCONNECT
+    SETTABLE: ClassVar[Mapping[str, str]] = {"load_w": "load_w", **SwitchedDevice.SETTABLE}
 
     def __init__(
         self,
@@ -310,20 +291,9 @@ class CyrixLiLoad(Device):
         name: str = "cyrix-li-load",
         connection: Connection = Connection.BANK,
         load_w: float = 0.0,
-        on: bool = True,
-        control: Control = Control.LOAD_DISCONNECT,
-        cable: Cable = Cable.DIRECT,
-        remote_input: RemoteInput = RemoteInput.HIGH_ACTIVE,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[WiringParams],
     ) -> None:
-        super().__init__(
-            name=name,
-            connection=connection,
-            wiring=make_wiring(control, cable, remote_input, remote_input_current_a),
-            remote_jumper=remote_jumper,
-            on=on,
-        )
+        super().__init__(name=name, connection=connection, params=params)
         self.load_w = finite(name, "load_w", load_w)
 
     def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
@@ -349,7 +319,7 @@ CHARGE_SOURCES: Final = ("shore", "always")
 """When the charger behind a Cyrix-Li-Charge gives voltage: with shore power, or always."""
 
 
-class CyrixLiCharge(ChargesBank, Device):
+class CyrixLiCharge(ChargesBank, SwitchedDevice):
     """A Cyrix-Li-Charge between a charger and the bank.
 
     It engages `engage_delay_s` after its control input is HIGH *and* charge voltage is present
@@ -359,10 +329,10 @@ class CyrixLiCharge(ChargesBank, Device):
 
     TYPE_NAME = "cyrix-li-charge"
     ROLE = Role.CHARGER
+    CONTROL = Control.CHARGE_DISCONNECT
     SETTABLE: ClassVar[Mapping[str, str]] = {
         "charge_current_a": "charge_current_a",
-        "on": "on",
-        "remote_jumper": "remote_jumper",
+        **SwitchedDevice.SETTABLE,
     }
 
     def __init__(
@@ -373,36 +343,16 @@ class CyrixLiCharge(ChargesBank, Device):
         charge_current_a: float = CYRIX_CHARGE_CURRENT_A,
         source: str = "shore",
         engage_delay_s: float = CYRIX_ENGAGE_DELAY_S,
-        absorption_voltage_v: float = ABSORPTION_V,
-        float_voltage_v: float = FLOAT_V,
-        absorption_time_h: float = ABSORPTION_TIME_H,
-        cv_resistance_ohm: float = CV_RESISTANCE_OHM,
-        on: bool = True,
-        control: Control = Control.CHARGE_DISCONNECT,
-        cable: Cable = Cable.DIRECT,
-        remote_input: RemoteInput = RemoteInput.HIGH_ACTIVE,
-        remote_jumper: bool = False,
-        remote_input_current_a: float | None = None,
+        **params: Unpack[ChargerParams],
     ) -> None:
-        super().__init__(
-            name=name,
-            connection=connection,
-            wiring=make_wiring(control, cable, remote_input, remote_input_current_a),
-            remote_jumper=remote_jumper,
-            on=on,
-        )
+        super().__init__(name=name, connection=connection, params=params)
         if source not in CHARGE_SOURCES:
             msg = f"{name}: source must be one of {', '.join(CHARGE_SOURCES)}, got {source!r}"
             raise ValueError(msg)
         self.source = source
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
         self.engage_delay_s = finite(name, "engage_delay_s", engage_delay_s)
-        self.charging = ChargeAlgorithm(
-            absorption_voltage_v=absorption_voltage_v,
-            float_voltage_v=float_voltage_v,
-            absorption_time_h=absorption_time_h,
-            cv_resistance_ohm=cv_resistance_ohm,
-        )
+        self.charging = ChargeAlgorithm.from_params(params)
         self.engaged = False
         self._ready = Hold(self.engage_delay_s)
         """Control HIGH and charge voltage present, towards engaging."""
