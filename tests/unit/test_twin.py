@@ -315,6 +315,7 @@ def test_err2_e_b31_clears_by_factory_reset_and_three_minutes_without_power() ->
         lambda: cmd.WeakCell(battery=1, cell=1, capacity_factor=0.0),
         lambda: cmd.SetDevice(device="fridge"),
         lambda: cmd.SystemPlusShort(duration_s=-1.0),
+        lambda: cmd.SystemPlusShort(duration_s=10.0, resistance_ohm=1e-5),
         lambda: cmd.AlternatorMode(mode="turbo"),  # type: ignore[arg-type]
         lambda: cmd.ClearFault(fault="gremlins"),
     ],

@@ -162,6 +162,11 @@ class FaultBase(TimelineBase):
     action: Literal["fault"] = "fault"
 
 
+SHORT_MIN_OHM = 0.0005
+"""The lowest short on System+ a scenario (or a twin command) may inject: a bolted short through
+real cable. Below it the current would pass what the BMS's sense reads (100 kA), which the
+controller rightly treats as a failed measurement, not a short."""
+
 _BatteryIndex = Annotated[int, Field(ge=1, le=c.MAX_BATTERIES)]
 _CellIndex = Annotated[int, Field(ge=1, le=CELLS_PER_BATTERY)]
 
@@ -203,7 +208,7 @@ class SystemPlusShort(FaultBase):
 
     fault: Literal["system-plus-short"] = "system-plus-short"
     duration_s: float = Field(gt=0.0, le=MAX_DURATION_S)
-    resistance_ohm: float = Field(default=0.001, gt=0.0, le=1.0)
+    resistance_ohm: float = Field(default=0.001, ge=SHORT_MIN_OHM, le=1.0)
 
 
 class FuseBlown(FaultBase):

@@ -16,6 +16,7 @@ import math
 from typing import ClassVar, Literal
 
 from smartbms.core.constants import MAX_BATTERIES
+from smartbms.scenario.timeline import SHORT_MIN_OHM
 
 CELLS_PER_BATTERY = 4
 
@@ -311,7 +312,7 @@ class SystemPlusShort(Fault):
 
     def __post_init__(self) -> None:
         _positive(self.TYPE, "duration_s", self.duration_s, 400 * 86_400.0)
-        _positive(self.TYPE, "resistance_ohm", self.resistance_ohm, 1.0)
+        _finite(self.TYPE, "resistance_ohm", self.resistance_ohm, SHORT_MIN_OHM, 1.0)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
