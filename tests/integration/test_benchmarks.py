@@ -22,6 +22,7 @@ KEYS = {
     "trace_parquet_rows_per_s",
     "year_peak_rss_mb",
     "year_days",
+    "stress_steps_per_h_max",
 }
 
 
