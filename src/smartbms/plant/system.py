@@ -173,13 +173,21 @@ class TwelveVoltSystem:
     # --- the network ----------------------------------------------------------------------------
 
     def context(
-        self, now_s: float, outputs: Outputs, bank_voltage_v: float | None = None
+        self,
+        now_s: float,
+        outputs: Outputs,
+        bank_voltage_v: float | None = None,
+        *,
+        look_only: bool = False,
     ) -> DeviceContext:
         """What every device sees: time, surroundings and the BMS outputs (with their sag).
 
-        At `bank_voltage_v`, or by default at the last solve's bank voltage.
+        At `bank_voltage_v`, or by default at the last solve's bank voltage. The system
+        remembers `now_s` as its present time, unless this is only a look (`look_only`): a
+        reader must not move the plant's clock.
         """
-        self._last_now_s = now_s
+        if not look_only:
+            self._last_now_s = now_s
         bank_v = self._bank_guess_v if bank_voltage_v is None else bank_voltage_v
         return DeviceContext(
             bank_voltage_v=bank_v,

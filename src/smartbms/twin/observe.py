@@ -148,9 +148,7 @@ def _devices(
 ) -> tuple[DeviceState, ...]:
     if not system.devices:
         return ()
-    last_now_s = system._last_now_s  # reading must not move the plant's clock
-    ctx = system.context(t, outputs, op.bank_voltage_v)
-    system._last_now_s = last_now_s
+    ctx = system.context(t, outputs, op.bank_voltage_v, look_only=True)
     return tuple(
         DeviceState(
             name=device.name,
