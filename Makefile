@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The BlueZ advertiser tests need a private D-Bus session bus; dbus-run-session gives one.
+DBUS   := $(shell command -v dbus-run-session >/dev/null 2>&1 && echo "dbus-run-session --")
 
 .PHONY: demo test lint typecheck unit check-imports clean
 
@@ -30,7 +32,7 @@ check-imports: $(STAMP)
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider --hypothesis-profile=ci -n auto; rc=$$?; \
+	$(DBUS) $(BIN)/pytest -q -p no:cacheprovider --hypothesis-profile=ci -n auto; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 
 clean:
