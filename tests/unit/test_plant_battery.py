@@ -135,11 +135,13 @@ def test_plt1_ocv_is_monotone_increasing_from_0_to_100_pct() -> None:
 
 @pytest.mark.req("PLT-1")
 def test_plt1_ocv_has_a_flat_plateau_near_3v3_between_20_and_90_pct() -> None:
+    # issue 13: the plateau of public LFP data (LibreSolar's table: 3.213 V at 20 %, 3.265 V
+    # at 50 %, 3.309 V at 90 %), not the 30 mV higher curve of before
     cm = cell_model()
     plateau = [cm.ocv_v(s) for s in range(20, 91)]
-    assert min(plateau) >= 3.25
-    assert max(plateau) <= 3.35
-    assert 3.28 <= cm.ocv_v(50.0) <= 3.32
+    assert min(plateau) >= 3.20
+    assert max(plateau) <= 3.32
+    assert 3.25 <= cm.ocv_v(50.0) <= 3.28
 
 
 @pytest.mark.req("PLT-1")
@@ -151,7 +153,9 @@ def test_plt1_ocv_ends_are_steep_compared_with_the_plateau() -> None:
 
     plateau_slope = max(slope(s, s + 1.0) for s in range(20, 90))
     assert slope(0.0, 1.0) > 20 * plateau_slope
-    assert slope(99.0, 100.0) > 20 * plateau_slope
+    # issue 13: the rest curve follows public data up to full; the steep rise to the charge
+    # voltage is the over-full range just beyond it
+    assert slope(100.0, 100.3) > 20 * plateau_slope
 
 
 @pytest.mark.req("PLT-1", "PLT-2", "PLT-3")
@@ -160,8 +164,10 @@ def test_plt1_thresholds_intent_2v8_at_about_1_pct_and_3v1_at_about_5_pct() -> N
     assert cm.ocv_v(1.0) == pytest.approx(2.8, abs=0.02)
     assert 0.5 <= soc_for_ocv_pct(c.CELL_UV_DEFAULT_V) <= 1.5
     assert 4.0 <= soc_for_ocv_pct(c.CELL_PREALARM_V) <= 6.5
-    # a full cell sits at the balancing target (a bank at 14.2 V is full)
-    assert cm.ocv_v(100.0) == pytest.approx(c.CELL_BALANCE_TARGET_V, abs=0.01)
+    # issue 13: a full cell rests near 3.37 V; the balancing target (a bank at 14.2 V) is
+    # reached in the over-full range, within half a per cent beyond full
+    assert 3.35 <= cm.ocv_v(100.0) <= 3.40
+    assert cm.ocv_v(100.5) > c.CELL_BALANCE_TARGET_V
 
 
 @pytest.mark.req("PLT-1")
@@ -385,7 +391,8 @@ def test_plt1_balancing_only_at_the_end_of_charge() -> None:
     mid = battery(B50, soc_pct=50.0, cell_soc_offsets_pct=(0.0, 5.0, 0.0, 0.0))
     mid.advance(5.0, 60.0, 25.0, 60.0)
     assert not any(cl.bleeding for cl in mid.cells)
-    high = battery(B50, soc_pct=99.0, cell_soc_offsets_pct=(0.0, 0.9, 0.0, 0.0))
+    high = battery(B50, soc_pct=99.0)
+    set_cell_ocv(high, 1, 3.5)  # issue 13: a cell charged into the over-full range
     high.update_monitor(-5.0)
     assert not any(cl.bleeding for cl in high.cells)
     high.update_monitor(0.5)
@@ -695,15 +702,16 @@ def test_plt1_single_battery_conserves_charge(balancing: bool) -> None:
         throughput_ah += abs(current) * dt / 3600.0
     after = _cell_charges(bat)
     tolerance = 1e-3 * throughput_ah
+    # what leaves the cells: bleeding, and what relaxed from the over-full range (issue 13)
+    assert sum(after) - sum(before) == pytest.approx(
+        CELLS_IN_SERIES * flow_ah - bat.bled_ah - bat.overfull_ah, abs=tolerance
+    )
     if not balancing:
         assert bat.bled_ah == 0.0
         for b, a in zip(before, after, strict=True):
-            assert a - b == pytest.approx(flow_ah, abs=tolerance)
+            assert a - b <= flow_ah + tolerance
     else:
         assert bat.bled_ah > 0.0
-        assert sum(after) - sum(before) == pytest.approx(
-            CELLS_IN_SERIES * flow_ah - bat.bled_ah, abs=tolerance
-        )
         for b, a in zip(before, after, strict=True):
             assert a - b <= flow_ah + tolerance  # bleeding only ever removes charge
 
@@ -720,6 +728,7 @@ def test_plt4_bank_conserves_charge(count: int, balancing: bool) -> None:
     bank = [battery(model, balancing=balancing, **opts) for model, opts in setups[:count]]
     before = [_cell_charges(b) for b in bank]
     bled_before = [b.bled_ah for b in bank]
+    overfull_before = [b.overfull_ah for b in bank]
     flows = [0.0] * count
     total_ah = throughput_ah = 0.0
     dt = 5.0
@@ -741,13 +750,14 @@ def test_plt4_bank_conserves_charge(count: int, balancing: bool) -> None:
     for k, b in enumerate(bank):
         after = _cell_charges(b)
         bled = b.bled_ah - bled_before[k]
+        relaxed = b.overfull_ah - overfull_before[k]  # issue 13: the over-full range relaxes
         assert sum(after) - sum(before[k]) == pytest.approx(
-            CELLS_IN_SERIES * flows[k] - bled, abs=tolerance
+            CELLS_IN_SERIES * flows[k] - bled - relaxed, abs=tolerance
         )
         if not balancing:
             assert bled == 0.0
             for x, y in zip(before[k], after, strict=True):
-                assert y - x == pytest.approx(flows[k], abs=tolerance)
+                assert y - x <= flows[k] + tolerance
     if balancing:
         assert sum(b.bled_ah for b in bank) > 0.0
 

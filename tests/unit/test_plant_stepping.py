@@ -87,7 +87,10 @@ def test_a_second_pass_lands_where_one_ramp_to_the_final_end_would() -> None:
         assert a.charge_ah == pytest.approx(b.charge_ah, rel=1e-14)
         # the second pass takes R1 at the corrected temperature (millikelvins warmer)
         assert a.v_rc_v == pytest.approx(b.v_rc_v, rel=1e-6)
-    assert twice.temperature_c == pytest.approx(once.temperature_c, abs=1e-9)
+    # the same for the heat: an error of about 1e-7 of the warming (issue 13's larger R1 warms
+    # the battery more, so a fixed 1e-9 K no longer fits)
+    warming_c = once.temperature_c - 25.0
+    assert twice.temperature_c == pytest.approx(once.temperature_c, abs=1e-7 * warming_c)
 
 
 def test_ramp_and_bend_integrate_a_curving_current_exactly() -> None:
@@ -108,8 +111,9 @@ def test_ramp_and_bend_integrate_a_curving_current_exactly() -> None:
     model = bat.cell_model
     r1_ohm = bat.cells[0].r0_ohm * model.r1_fraction_of_r0  # at 25 °C the factor is 1
     expected_v = lag_answer(sampled(lambda t: r1_ohm * current(t), dt), model.tau_s, dt)
-    # the battery warms by millikelvins over the step: R1 moves by about 1e-5
-    assert bat.cells[0].v_rc_v == pytest.approx(expected_v, rel=1e-4)
+    # the battery warms by millikelvins over the step, and R1 with it: by about 1e-4 (issue 13's
+    # larger R1 and the hysteresis's losses warm it twice as much as before)
+    assert bat.cells[0].v_rc_v == pytest.approx(expected_v, rel=2e-4)
 
 
 # --- the knots of the cell curve ------------------------------------------------------------------
@@ -119,7 +123,10 @@ def test_the_knots_are_where_the_cell_curve_changes_slope() -> None:
     model = cell_model()
     knots = model.ocv_knots_pct()
     assert knots[0] == pytest.approx(-(model.ocv.ys[0] - model.lowest_v) / 0.5)
-    assert knots[-1] == pytest.approx(100.0 + (model.highest_v - model.ocv.ys[-1]) / 0.5)
+    # the curve ends a little beyond full since issue 13 (the over-full range)
+    end_pct, end_v = model.ocv.xs[-1], model.ocv.ys[-1]
+    run_away = model.overcharge_v_per_pct
+    assert knots[-1] == pytest.approx(end_pct + (model.highest_v - end_v) / run_away)
     assert set(knots[1:-1]) < set(model.ocv.xs)
     for left, right in itertools.pairwise(knots):  # straight between two knots
         a, b = left + 0.1 * (right - left), right - 0.1 * (right - left)
@@ -149,8 +156,9 @@ def test_a_knot_nearer_than_min_s_counts_as_passed() -> None:
 
 def test_a_full_battery_charging_heads_for_the_run_away_clamp() -> None:
     bat = battery(soc_pct=100.0, temperature_c=25.0)
+    beyond_end_ah = (cell_model().ocv.xs[-1] - 100.0) / 100.0 * bat.capacity_ah  # issue 13
     for cell in bat.cells:
-        cell.charge_ah += 1e-6
+        cell.charge_ah += beyond_end_ah + 1e-6
     high = cell_model().ocv_knots_pct()[-1]
     soc = bat.soc_pct
     assert bat.time_to_ocv_knot_s(5.0, 0.01) == pytest.approx((high - soc) * 36.0 * 100.0 / 5.0)

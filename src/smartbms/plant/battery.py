@@ -1,14 +1,20 @@
 """The Lithium Battery 12,8V Smart: four LFP cells, their own cell monitor and the BMS-cable lines.
 
 Each cell is an equivalent circuit: open-circuit voltage OCV(SoC) in series with R0 and one R1‖C1
-branch (PLT-1). Capacity and resistance follow the temperature: cold traps the bottom of the
-charge (at 0 °C ~80 % is usable, at -20 °C ~50 %), so a cold battery hits its low-cell cut-off with
-charge still inside, which comes back when it warms. The battery's own monitor turns cell
-voltages and temperature into the chain lines ATC, ATD and pre-alarm with their hysteresis
-(PLT-2), bleeds high cells at the end of charge (balancing), and flags deep-discharge damage when
+branch (PLT-1), with LFP's small charge/discharge hysteresis (one state per cell that moves
+towards the branch of the current's direction as charge passes) and an over-full range: charge
+pushed in beyond 100 % raises the voltage to the charger's and relaxes back to full at rest, so a
+bank charged to 14.2 V rests near 13.5 V within the hour. Capacity and resistance follow the
+temperature: cold traps the bottom of the charge (at 0 °C ~80 % is usable, at -20 °C ~50 %), so a
+cold battery hits its low-cell cut-off with charge still inside, which comes back when it warms.
+Every number comes from plant/params/lfp_cell.toml (with its source; docs/parameters.md).
+The battery's own monitor turns cell voltages and temperature into the chain lines ATC, ATD
+and pre-alarm with their hysteresis (PLT-2), bleeds high cells at the end of charge (balancing), and flags deep-discharge damage when
 a cell's last usable reserve is gone (PLT-3): its state of charge reaches 0 %, where the
-open-circuit voltage falls off the curve's 2.5 V end. The whole battery is a Thevenin source
-(`emf_v`, `resistance_ohm`) so the network can share current between parallel batteries (PLT-4).
+open-circuit voltage falls off the curve's 2.0 V end. A battery that runs above its maximum
+continuous current for more than `OVERLOAD_HOLD_S` is overloaded (`overloaded_at_s`). The whole
+battery is a Thevenin source (`emf_v`, `resistance_ohm`) so the network can share current between
+parallel batteries (PLT-4).
 """
 
 import bisect
@@ -18,9 +24,14 @@ import math
 from typing import NamedTuple
 
 from smartbms.core import constants as c
+from smartbms.core.timing import Hold
 from smartbms.plant.params import BatteryModel, CellModel, cell_model
 
 CELLS_IN_SERIES = 4
+OVERLOAD_HOLD_S = 10.0
+"""Above its maximum continuous current for longer than this, a battery is overloaded (issue 13:
+the data sheet's 10 s pulse rating is the most a short surge may last, Lithium NG data)."""
+_NOT_OVERLOADED = Hold(OVERLOAD_HOLD_S)
 
 
 class BalancerStatus(enum.Enum):
@@ -58,6 +69,7 @@ class CellSnapshot(NamedTuple):
     r0_ohm: float
     v_rc_v: float
     bleeding: bool
+    hysteresis: float
 
 
 @dataclasses.dataclass(slots=True)
@@ -72,16 +84,30 @@ class Cell:
     r0_ohm: float
     v_rc_v: float = 0.0
     bleeding: bool = False
+    hysteresis: float = 0.0
+    """-1: on the discharge branch of the open-circuit curve, +1: on the charge branch."""
 
     def save_state(self) -> CellSnapshot:
         """The cell as a frozen value (`load_state` takes it back)."""
         return CellSnapshot(
-            self.capacity_ah, self.charge_ah, self.r0_ohm, self.v_rc_v, self.bleeding
+            self.capacity_ah,
+            self.charge_ah,
+            self.r0_ohm,
+            self.v_rc_v,
+            self.bleeding,
+            self.hysteresis,
         )
 
     def load_state(self, state: CellSnapshot) -> None:
         """Put back what `save_state` gave."""
-        self.capacity_ah, self.charge_ah, self.r0_ohm, self.v_rc_v, self.bleeding = state
+        (
+            self.capacity_ah,
+            self.charge_ah,
+            self.r0_ohm,
+            self.v_rc_v,
+            self.bleeding,
+            self.hysteresis,
+        ) = state
 
 
 class BatterySnapshot(NamedTuple):
@@ -102,6 +128,10 @@ class BatterySnapshot(NamedTuple):
     damaged_at_s: float | None
     bled_ah: float
     heat_j: float
+    overfull_ah: float
+    overload: Hold
+    overloaded_at_s: float | None
+    overload_current_a: float
     cells: tuple[CellSnapshot, ...]
 
 
@@ -164,6 +194,14 @@ class LithiumBattery:
         self.damaged_at_s: float | None = None
         self.bled_ah = 0.0
         self.heat_j = 0.0
+        self.overfull_ah = 0.0
+        """Charge pushed in beyond full that relaxed away (summed over the cells)."""
+        self.overload = _NOT_OVERLOADED
+        """Above the maximum continuous current, towards an overload."""
+        self.overloaded_at_s: float | None = None
+        """When the latest overload began to count (its start plus the 10 s hold)."""
+        self.overload_current_a = 0.0
+        """The current when it was found overloaded."""
         self.update_monitor(0.0)
 
     # --- electrical view ------------------------------------------------------------------------
@@ -190,8 +228,13 @@ class LithiumBattery:
         return 100.0 * (cell.charge_ah - hidden_ah) / (fraction * cell.capacity_ah)
 
     def cell_emf_v(self, cell: Cell) -> float:
-        """Open-circuit voltage plus the polarisation voltage."""
-        return self.cell_model.ocv_v(self.cell_soc_pct(cell)) + cell.v_rc_v
+        """Open-circuit voltage (on its hysteresis branch) plus the polarisation voltage."""
+        model = self.cell_model
+        return (
+            model.ocv_v(self.cell_soc_pct(cell))
+            + cell.hysteresis * model.hysteresis_half_gap_v
+            + cell.v_rc_v
+        )
 
     def cell_r0_ohm(self, cell: Cell) -> float:
         """R0 at the battery temperature."""
@@ -285,6 +328,7 @@ class LithiumBattery:
             self.damaged,
             self.balancer_status,
             tuple(cell.bleeding for cell in self.cells),
+            self.overload.running,
         )
 
     # --- its state ------------------------------------------------------------------------------
@@ -310,6 +354,10 @@ class LithiumBattery:
             self.damaged_at_s,
             self.bled_ah,
             self.heat_j,
+            self.overfull_ah,
+            self.overload,
+            self.overloaded_at_s,
+            self.overload_current_a,
             tuple([cell.save_state() for cell in self.cells]),
         )
 
@@ -330,6 +378,10 @@ class LithiumBattery:
             self.damaged_at_s,
             self.bled_ah,
             self.heat_j,
+            self.overfull_ah,
+            self.overload,
+            self.overloaded_at_s,
+            self.overload_current_a,
             cells,
         ) = state
         for cell, saved in zip(self.cells, cells, strict=True):
@@ -351,13 +403,25 @@ class LithiumBattery:
         dt_h = dt_s / 3600.0
         model = self.cell_model
         decay = math.exp(-dt_s / model.tau_s)
-        heat_w = 0.0
+        overfull_kept = math.exp(-dt_s / model.overfull_relax_s)
+        # the hysteresis state moves 1 - 1/e of the way per `throughput` Ah of charge passed
+        branch = 1.0 if current_a > 0.0 else -1.0
+        throughput_ah = abs(current_a) * dt_h / model.hysteresis_throughput_fraction
+        heat_w = abs(current_a) * model.hysteresis_half_gap_v * CELLS_IN_SERIES
         factor = self._temperature_factors()[1]
         self._step_resistance_factor = factor  # what `correct_for_ramp` starts the ramp from
         for cell in self.cells:
             bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
-            cell.charge_ah += (current_a - bleed_a) * dt_h
+            charge_ah = cell.charge_ah + (current_a - bleed_a) * dt_h
+            if charge_ah > cell.capacity_ah:  # the over-full range relaxes back to full
+                relaxed_ah = (charge_ah - cell.capacity_ah) * (1.0 - overfull_kept)
+                charge_ah -= relaxed_ah
+                self.overfull_ah += relaxed_ah
+            cell.charge_ah = charge_ah
             self.bled_ah += bleed_a * dt_h
+            if throughput_ah > 0.0:
+                kept = math.exp(-throughput_ah / cell.capacity_ah)
+                cell.hysteresis = branch + (cell.hysteresis - branch) * kept
             r0 = cell.r0_ohm * factor
             r1 = r0 * model.r1_fraction_of_r0
             cell.v_rc_v = cell.v_rc_v * decay + current_a * r1 * (1.0 - decay)
@@ -371,11 +435,26 @@ class LithiumBattery:
             self.look(current_a, now_s)
 
     def look(self, current_a: float, now_s: float) -> None:
-        """The battery's own view of the state a step ended in: damage, then its cell monitor."""
+        """The battery's own view of the state a step ended in: damage, overload, its monitor."""
         if not self.damaged and any(self.cell_soc_pct(cell) <= 0.0 for cell in self.cells):
             self.damaged = True
             self.damaged_at_s = now_s
+        self._watch_overload(current_a, now_s)
         self.update_monitor(current_a)
+
+    def _watch_overload(self, current_a: float, now_s: float) -> None:
+        """Above the maximum continuous current for more than 10 s: overloaded, once a stretch."""
+        rating_a = self.model.rating_a(current_a)
+        over = self.overload.look(abs(current_a) > rating_a, now_s)
+        self.overload = over
+        if over.done(now_s) and self.overloaded_at_s != over.due_s:
+            self.overloaded_at_s = over.due_s
+            self.overload_current_a = current_a
+
+    @property
+    def overload_rating_a(self) -> float:
+        """The rating the latest overload exceeded (in its current's direction)."""
+        return self.model.rating_a(self.overload_current_a)
 
     def correct_for_ramp(
         self,

@@ -42,30 +42,59 @@ class Table:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Derating:
+    """Usable capacity vs temperature: a smooth power curve through the data sheet's points.
+
+    1 - drop_at_0c ((reference - T) / reference)^exponent below the reference temperature, full
+    above it, held at its `lowest_c` value below that (no tabulated kinks to step across).
+    """
+
+    reference_c: float
+    drop_at_0c: float
+    exponent: float
+    lowest_c: float
+
+    def __call__(self, temperature_c: float) -> float:
+        """The usable fraction of the 25 °C capacity at `temperature_c`."""
+        reference = self.reference_c
+        if temperature_c >= reference:
+            return 1.0
+        below = (reference - max(temperature_c, self.lowest_c)) / reference
+        return 1.0 - self.drop_at_0c * math.pow(below, self.exponent)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class CellModel:
-    """One LFP cell: open-circuit curve, polarisation branch, temperature and thermal data."""
+    """One LFP cell: open-circuit curve, polarisation, hysteresis, temperature and thermal data."""
 
     ocv: Table
+    """The rest curve midway between the charge and discharge branches; it ends a little
+    beyond 100 %, where a charger's voltage is reached (the over-full range)."""
     overcharge_v_per_pct: float
     overdischarge_v_per_pct: float
     lowest_v: float
     highest_v: float
+    overfull_relax_s: float
+    """How fast charge pushed in beyond 100 % relaxes back to full at rest."""
     r1_fraction_of_r0: float
     tau_s: float
-    capacity_fraction: Table
+    hysteresis_half_gap_v: float
+    hysteresis_throughput_fraction: float
+    capacity_fraction: Derating
     resistance_factor: Table
     heat_capacity_j_per_k_per_100ah: float
     thermal_resistance_k_per_w_at_100ah: float
 
     def ocv_v(self, soc_pct: float) -> float:
-        """Open-circuit voltage; steep run-away outside 0...100 % (over-charge/-discharge)."""
-        if soc_pct > 100.0:
-            v = self.ocv.ys[-1] + (soc_pct - 100.0) * self.overcharge_v_per_pct
+        """Open-circuit voltage; steep run-away beyond the curve's ends (over-charge/-discharge)."""
+        table = self.ocv
+        if soc_pct > table.xs[-1]:
+            v = table.ys[-1] + (soc_pct - table.xs[-1]) * self.overcharge_v_per_pct
             return min(v, self.highest_v)
         if soc_pct < 0.0:
-            v = self.ocv.ys[0] + soc_pct * self.overdischarge_v_per_pct
+            v = table.ys[0] + soc_pct * self.overdischarge_v_per_pct
             return max(v, self.lowest_v)
-        return self.ocv(soc_pct)
+        return table(soc_pct)
 
     def ocv_knots_pct(self) -> tuple[float, ...]:
         """Where `ocv_v` changes slope: the table's bends and ends, where the run-aways clamp."""
@@ -79,7 +108,7 @@ class CellModel:
             if not math.isclose(before, after, rel_tol=1e-9)
         ]
         low = -(ys[0] - self.lowest_v) / self.overdischarge_v_per_pct
-        high = 100.0 + (self.highest_v - ys[-1]) / self.overcharge_v_per_pct
+        high = xs[-1] + (self.highest_v - ys[-1]) / self.overcharge_v_per_pct
         return (low, xs[0], *bends, xs[-1], high)
 
 
@@ -93,6 +122,10 @@ class BatteryModel:
     max_charge_a: float
     max_discharge_a: float
     supports_prealarm: bool
+
+    def rating_a(self, current_a: float) -> float:
+        """The maximum continuous current in the direction of `current_a` (> 0: charging)."""
+        return self.max_charge_a if current_a > 0.0 else self.max_discharge_a
 
 
 def _read(name: str) -> dict[str, object]:
@@ -110,11 +143,15 @@ def cell_model() -> CellModel:
     """The LFP cell of the Smart range (lfp_cell.toml)."""
     data = _read("lfp_cell.toml")
     ocv = data["ocv"]
+    overfull = data["overfull"]
     rc = data["rc"]
+    hysteresis = data["hysteresis"]
     temperature = data["temperature"]
     thermal = data["thermal"]
     assert isinstance(ocv, dict)  # noqa: S101
+    assert isinstance(overfull, dict)  # noqa: S101
     assert isinstance(rc, dict)  # noqa: S101
+    assert isinstance(hysteresis, dict)  # noqa: S101
     assert isinstance(temperature, dict)  # noqa: S101
     assert isinstance(thermal, dict)  # noqa: S101
     return CellModel(
@@ -123,10 +160,16 @@ def cell_model() -> CellModel:
         overdischarge_v_per_pct=float(ocv["overdischarge_v_per_pct"]),
         lowest_v=float(ocv["lowest_v"]),
         highest_v=float(ocv["highest_v"]),
+        overfull_relax_s=float(overfull["relax_s"]),
         r1_fraction_of_r0=float(rc["r1_fraction_of_r0"]),
         tau_s=float(rc["tau_s"]),
-        capacity_fraction=Table(
-            _floats(temperature["temperature_c"]), _floats(temperature["capacity_fraction"])
+        hysteresis_half_gap_v=float(hysteresis["half_gap_v"]),
+        hysteresis_throughput_fraction=float(hysteresis["throughput_fraction"]),
+        capacity_fraction=Derating(
+            reference_c=float(temperature["reference_c"]),
+            drop_at_0c=float(temperature["drop_at_0c"]),
+            exponent=float(temperature["exponent"]),
+            lowest_c=float(temperature["lowest_c"]),
         ),
         resistance_factor=Table(
             _floats(temperature["temperature_c"]), _floats(temperature["resistance_factor"])
