@@ -9,9 +9,9 @@ temperature: cold traps the bottom of the charge (at 0 °C ~80 % is usable, at -
 cold battery hits its low-cell cut-off with charge still inside, which comes back when it warms.
 Every number comes from plant/params/lfp_cell.toml (with its source; docs/parameters.md).
 The battery's own monitor turns cell voltages and temperature into the chain lines ATC, ATD
-and pre-alarm with their hysteresis (PLT-2), bleeds high cells at the end of charge (balancing), and flags deep-discharge damage when
-a cell's last usable reserve is gone (PLT-3): its state of charge reaches 0 %, where the
-open-circuit voltage falls off the curve's 2.0 V end. A battery that runs above its maximum
+and pre-alarm with their hysteresis (PLT-2), bleeds high cells at the end of charge
+(balancing), and flags deep-discharge damage when a cell's last usable reserve is gone (PLT-3):
+its state of charge reaches 0 %, where the open-circuit voltage falls off the curve's 2.0 V end. A battery that runs above its maximum
 continuous current for more than `OVERLOAD_HOLD_S` is overloaded (`overloaded_at_s`). The whole
 battery is a Thevenin source (`emf_v`, `resistance_ohm`) so the network can share current between
 parallel batteries (PLT-4).
