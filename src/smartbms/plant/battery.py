@@ -11,10 +11,10 @@ Every number comes from plant/params/lfp_cell.toml (with its source; docs/parame
 The battery's own monitor turns cell voltages and temperature into the chain lines ATC, ATD
 and pre-alarm with their hysteresis (PLT-2), bleeds high cells at the end of charge
 (balancing), and flags deep-discharge damage when a cell's last usable reserve is gone (PLT-3):
-its state of charge reaches 0 %, where the open-circuit voltage falls off the curve's 2.0 V end. A battery that runs above its maximum
-continuous current for more than `OVERLOAD_HOLD_S` is overloaded (`overloaded_at_s`). The whole
-battery is a Thevenin source (`emf_v`, `resistance_ohm`) so the network can share current between
-parallel batteries (PLT-4).
+its state of charge reaches 0 %, where the open-circuit voltage falls off the curve's 2.0 V
+end. A battery that runs above its maximum continuous current for more than `OVERLOAD_HOLD_S`
+is overloaded (`overloaded_at_s`). The whole battery is a Thevenin source (`emf_v`,
+`resistance_ohm`) so the network can share current between parallel batteries (PLT-4).
 """
 
 import bisect
