@@ -171,6 +171,7 @@ def summary(**changes: object) -> Summary:
         battery_damaged=False,
         battery_damaged_at_s=None,
         batteries=(battery_summary(),),
+        battery_overloads=(),
         highest_bms_temperature_c=25.0,
         lowest_battery_temperature_c=20.0,
         highest_battery_temperature_c=20.0,

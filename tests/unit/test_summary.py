@@ -19,8 +19,8 @@ from smartbms.core.events import (
     PreAlarmCause,
     PreAlarmRaised,
 )
-from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged
-from smartbms.sim.summary import CellPlace, Summary, SummaryBuilder
+from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, BatteryOverloaded
+from smartbms.sim.summary import BatteryOverload, CellPlace, Summary, SummaryBuilder
 from tests.unit.summaries import (
     alternator_state,
     battery_state,
@@ -56,8 +56,27 @@ def test_a_quiet_run() -> None:
     assert result.alternator_at_max_output_s is None
     assert result.starter_lowest_voltage_v is None
     assert not result.battery_damaged
+    assert result.battery_overloads == ()
     assert result.codes_seen == ()
     assert result.event_counts == {}
+
+
+def test_an_overload_is_followed_while_the_battery_stays_above_its_rating() -> None:
+    """Issue 13: reported after 10 s above the rating; the summary follows it to its end."""
+    builder = SummaryBuilder("overload", 3600.0)
+    builder.step(0.0, 100.0, twin_state())
+    builder.event(
+        BatteryOverloaded(110.0, battery=1, current_a=-250.0, rating_a=200.0, duration_s=10.0)
+    )
+    builder.step(110.0, 500.0, twin_state(batteries=(battery_state(current_a=-280.0),)))
+    builder.step(610.0, 60.0, twin_state(batteries=(battery_state(current_a=-150.0),)))
+    builder.step(670.0, 60.0, twin_state(batteries=(battery_state(current_a=-290.0),)))
+    result = build(builder)
+    assert result.battery_overloads == (
+        BatteryOverload(
+            battery=1, from_s=100.0, rating_a=200.0, highest_current_a=280.0, duration_s=510.0
+        ),
+    )
 
 
 def test_the_lowest_cell_is_where_and_when_it_was_lowest() -> None:

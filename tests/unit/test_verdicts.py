@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from smartbms.core.units import duration_text
+from smartbms.sim.summary import BatteryOverload
 from smartbms.sim.verdicts import Verdict, code_info, prealarm_leads, verdicts
 from tests.unit.summaries import battery_summary, summary
 
@@ -16,6 +17,7 @@ TITLES = (
     "Alternator overheating",
     "Starter battery lowest",
     "Battery damaged",
+    "Battery current",
     "Final state of charge",
     "BMS temperature",
     "Codes shown",
@@ -208,3 +210,28 @@ def test_code_info() -> None:
     assert info is not None
     assert info.name
     assert code_info("X-Y99") is None
+
+
+# --- battery overload (issue 13) -----------------------------------------------------------------
+
+
+def test_no_overload_is_within_ratings() -> None:
+    found = verdict(verdicts(summary()), "Battery current")
+    assert (found.status, found.value) == ("ok", "within ratings")
+
+
+def test_an_overload_is_a_problem_naming_battery_current_rating_and_duration() -> None:
+    # the issue's case: a 3 kW inverter drawing 280 A from a 100 Ah battery (200 A) for 18 min
+    long = BatteryOverload(
+        battery=1, from_s=600.0, rating_a=200.0, highest_current_a=280.0, duration_s=1080.0
+    )
+    short = BatteryOverload(
+        battery=2, from_s=60.0, rating_a=200.0, highest_current_a=300.0, duration_s=12.0
+    )
+    found = verdict(verdicts(summary(battery_overloads=(short, long))), "Battery current")
+    assert found.status == "problem"
+    assert found.value == "280 A"
+    assert "battery 1" in found.detail
+    assert "200 A rating" in found.detail
+    assert duration_text(1080.0) in found.detail
+    assert "2 overloads" in found.detail

@@ -451,10 +451,18 @@ class LithiumBattery:
             self.overloaded_at_s = over.due_s
             self.overload_current_a = current_a
 
-    @property
-    def overload_rating_a(self) -> float:
-        """The rating the latest overload exceeded (in its current's direction)."""
-        return self.model.rating_a(self.overload_current_a)
+    def overload_within(
+        self, start_s: float, end_s: float
+    ) -> tuple[float, float, float, float] | None:
+        """The overload found in the step (start, end]: when, current, rating, time above it.
+
+        It is found at the first step end past its 10 s, so its time lies within that step.
+        """
+        at_s = self.overloaded_at_s
+        if at_s is None or not start_s < at_s <= end_s:
+            return None
+        current_a = self.overload_current_a
+        return at_s, current_a, self.model.rating_a(current_a), OVERLOAD_HOLD_S
 
     def correct_for_ramp(
         self,

@@ -17,6 +17,23 @@ class BatteryDamaged(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class BatteryOverloaded(Event):
+    """A battery ran above its maximum continuous current for more than 10 s (issue 13).
+
+    Reported once per stretch above the rating, at the moment the 10 s had passed.
+    """
+
+    battery: int
+    """1-based position in the bank."""
+    current_a: float
+    """Its current then (positive: charging)."""
+    rating_a: float
+    """Its maximum continuous current in that direction (the data sheet's)."""
+    duration_s: float
+    """How long it had run above the rating when reported (the summary follows it further)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class AlternatorOverheatRisk(Event):
     """The alternator has run at maximum output for more than 5 minutes (PLT-5)."""
 

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, TypeAdapter
 
 from smartbms.core.events import CodeRaised, Event, LoadDisconnected, PreAlarmRaised
 from smartbms.core.signals import Readings
-from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged
+from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, BatteryOverloaded
 from smartbms.twin.state import EnergyState, TwinState
 
 Status = Literal["complete", "interrupted"]
@@ -60,6 +60,22 @@ class BatterySummary:
     """When the damage happened; None when it did not."""
     balancer: str
     """"unknown", "balanced", "balancing" or "imbalance"."""
+
+
+@_summary_value
+class BatteryOverload:
+    """One stretch in which a battery ran above its maximum continuous current for over 10 s."""
+
+    battery: int
+    """1-based place in the bank."""
+    from_s: float
+    """When it went above the rating."""
+    rating_a: float
+    """The maximum continuous current it exceeded (the data sheet's, in that direction)."""
+    highest_current_a: float
+    """The largest current in the stretch (its size; either direction)."""
+    duration_s: float
+    """How long it ran above the rating, from the start of the stretch."""
 
 
 @_summary_value
@@ -134,6 +150,8 @@ class Summary:
     battery_damaged_at_s: float | None
     """When the first battery was damaged."""
     batteries: tuple[BatterySummary, ...]
+    battery_overloads: tuple[BatteryOverload, ...]
+    """Every stretch above a battery's maximum continuous current for more than 10 s."""
     highest_bms_temperature_c: float | None
     lowest_battery_temperature_c: float | None
     highest_battery_temperature_c: float | None
@@ -199,6 +217,9 @@ class SummaryBuilder:
         self._disconnect_times: list[float] = []
         self._overheat_at_s: float | None = None
         self._damaged_at_s: dict[int, float] = {}
+        self._overloads: list[BatteryOverload] = []
+        self._overloading: dict[int, int] = {}
+        """Battery -> index in `_overloads` of its stretch still going on."""
         self._codes_seen: list[str] = []
         self._event_counts: dict[str, int] = {}
 
@@ -206,6 +227,8 @@ class SummaryBuilder:
         """Take in one step: the state at its start, held for `dt_s`."""
         for battery in state.batteries:
             self._battery(t_s, battery.number, battery.cell_voltages_v, battery.temperature_c)
+            if battery.number in self._overloading:
+                self._overload_goes_on(battery.number, abs(battery.current_a), dt_s)
         self._bank(
             dt_s, state.bank_soc_pct, state.bms_temperature_c, state.ab_current_a, state.readings
         )
@@ -221,6 +244,19 @@ class SummaryBuilder:
         self._highest_cell_v = max(self._highest_cell_v, *volts)
         self._lowest_battery_c = min(self._lowest_battery_c, temperature_c)
         self._highest_battery_c = max(self._highest_battery_c, temperature_c)
+
+    def _overload_goes_on(self, number: int, current_a: float, dt_s: float) -> None:
+        """Follow a battery's overload while it stays above its rating."""
+        index = self._overloading[number]
+        overload = self._overloads[index]
+        if current_a <= overload.rating_a:
+            del self._overloading[number]
+            return
+        self._overloads[index] = dataclasses.replace(
+            overload,
+            highest_current_a=round(max(overload.highest_current_a, current_a), 2),
+            duration_s=overload.duration_s + dt_s,
+        )
 
     def _bank(
         self,
@@ -252,6 +288,17 @@ class SummaryBuilder:
             self._overheat_at_s = event.t_s
         elif isinstance(event, BatteryDamaged):
             self._damaged_at_s.setdefault(event.battery, event.t_s)
+        elif isinstance(event, BatteryOverloaded):
+            self._overloading[event.battery] = len(self._overloads)
+            self._overloads.append(
+                BatteryOverload(
+                    battery=event.battery,
+                    from_s=event.t_s - event.duration_s,
+                    rating_a=event.rating_a,
+                    highest_current_a=round(abs(event.current_a), 2),
+                    duration_s=event.duration_s,
+                )
+            )
         elif isinstance(event, CodeRaised) and event.raised.value not in self._codes_seen:
             self._codes_seen.append(event.raised.value)
 
@@ -333,6 +380,7 @@ class SummaryBuilder:
             battery_damaged=bool(self._damaged_at_s),
             battery_damaged_at_s=first_damage,
             batteries=batteries,
+            battery_overloads=tuple(self._overloads),
             highest_bms_temperature_c=_r(self._highest_bms_c, 2),
             lowest_battery_temperature_c=_r(self._lowest_battery_c, 2),
             highest_battery_temperature_c=_r(self._highest_battery_c, 2),

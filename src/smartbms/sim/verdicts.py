@@ -63,6 +63,7 @@ def verdicts(summary: Summary, events: Sequence[EventRecord] = ()) -> tuple[Verd
         _alternator(summary),
         _starter(summary),
         _damage(summary),
+        _overload(summary),
         _soc(summary),
         _bms_temperature(summary),
         _codes(summary),
@@ -234,6 +235,24 @@ def _damage(summary: Summary) -> Verdict:
     if which:
         detail = f"battery {', '.join(which)}; {detail}"
     return Verdict(title, "problem", "YES", detail, "✗ deep discharge")
+
+
+def _overload(summary: Summary) -> Verdict:
+    """Above a battery's maximum continuous current for more than 10 s (issue 13)."""
+    title = "Battery current"
+    overloads = summary.battery_overloads
+    if not overloads:
+        detail = "no battery above its maximum continuous current for more than 10 s"
+        return Verdict(title, "ok", "within ratings", detail, "✓ ok")
+    worst = max(overloads, key=lambda o: o.duration_s)
+    value = f"{worst.highest_current_a:.0f} A"
+    detail = (
+        f"battery {worst.battery}: above its {worst.rating_a:.0f} A rating for "
+        f"{duration_text(worst.duration_s)}, {_at(worst.from_s)}"
+    )
+    if len(overloads) > 1:
+        detail += f"; {len(overloads)} overloads in all"
+    return Verdict(title, "problem", value, detail, "✗ overloaded")
 
 
 def _soc(summary: Summary) -> Verdict:

@@ -19,7 +19,12 @@ from smartbms import scenario as sc
 from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
-from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, ChainSignalChanged
+from smartbms.plant.events import (
+    AlternatorOverheatRisk,
+    BatteryDamaged,
+    BatteryOverloaded,
+    ChainSignalChanged,
+)
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.twin.blink import Stretch, blend, stretch_at
 from smartbms.twin.build import build_controller, build_system
@@ -739,6 +744,9 @@ class Engine:
                 damaged[index] = True
                 at = battery.damaged_at_s if battery.damaged_at_s is not None else t
                 yield BatteryDamaged(at, index + 1)
+            overload = battery.overload_within(self.t_s, t)  # found in this step
+            if overload is not None:
+                yield BatteryOverloaded(overload[0], index + 1, *overload[1:])
         self._damaged = tuple(damaged)
 
     # --- snapshots --------------------------------------------------------------------------------
