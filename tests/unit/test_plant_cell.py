@@ -10,7 +10,10 @@ import pytest
 
 from smartbms.core import constants as c
 from smartbms.plant.battery import OVERLOAD_HOLD_S, BatteryOptions, LithiumBattery
+from smartbms.plant.events import BatteryOverloaded
 from smartbms.plant.params import battery_model, cell_model
+from smartbms.scenario import parse_scenario
+from smartbms.sim.runner import Simulation
 
 B200 = "LFP-Smart 12.8/200"
 B100 = "LFP-Smart 12.8/100"
@@ -248,3 +251,38 @@ def test_at_the_rating_or_in_short_bursts_is_no_overload() -> None:
             t += 1.0
     assert overloaded_at(bat) is None
     assert min(bat.cell_voltages_v(0.0)) > c.CELL_UV_DEFAULT_V
+
+
+OVERLOAD_SCENARIO = """
+[scenario]
+name = "inverter on one battery"
+duration_h = 0.5
+
+[bms]
+installed_fuse = "125A"
+
+[[battery]]
+model = "LFP-Smart 12.8/100"
+soc_pct = 95
+
+[[device]]
+name = "3 kW inverter's draw"
+type = "dc-load"
+current_a = 280
+"""
+
+
+@pytest.mark.req("PLT-1")
+def test_the_twin_reports_the_overload_once_and_the_summary_follows_it() -> None:
+    """Issue 13: 280 A from a 100 Ah battery rated 200 A, for as long as the battery lasts."""
+    result = Simulation(parse_scenario(OVERLOAD_SCENARIO, "overload")).run()
+    overloads = [e for e in result.events if isinstance(e, BatteryOverloaded)]
+    assert len(overloads) == 1
+    (event,) = overloads
+    assert event.t_s == pytest.approx(OVERLOAD_HOLD_S, abs=0.5)
+    assert (event.battery, event.rating_a) == (1, 200.0)
+    assert event.current_a == pytest.approx(-280.0, rel=0.01)
+    (summed,) = result.summary.battery_overloads
+    assert summed.highest_current_a == pytest.approx(280.0, rel=0.01)
+    # on the bank directly, nothing cuts it: above the rating to the end of the run
+    assert summed.duration_s == pytest.approx(result.summary.duration_s, abs=1.0)

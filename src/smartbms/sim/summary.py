@@ -228,7 +228,7 @@ class SummaryBuilder:
         for battery in state.batteries:
             self._battery(t_s, battery.number, battery.cell_voltages_v, battery.temperature_c)
             if battery.number in self._overloading:
-                self._overload_goes_on(battery.number, abs(battery.current_a), dt_s)
+                self._overload_goes_on(battery.number, abs(battery.current_a), t_s + dt_s)
         self._bank(
             dt_s, state.bank_soc_pct, state.bms_temperature_c, state.ab_current_a, state.readings
         )
@@ -245,8 +245,8 @@ class SummaryBuilder:
         self._lowest_battery_c = min(self._lowest_battery_c, temperature_c)
         self._highest_battery_c = max(self._highest_battery_c, temperature_c)
 
-    def _overload_goes_on(self, number: int, current_a: float, dt_s: float) -> None:
-        """Follow a battery's overload while it stays above its rating."""
+    def _overload_goes_on(self, number: int, current_a: float, end_s: float) -> None:
+        """Follow a battery's overload while it stays above its rating (to the step's end)."""
         index = self._overloading[number]
         overload = self._overloads[index]
         if current_a <= overload.rating_a:
@@ -255,7 +255,7 @@ class SummaryBuilder:
         self._overloads[index] = dataclasses.replace(
             overload,
             highest_current_a=round(max(overload.highest_current_a, current_a), 2),
-            duration_s=overload.duration_s + dt_s,
+            duration_s=end_s - overload.from_s,
         )
 
     def _bank(
