@@ -404,6 +404,7 @@ class LithiumBattery:
         model = self.cell_model
         decay = math.exp(-dt_s / model.tau_s)
         overfull_kept = math.exp(-dt_s / model.overfull_relax_s)
+        inflow_kept = model.overfull_relax_s * -math.expm1(-dt_s / model.overfull_relax_s) / dt_s
         # the hysteresis state moves 1 - 1/e of the way per `throughput` Ah of charge passed
         branch = 1.0 if current_a > 0.0 else -1.0
         throughput_ah = abs(current_a) * dt_h / model.hysteresis_throughput_fraction
@@ -412,12 +413,7 @@ class LithiumBattery:
         self._step_resistance_factor = factor  # what `correct_for_ramp` starts the ramp from
         for cell in self.cells:
             bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
-            charge_ah = cell.charge_ah + (current_a - bleed_a) * dt_h
-            if charge_ah > cell.capacity_ah:  # the over-full range relaxes back to full
-                relaxed_ah = (charge_ah - cell.capacity_ah) * (1.0 - overfull_kept)
-                charge_ah -= relaxed_ah
-                self.overfull_ah += relaxed_ah
-            cell.charge_ah = charge_ah
+            self._move_charge(cell, (current_a - bleed_a) * dt_h, overfull_kept, inflow_kept)
             self.bled_ah += bleed_a * dt_h
             if throughput_ah > 0.0:
                 kept = math.exp(-throughput_ah / cell.capacity_ah)
@@ -433,6 +429,44 @@ class LithiumBattery:
         self.temperature_c = target_c + (self.temperature_c - target_c) * math.exp(-dt_s / tau_th)
         if latch:
             self.look(current_a, now_s)
+
+    def _move_charge(
+        self, cell: Cell, inflow_ah: float, overfull_kept: float, inflow_kept: float
+    ) -> None:
+        """Add `inflow_ah` (over the step); an over-full cell relaxes back to full meanwhile.
+
+        Above full the excess is a first-order lag, exact for a held current: d' = d k + I dt
+        tau (1 - k) / dt with k = e^(-dt/tau) (`inflow_kept` is the inflow's share that stays).
+        A cell that crosses full within the step relaxes from the step's end; one drawn down
+        through full keeps the plain sum.
+        """
+        capacity_ah = cell.capacity_ah
+        start_ah = cell.charge_ah
+        linear_ah = start_ah + inflow_ah
+        if start_ah > capacity_ah:
+            end_ah = (
+                capacity_ah + (start_ah - capacity_ah) * overfull_kept + inflow_ah * inflow_kept
+            )
+            if end_ah < capacity_ah:
+                end_ah = linear_ah
+        elif linear_ah > capacity_ah:
+            end_ah = capacity_ah + (linear_ah - capacity_ah) * overfull_kept
+        else:
+            cell.charge_ah = linear_ah
+            return
+        self.overfull_ah += linear_ah - end_ah
+        cell.charge_ah = end_ah
+
+    def _add_to_charge(self, cell: Cell, delta_ah: float, overfull_delta_ah: float) -> None:
+        """Correct the step's charge by `delta_ah`, or by `overfull_delta_ah` when over-full.
+
+        An over-full cell's excess is a lag that relaxes meanwhile; the plain integral otherwise.
+        """
+        if cell.charge_ah > cell.capacity_ah:
+            self.overfull_ah += delta_ah - overfull_delta_ah
+            cell.charge_ah += overfull_delta_ah
+        else:
+            cell.charge_ah += delta_ah
 
     def look(self, current_a: float, now_s: float) -> None:
         """The battery's own view of the state a step ended in: damage, overload, its monitor."""
@@ -527,9 +561,11 @@ class LithiumBattery:
         model = self.cell_model
         factor = self._temperature_factors()[1]
         delta_ah = -curvature_a_per_s2 * dt_s**3 / 12.0 / 3600.0
+        relax_s = model.overfull_relax_s
+        overfull_ah = curvature_a_per_s2 * relax_s * lag_bend(relax_s, dt_s) / 3600.0
         rc_bend = lag_bend(model.tau_s, dt_s)
         for cell in self.cells:
-            cell.charge_ah += delta_ah
+            self._add_to_charge(cell, delta_ah, overfull_ah)
             cell.v_rc_v += (
                 cell.r0_ohm * model.r1_fraction_of_r0 * factor * curvature_a_per_s2 * rc_bend
             )
@@ -556,9 +592,11 @@ class LithiumBattery:
         target_change_c = ambient_change_c + resistance_ohm * heat_drive_a2 * r_th
         self.temperature_c += target_change_c * lag_ramp(self._heat_capacity_j_per_k * r_th, dt_s)
         delta_ah = 0.5 * charge_current_a * dt_s / 3600.0
+        relax_s = model.overfull_relax_s
+        overfull_ah = charge_current_a * relax_s * lag_ramp(relax_s, dt_s) / 3600.0
         rc_ramp = lag_ramp(model.tau_s, dt_s)
         for cell in self.cells:
-            cell.charge_ah += delta_ah
+            self._add_to_charge(cell, delta_ah, overfull_ah)
             cell.v_rc_v += cell.r0_ohm * model.r1_fraction_of_r0 * rc_drive_a * rc_ramp
 
     def update_monitor(self, current_a: float) -> None:
