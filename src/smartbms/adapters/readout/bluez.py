@@ -10,6 +10,7 @@ address: BlueZ offers no per-advertisement address (docs/instant-readout.md).
 """
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Sequence
@@ -74,6 +75,10 @@ class BluezAdvertiser:
         self.max_slots = max_slots
         self.registrations = 0
         """How many times an advertisement was registered (for tests and diagnostics)."""
+        self.on_air: collections.deque[str] = collections.deque(maxlen=256)
+        """The devices registered, in order (the newest last; for tests and diagnostics)."""
+        self.bus_name: str | None = None
+        """Our unique name on the bus once connected (where BlueZ reads the advertisements)."""
         self.error: BaseException | None = None
         """Why the broadcaster stopped, if it failed (no BlueZ, no adapter, refused)."""
         self._latest: dict[str, Frame] = {}
@@ -103,6 +108,7 @@ class BluezAdvertiser:
         bus: MessageBus | None = None
         try:
             bus = await MessageBus(bus_type=self.bus_type).connect()
+            self.bus_name = bus.unique_name
             while not self._closing:
                 if self._latest:
                     await self._refresh(bus)
@@ -152,6 +158,7 @@ class BluezAdvertiser:
             )
             self._registered[index] = True
             self.registrations += 1
+            self.on_air.append(device)
         self._turn = (self._turn + len(self._slots)) % max(1, len(devices))
 
     async def _unregister(self, bus: MessageBus, index: int) -> None:
