@@ -9,7 +9,7 @@ seed gives the same bytes (tests reproduce).
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from smartbms.codecs import readout as ro
@@ -54,6 +54,18 @@ def device_address(installation: str, device: str) -> str:
     digest = bytearray(hashlib.sha256(f"{installation}\0{device}".encode()).digest()[:6])
     digest[0] |= 0xC0
     return ":".join(f"{b:02X}" for b in digest)
+
+
+def derived_keys(installation: str, devices: Sequence[str]) -> dict[str, bytes]:
+    """Keys computed from the installation's name: stable and reproducible, and NOT secret.
+
+    For `readout show` without a key store, tests and demonstrations; a real deployment keeps
+    random keys in the settings store (`smartbms.store.device_keys.KeyStore`).
+    """
+    return {
+        device: hashlib.sha256(f"key\0{installation}\0{device}".encode()).digest()[:16]
+        for device in devices
+    }
 
 
 def first_nonce(seed: int, installation: str, device: str) -> int:
