@@ -75,9 +75,9 @@ def show(  # click passes the options by name
     from smartbms.adapters.readout import (  # noqa: PLC0415  # cryptography: only when asked
         Broadcaster,
         MemoryAdvertiser,
+        derived_keys,
         device_ids,
     )
-    from smartbms.adapters.readout.frames import derived_keys  # noqa: PLC0415
     from smartbms.core.units import duration_text  # noqa: PLC0415
     from smartbms.scenario import ScenarioError, load_scenario  # noqa: PLC0415
     from smartbms.twin import Twin  # noqa: PLC0415

@@ -21,6 +21,7 @@ from smartbms.adapters.readout.frames import (
     Frame,
     Framer,
     battery_device,
+    derived_keys,
     device_address,
     device_ids,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "KeySource",
     "MemoryAdvertiser",
     "battery_device",
+    "derived_keys",
     "device_address",
     "device_ids",
     "make_advertiser",

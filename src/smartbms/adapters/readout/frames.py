@@ -201,6 +201,7 @@ class Frame:
     key: bytes
     nonce: int
     record: ro.AnyRecord
+    """The record as the air carries it (every value on its field's grid)."""
     manufacturer_data: bytes
     """The bytes after the company id 0x02E1 (starting with 0x10)."""
 
