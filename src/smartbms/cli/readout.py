@@ -42,6 +42,16 @@ def _time(_context: click.Context, _param: click.Parameter, value: str) -> float
     return parse_time_s(value)
 
 
+record_option = click.option(
+    "--record",
+    default="0x0E",
+    show_default=True,
+    callback=_record,
+    help="The BMS record: 0x0E (its own) or 0x0A (Lynx Smart BMS layout, for today's decoders).",
+)
+"""`--record {0x0E,0x0A}` as an int (14 or 10); `serve --advertise` uses the same option."""
+
+
 @click.group("readout")
 def readout() -> None:
     """Instant Readout: the encrypted BLE advertisements of the BMS and its batteries."""
@@ -52,13 +62,7 @@ def readout() -> None:
 @click.option(
     "--at", "at_s", required=True, callback=_time, help="Simulated time: 5400, 90min, 1.5h, 2d."
 )
-@click.option(
-    "--record",
-    default="0x0E",
-    show_default=True,
-    callback=_record,
-    help="The BMS record: 0x0E (its own) or 0x0A (Lynx Smart BMS layout, for today's decoders).",
-)
+@record_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one list of devices).")
 @click.option(
     "--keys",
