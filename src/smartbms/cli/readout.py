@@ -45,6 +45,7 @@ def _time(_context: click.Context, _param: click.Parameter, value: str) -> float
 record_option = click.option(
     "--record",
     default="0x0E",
+    metavar="0x0E|0x0A",
     show_default=True,
     callback=_record,
     help="The BMS record: 0x0E (its own) or 0x0A (Lynx Smart BMS layout, for today's decoders).",
@@ -60,7 +61,12 @@ def readout() -> None:
 @readout.command("show")
 @click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
-    "--at", "at_s", required=True, callback=_time, help="Simulated time: 5400, 90min, 1.5h, 2d."
+    "--at",
+    "at_s",
+    required=True,
+    metavar="T",
+    callback=_time,
+    help="Simulated time: 5400, 90min, 1.5h, 2d.",
 )
 @record_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one list of devices).")
@@ -165,7 +171,7 @@ def _value_text(value: object) -> str:
 
 @readout.command("decode")
 @click.argument("hex_data", metavar="HEX")
-@click.option("--key", required=True, help="The device's key: 32 hex digits.")
+@click.option("--key", required=True, metavar="KEY", help="The device's key: 32 hex digits.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"record_type", "values"}.')
 def decode(*, hex_data: str, key: str, as_json: bool) -> int:
     """Decode an advertisement smartbms emits (manufacturer data, starting with 10)."""
