@@ -108,12 +108,9 @@ def show(  # click passes the options by name
     twin = Twin.from_scenario(loaded)
     devices = device_ids(twin.state)
     name = loaded.scenario.name
-    if keys_dir is None:
-        keys = derived_keys(name, devices)
-    else:
-        keys = _store_keys(keys_dir, devices)
-        if keys is None:
-            return 2
+    keys = derived_keys(name, devices) if keys_dir is None else _store_keys(keys_dir, devices)
+    if keys is None:
+        return 2
     memory = MemoryAdvertiser()
     broadcaster = Broadcaster(twin, memory, keys, record=record, seed=seed, interval_s=math.inf)
     twin.advance_to(at_s)
