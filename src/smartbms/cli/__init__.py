@@ -14,6 +14,7 @@ from smartbms import __version__
 from smartbms.cli.codes import codes
 from smartbms.cli.console import EXIT_INTERRUPTED, make_console
 from smartbms.cli.controller_demo import controller_demo
+from smartbms.cli.readout import readout
 from smartbms.cli.run import demo, simulate
 from smartbms.cli.schema import schema
 
@@ -38,6 +39,7 @@ cli.add_command(simulate)
 cli.add_command(demo)
 cli.add_command(controller_demo)
 cli.add_command(schema)
+cli.add_command(readout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.text import Text
+
 from smartbms.cli.console import make_console, say_error
 
 _TIME = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|min|h|d)?\s*")
