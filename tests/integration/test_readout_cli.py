@@ -8,6 +8,7 @@ import pytest
 
 from smartbms.cli import main
 from smartbms.cli.readout import parse_time_s
+from smartbms.store.device_keys import KeyStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIGURE_1 = str(EXAMPLES / "manual-figure-1.toml")
@@ -114,3 +115,23 @@ def test_wrong_input_is_one_clear_line(
 ) -> None:
     assert main(["readout", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_show_uses_and_keeps_the_key_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    first = _show(capsys, "--at", "0", "--keys", str(tmp_path))
+    stored = KeyStore(tmp_path).load()
+    assert {entry["device"]: entry["key"] for entry in first} == {
+        device: key.hex() for device, key in stored.items()
+    }
+    again = _show(capsys, "--at", "60", "--keys", str(tmp_path))
+    assert [entry["key"] for entry in again] == [entry["key"] for entry in first]
+
+
+def test_a_damaged_key_store_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "keys.json").write_text("{", encoding="utf-8")
+    assert main(["readout", "show", FIGURE_1, "--at", "0", "--keys", str(tmp_path)]) == 2
+    assert "damaged" in capsys.readouterr().err

@@ -20,8 +20,9 @@ from smartbms.adapters.readout import (
     start_advertising,
 )
 from smartbms.codecs import readout as ro
+from smartbms.store.device_keys import KeyStore
 from smartbms.twin import Twin
-from smartbms.twin.commands import ChangePin
+from smartbms.twin.commands import ChangePin, FactoryReset
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIGURE_1 = EXAMPLES / "manual-figure-1.toml"
@@ -224,3 +225,31 @@ def test_the_capture_backend_writes_json_lines(tmp_path: Path) -> None:
 def test_unknown_advertiser_specs_name_the_accepted_forms(spec: str) -> None:
     with pytest.raises(ValueError, match="bluez, bluez:ADAPTER, capture:FILE or memory"):
         make_advertiser(spec)
+
+
+@pytest.mark.req("APP-4")
+def test_with_the_key_store_a_pin_change_stores_a_new_bms_key(tmp_path: Path) -> None:
+    twin = Twin.from_scenario(FIGURE_1)
+    store = KeyStore(tmp_path)
+    memory = MemoryAdvertiser()
+    broadcaster = Broadcaster(twin, memory, store)
+    old = store.load()
+    assert memory.latest[BMS_DEVICE].key == old[BMS_DEVICE]
+    twin.apply(ChangePin(new_pin="222222"))
+    frame = memory.latest[BMS_DEVICE]
+    assert KeyStore(tmp_path).load()[BMS_DEVICE] == frame.key  # kept across restarts
+    assert frame.key[0] == (old[BMS_DEVICE][0] + 1) % 256
+    with pytest.raises(ro.KeyMismatchError):
+        ro.decode(frame.manufacturer_data, old[BMS_DEVICE])
+    assert memory.latest["battery1"].key == old["battery1"]
+    broadcaster.close()
+
+
+def test_a_factory_reset_rotates_the_bms_key_too() -> None:
+    twin = Twin.from_scenario(FIGURE_1)
+    memory = MemoryAdvertiser()
+    keys = _keys(device_ids(twin.state))
+    broadcaster = Broadcaster(twin, memory, keys)
+    twin.apply(FactoryReset())
+    assert memory.latest[BMS_DEVICE].key == rotate_key(keys[BMS_DEVICE])
+    broadcaster.close()

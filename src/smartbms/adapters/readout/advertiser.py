@@ -15,7 +15,7 @@ from typing import IO, Protocol, runtime_checkable
 
 from smartbms.adapters.readout.frames import BMS_DEVICE, Frame, Framer, device_ids
 from smartbms.codecs import readout as ro
-from smartbms.core.events import Event
+from smartbms.core.events import Event, FactoryResetDone
 from smartbms.twin import Subscription, Twin, TwinState
 
 
@@ -89,9 +89,10 @@ class KeySource(Protocol):
 
 
 def rotate_key(key: bytes) -> bytes:
-    """The rotation Victron describes: the same key with its first byte plus one (mod 256).
+    """The key with its first byte plus one (mod 256), the rest kept.
 
-    For broadcasters given plain keys (no store); a store's `rotate` is used when there is one.
+    Only for broadcasters given plain keys (tests, `readout show`): a key store's `rotate` makes
+    a new random key with that first byte, as VictronConnect does.
     """
     return bytes(((key[0] + 1) & 0xFF,)) + key[1:]
 
@@ -127,9 +128,13 @@ class Broadcaster:
         self._subscription: Subscription | None = twin.subscribe(self._on_update)
         self.send(state)
 
-    def send(self, state: TwinState) -> tuple[Frame, ...]:
-        """Build and publish every device's frame for `state` now."""
-        if state.settings.pin != self._pin:
+    def send(self, state: TwinState, *, rotate: bool = False) -> tuple[Frame, ...]:
+        """Build and publish every device's frame for `state` now.
+
+        The BMS key rotates first when the PIN changed since the last frame, or when `rotate`
+        says so (a factory reset, which rotates it even if the PIN stays the same).
+        """
+        if rotate or state.settings.pin != self._pin:
             self._pin = state.settings.pin
             old = self.framer.key(BMS_DEVICE)
             new = self._rotate(BMS_DEVICE) if self._rotate is not None else rotate_key(old)
@@ -141,8 +146,9 @@ class Broadcaster:
 
     def _on_update(self, events: tuple[Event, ...], state: TwinState) -> None:
         due = state.t_s - self._last_t_s >= self.interval_s
+        reset = any(isinstance(event, FactoryResetDone) for event in events)
         if due or events or state.settings.pin != self._pin:
-            self.send(state)
+            self.send(state, rotate=reset)
 
     def close(self) -> None:
         """Stop listening to the twin and close the advertiser (again is harmless)."""
