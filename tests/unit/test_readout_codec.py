@@ -332,3 +332,70 @@ def test_a_key_with_another_first_byte_is_refused(
     other = bytes(((key[0] + 1) % 256,)) + key[1:]
     with pytest.raises(ro.KeyMismatchError):
         ro.decode(data, other)
+
+
+# --- the documentation is enough -----------------------------------------------------------------
+
+
+def _decode_as_the_doc_says(data: bytes, key: bytes) -> dict[str, object]:
+    """A third party's 0x0E decoder written from docs/instant-readout.md alone (no codec)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415
+
+    assert data[0] == 0x10
+    assert data[7] == key[0]
+    counter = data[5:7] + bytes(14)
+    plain = Cipher(algorithms.AES(key), modes.CTR(counter)).decryptor().update(data[8:])
+    value = int.from_bytes(plain, "little")
+
+    def field(offset: int, bits: int) -> int:
+        return (value >> offset) & ((1 << bits) - 1)
+
+    def scaled(offset: int, bits: int, step: float, add: float = 0.0) -> float | None:
+        raw = field(offset, bits)
+        return None if raw == (1 << bits) - 1 else round(raw * step + add, 2)
+
+    code_names = ["E-B30", "E-B31", "E-B32", "E-B33", "A-A12", "A-B11", "A-B15", "W-B12"]
+    flag_names = [
+        "system_on",
+        "bms_active",
+        "safe_state",
+        "ab_enabled",
+        "system_plus_charge_allowed",
+        "system_plus_discharge_allowed",
+        "load_disconnect_high",
+        "charge_disconnect_high",
+        "prealarm_output_high",
+        "prealarm_raised",
+        "fuse_type_prompt",
+    ]
+    return {
+        "model": int.from_bytes(data[2:4], "little"),
+        "record": data[4],
+        "error_code": field(0, 8),
+        "codes": [n for i, n in enumerate(code_names) if field(8, 8) >> i & 1],
+        "battery_signals": [
+            n
+            for i, n in enumerate(["charge_withdrawn", "discharge_withdrawn", "prealarm"])
+            if field(16, 8) >> i & 1
+        ],
+        "battery_voltage_v": scaled(24, 16, 0.01),
+        "ab_voltage_v": scaled(40, 16, 0.01),
+        "system_plus_voltage_v": scaled(56, 16, 0.01),
+        "alternator_current_a": scaled(72, 12, 0.1),
+        "alternator_current_pct": scaled(84, 7, 1.0),
+        "temperature_c": scaled(91, 7, 1.0, -40.0),
+        **{n: bool(field(98, 11) >> i & 1) for i, n in enumerate(flag_names)},
+        "unused_bits": field(109, 3),
+        "length": len(plain),
+    }
+
+
+@given(record=SMART_BMS, key=KEYS, nonce=NONCES)
+def test_a_decoder_written_from_the_documentation_reads_our_0x0e(
+    record: ro.SmartBmsRecord, key: bytes, nonce: int
+) -> None:
+    data = ro.encode(record, model_id=ro.MODEL_SMART_BMS_12_200, key=key, nonce=nonce)
+    doc = _decode_as_the_doc_says(data, key)
+    assert (doc.pop("model"), doc.pop("record"), doc.pop("length")) == (0xA3E8, 0x0E, 14)
+    assert doc.pop("unused_bits") == 0b111
+    assert doc == record.values()
