@@ -21,7 +21,7 @@ from victron_ble.devices import (
     detect_device_type,
 )
 from victron_ble.exceptions import AdvertisementKeyMismatchError
-from victron_ble_ha_parser import VictronBluetoothDeviceData  # type: ignore[import-untyped]
+from victron_ble_ha_parser import VictronBluetoothDeviceData
 
 from smartbms.adapters.readout import Frame, Framer, device_ids
 from smartbms.codecs import readout as ro
