@@ -51,7 +51,9 @@ def _asset(name: str) -> str:
         root = resources.files("smartbms").joinpath("assets", "vendor", "uplot", name)
     else:
         root = resources.files("smartbms.sim.report").joinpath("templates", name)
-    return root.read_text(encoding="utf-8")
+    text = root.read_text(encoding="utf-8")
+    # uPlot's banner names its home page as an address; the page must hold none (offline, mailed)
+    return text.replace("/*! https://github.com/", "/*! uPlot, MIT licence: github.com/", 1)
 
 
 def write_report(
