@@ -125,20 +125,25 @@ class _Extremes:
         self.min_t = np.full(shape, np.nan)
         self.max_t = np.full(shape, np.nan)
 
-    def add(self, bucket: int, t: FloatArray, block: FloatArray) -> None:
-        """Take in rows (`t`, `block`) that all fall in `bucket`."""
-        low = np.where(np.isnan(block), np.inf, block)
-        high = np.where(np.isnan(block), -np.inf, block)
-        i_low = np.argmin(low, axis=0)
-        i_high = np.argmax(high, axis=0)
-        cols = np.arange(block.shape[1])
-        v_low, v_high = low[i_low, cols], high[i_high, cols]
-        better = v_low < self.min_v[bucket]
-        self.min_v[bucket, better] = v_low[better]
-        self.min_t[bucket, better] = t[i_low[better]]
-        better = v_high > self.max_v[bucket]
-        self.max_v[bucket, better] = v_high[better]
-        self.max_t[bucket, better] = t[i_high[better]]
+    def add(self, buckets: npt.NDArray[np.int64], t: FloatArray, block: FloatArray) -> None:
+        """Take in rows (`t`, `block`) in time order; `buckets` is each row's bucket."""
+        edges = np.flatnonzero(np.diff(buckets)) + 1
+        starts = np.concatenate(([0], edges))
+        lengths = np.diff(np.concatenate((starts, [t.size])))
+        where = buckets[starts]
+        rows = np.arange(t.size)[:, np.newaxis]
+        missing = np.isnan(block)
+        for values, best_v, best_t, reduce, beats in (
+            (np.where(missing, np.inf, block), self.min_v, self.min_t, np.minimum, np.less),
+            (np.where(missing, -np.inf, block), self.max_v, self.max_t, np.maximum, np.greater),
+        ):
+            extreme = reduce.reduceat(values, starts, axis=0)
+            hit = values == np.repeat(extreme, lengths, axis=0)
+            first = np.minimum.reduceat(np.where(hit, rows, t.size), starts, axis=0)
+            at = t[np.minimum(first, t.size - 1)]
+            better = beats(extreme, best_v[where])
+            best_v[where] = np.where(better, extreme, best_v[where])
+            best_t[where] = np.where(better, at, best_t[where])
 
     def series(self, column: int) -> Series:
         """A column's points: each bucket's extremes in time order, once each."""
@@ -392,19 +397,14 @@ class _Reader:
             before = np.vstack((previous, block[:-1]))
             same = (block == before) & self.ramp
             block = np.where(same, np.nan, block)
-        bucket = np.minimum((t / self.width).astype(np.int64), self.buckets - 1)
-        bucket = np.maximum(bucket, 0)
-        edges = np.flatnonzero(np.diff(bucket)) + 1
-        starts = np.concatenate(([0], edges))
-        stops = np.concatenate((edges, [t.size]))
-        for a, b in zip(starts, stops, strict=True):
-            self.extremes.add(int(bucket[a]), t[a:b], block[a:b])
+        bucket = np.clip((t / self.width).astype(np.int64), 0, self.buckets - 1)
+        self.extremes.add(bucket, t, block)
 
     def finish(self) -> Digest:
         if self.last is not None:  # the final row is a true value for the ramps too
             t_end, row = self.last
             bucket = min(max(int(t_end / self.width), 0), self.buckets - 1)
-            self.extremes.add(bucket, np.array([t_end]), row[np.newaxis, :])
+            self.extremes.add(np.array([bucket]), np.array([t_end]), row[np.newaxis, :])
         end = max(self.end_s, self.last[0] if self.last else 0.0)
         series = {
             name: self.extremes.series(i) for i, name in enumerate(self.names) if name != "t_s"
