@@ -30,7 +30,7 @@ from smartbms.core.events import Event
 from smartbms.sim.summary import Summary
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 TraceValue = float | int | str
 FloatArray = npt.NDArray[np.float64]

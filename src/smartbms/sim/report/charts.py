@@ -268,12 +268,11 @@ def strip_rows(digest: Digest) -> list[StripRow]:
                 StripRow(f"LED {name}", LED_HEX.get(colour, colour), "LEDs", digest.spans[column])
             )
     for code in Code:
-        spans = digest.code_spans.get(code.value)
-        if spans:
+        code_spans = digest.code_spans.get(code.value)
+        if code_spans:
             info = CODE_TABLE[code]
-            rows.append(
-                StripRow(f"{code.value} {info.name}", SEVERITY_HEX[info.severity], "Codes", spans)
-            )
+            colour = SEVERITY_HEX[info.severity]
+            rows.append(StripRow(f"{code.value} {info.name}", colour, "Codes", code_spans))
     return rows
 
 
