@@ -22,23 +22,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from smartbms.sim.output import FLAG_COLUMNS, LED_COLUMNS
+
 FloatArray = npt.NDArray[np.float64]
 
 BUCKETS = 1200
 """Per series at most two points a bucket: two a device pixel of a wide screen."""
 CHUNK_ROWS = 16_384
 """Rows converted to arrays at a time: memory is this many rows, whatever the run's length."""
-STATE_COLUMNS_PREFIXES = ("led_",)
-STATE_COLUMNS = frozenset(
-    {
-        "ab_enabled",
-        "system_plus_charge_allowed",
-        "system_plus_discharge_allowed",
-        "load_disconnect_high",
-        "charge_disconnect_high",
-        "prealarm_high",
-    }
-)
+STATE_COLUMNS = frozenset({*FLAG_COLUMNS, *LED_COLUMNS})
 """On/off columns: kept as stretches, not as points."""
 DAY_S = 86400.0
 
@@ -50,7 +42,7 @@ def is_ramp(column: str) -> bool:
 
 def is_state(column: str) -> bool:
     """An on/off (or LED off/on/blink) column."""
-    return column in STATE_COLUMNS or column.startswith(STATE_COLUMNS_PREFIXES)
+    return column in STATE_COLUMNS
 
 
 Span = tuple[float, float, int]
