@@ -69,6 +69,7 @@ class Panel:
     refs: list[Ref] = field(default_factory=list)
     y_min: float | None = None
     y_max: float | None = None
+    """The axis never goes beyond these (it follows the data inside them)."""
     asinh: float | None = None
     """The asinh axis's linear threshold (None: a linear axis)."""
     soft_span: float = 0.0
@@ -120,12 +121,23 @@ def _shade(colour: str, k: int) -> str:
     return "#" + "".join(f"{round(v + (255 - v) * mix):02x}" for v in (r, g, b))
 
 
+CHARGE_LIMIT_NEAR_V = 1.0
+"""The charge limit is drawn when the bank comes this close (else it only squeezes the axis)."""
+
+
 def _voltage(digest: Digest) -> Panel:
     lines = _line(digest, "bank_voltage_v", "bank (Li+)", INK, width=2.0)
     if digest.peak("ab_voltage_v") > 5.0:  # nothing on AB: no starter battery, no alternator
         lines += _line(digest, "ab_voltage_v", "AB terminal (starter/alternator)", "#E69F00")
-    lines += _line(digest, "charge_limit_v", "charge limit (setting)", RED, width=1.2, dash=(6, 4))
-    return Panel("voltage", "Voltages", "V", "Bank voltage and the AB terminal.", lines)
+    note = "Bank voltage and the AB terminal."
+    limit = digest.get("charge_limit_v")
+    if limit is not None:
+        lowest_limit = float(np.nanmin(limit.values))
+        if digest.peak("bank_voltage_v") >= lowest_limit - CHARGE_LIMIT_NEAR_V:
+            lines.append(Line("charge limit (setting)", RED, limit, width=1.2, dash=(6, 4)))
+        else:
+            note += f" The charge limit ({lowest_limit:.2f} V, the setting) was never approached."
+    return Panel("voltage", "Voltages", "V", note, lines)
 
 
 def _cells(digest: Digest) -> Panel:
@@ -155,7 +167,7 @@ def _soc(digest: Digest) -> Panel:
         for n in range(1, count + 1):
             lines += _line(digest, f"battery{n}_soc_pct", f"battery {n}", _battery_colour(n - 1))
     lines += _line(digest, "starter_soc_pct", "starter battery", GREY, dash=(5, 3))
-    return Panel("soc", "State of charge", "%", "", lines, y_min=0.0, y_max=100.0)
+    return Panel("soc", "State of charge", "%", "", lines, y_min=0.0, y_max=100.0, soft_span=10.0)
 
 
 def _alternator(digest: Digest) -> Panel | None:
@@ -176,10 +188,12 @@ def _currents(digest: Digest) -> Panel:
         ("bank_current_a", "batteries (+ = charging)", "#6e7781", 2.4),
         ("system_plus_current_a", "System+ (+ = into the bank)", "#0072B2", 1.5),
         ("bank_devices_current_a", "bank-direct devices", "#009E73", 1.3),
-        ("bms_draw_a", "BMS own draw", "#CC79A7", 1.0),
     ):
         if digest.peak(column) > 1e-9:
             lines += _line(digest, column, label, colour, width=width)
+    draw = digest.get("bms_draw_a")
+    if draw is not None and digest.peak("bms_draw_a") > 1e-9:  # a draw: out of the bank
+        lines.append(Line("BMS own draw", "#CC79A7", Series(draw.t_s, -draw.values), 1.0))
     asinh = _asinh_threshold([line.series for line in lines])
     note = "Positive is into the bank."
     if asinh is not None:

@@ -30,14 +30,15 @@
   window.smartbmsReport.clockText = clockText;
 
   var INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
-    43200, 86400, 172800, 432000, 864000, 1728000, 2592000];
+    43200, 86400, 172800, 259200, 604800, 1209600, 2592000];
 
   function timeSplits(u, axisIdx, min, max) {
     var width = u.bbox.width / (window.devicePixelRatio || 1);
-    var wanted = Math.max(2, Math.floor(width / 95));
     var incr = INCRS[INCRS.length - 1];
     for (var i = 0; i < INCRS.length; i++) {
-      if ((max - min) / INCRS[i] <= wanted) { incr = INCRS[i]; break; }
+      var c = INCRS[i];
+      var labelPx = c >= 86400 ? 62 : spec.multiDay ? 110 : c < 60 ? 80 : 58;
+      if (((max - min) / c) * labelPx <= width) { incr = c; break; }
     }
     u._incr = incr;
     var splits = [];
@@ -180,12 +181,13 @@
     syncing = false;
   }
 
+  /* The data's range, at least soft_span wide, with the thresholds, padded, within the limits. */
   function yRange(panel) {
     return function (u, lo, hi) {
-      if (panel.y_min !== null && panel.y_max !== null) { return [panel.y_min, panel.y_max]; }
-      if (lo === null || hi === null) { return [0, 1]; }
+      if (lo === null || hi === null) {
+        return [panel.y_min === null ? 0 : panel.y_min, panel.y_max === null ? 1 : panel.y_max];
+      }
       panel.refs.forEach(function (r) { lo = Math.min(lo, r.y); hi = Math.max(hi, r.y); });
-      if (panel.y_min !== null) { lo = Math.min(lo, panel.y_min); }
       if (hi - lo < panel.soft_span) {
         var mid = (hi + lo) / 2;
         lo = mid - panel.soft_span / 2;
@@ -193,8 +195,30 @@
       }
       if (hi === lo) { hi = lo + 1; }
       var padding = (hi - lo) * 0.06;
-      return [panel.y_min !== null && lo >= panel.y_min ? lo : lo - padding, hi + padding];
+      lo -= padding;
+      hi += padding;
+      if (panel.y_min !== null && lo < panel.y_min) { hi += panel.y_min - lo; lo = panel.y_min; }
+      if (panel.y_max !== null && hi > panel.y_max) { lo -= hi - panel.y_max; hi = panel.y_max; }
+      if (panel.y_min !== null) { lo = Math.max(lo, panel.y_min); }
+      return [lo, hi];
     };
+  }
+
+  /* An asinh axis labels zero and the powers of ten only ('10 mA', '1 A', '-100 A'). */
+  function asinhFilter(u, splits) {
+    var near = u.scales.y.asinh * 5;  // inside the linear zone labels would overlap zero's
+    return splits.map(function (v) {
+      if (v === 0) { return v; }
+      var e = Math.log10(Math.abs(v));
+      return Math.abs(e - Math.round(e)) < 1e-9 && Math.abs(v) > near ? v : null;
+    });
+  }
+
+  function ampsText(v) {
+    if (v === 0) { return "0"; }
+    var a = Math.abs(v);
+    if (a < 1) { return +(v * 1000).toPrecision(3) + " mA"; }
+    return +v.toPrecision(4) + " A";
   }
 
   function common(el, height, hooks) {
@@ -234,12 +258,21 @@
       });
     });
     var y = { auto: true, range: yRange(panel) };
-    if (panel.asinh !== null) { y = { distr: 4, asinh: panel.asinh }; }
-    opts.scales.y = y;
-    opts.axes.push({
+    var axis = {
       font: FONT, size: axisSize, stroke: "#1f2328", label: panel.unit, labelFont: FONT,
       labelSize: 16, grid: { stroke: "#e6e9ed", width: 1 }, ticks: { stroke: "#c6ccd2" },
-    });
+    };
+    if (panel.asinh !== null) {
+      y = { distr: 4, asinh: panel.asinh };
+      axis.filter = asinhFilter;
+      axis.grid.filter = asinhFilter;
+      axis.ticks.filter = asinhFilter;
+      axis.values = function (u, splits) {
+        return splits.map(function (v) { return v === null ? "" : ampsText(v); });
+      };
+    }
+    opts.scales.y = y;
+    opts.axes.push(axis);
     charts.push(new uPlot(opts, join(panel), el));
   }
 
