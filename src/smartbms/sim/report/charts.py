@@ -194,7 +194,8 @@ def _currents(digest: Digest) -> Panel:
     draw = digest.get("bms_draw_a")
     if draw is not None and digest.peak("bms_draw_a") > 1e-9:  # a draw: out of the bank
         lines.append(Line("BMS own draw", "#CC79A7", Series(draw.t_s, -draw.values), 1.0))
-    asinh = _asinh_threshold([line.series for line in lines])
+    # the ports decide (the BMS's own few mA would make every charging current look like a peak)
+    asinh = _asinh_threshold([line.series for line in lines if line.label != "BMS own draw"])
     note = "Positive is into the bank."
     if asinh is not None:
         note += (
