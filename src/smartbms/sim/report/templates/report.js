@@ -286,26 +286,26 @@
     ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
     ctx.clip();
     rows.forEach(function (row, i) {
+      // each row: its name on a line of its own, the bar under it (nothing hides the bar)
       var top = u.bbox.top + i * rowH;
       ctx.fillStyle = i % 2 ? "#f6f8fa" : "#ffffff";
       ctx.fillRect(u.bbox.left, top, u.bbox.width, rowH);
+      var barTop = top + rowH * 0.5;
+      var barH = rowH * 0.4;
       row.spans.forEach(function (s) {
         if (s[1] < u.scales.x.min || s[0] > u.scales.x.max) { return; }
         var a = u.valToPos(s[0], "x", true);
         var b = Math.max(u.valToPos(s[1], "x", true), a + pr);
         ctx.globalAlpha = s[2] === 2 ? 0.4 : 0.9;
         ctx.fillStyle = row.colour;
-        ctx.fillRect(a, top + rowH * 0.2, b - a, rowH * 0.6);
+        ctx.fillRect(a, barTop, b - a, barH);
       });
       ctx.globalAlpha = 1;
       ctx.font = SMALL.replace("11px", 11 * pr + "px");
-      var w = ctx.measureText(row.label).width;
-      ctx.fillStyle = "rgba(255,255,255,0.8)";
-      ctx.fillRect(u.bbox.left + 2 * pr, top + rowH / 2 - 7 * pr, w + 6 * pr, 14 * pr);
       ctx.fillStyle = "#1f2328";
       ctx.textAlign = "left";
-      ctx.textBaseline = "middle";
-      ctx.fillText(row.label, u.bbox.left + 5 * pr, top + rowH / 2);
+      ctx.textBaseline = "top";
+      ctx.fillText(row.label, u.bbox.left + 4 * pr, top + 1 * pr);
     });
     ctx.restore();
     drawMarkers(u, false);
@@ -314,7 +314,7 @@
   function makeStrip() {
     var el = document.getElementById("chart-strip");
     if (!el || !spec.strip.length) { return; }
-    var opts = common(el, spec.strip.length * 20 + 40, { draw: [drawStrip], setScale: [linkZoom] });
+    var opts = common(el, spec.strip.length * 30 + 40, { draw: [drawStrip], setScale: [linkZoom] });
     opts.legend = { show: false };
     opts.series = [{}, { label: "", stroke: "transparent", spanGaps: true, points: { show: false } }];
     opts.scales.y = { range: [0, 1] };
