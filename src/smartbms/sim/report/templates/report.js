@@ -43,7 +43,11 @@
     u._incr = incr;
     var splits = [];
     var first = Math.ceil((min + clock.tod) / incr) * incr - clock.tod;
-    for (var t = first; t <= max + 1e-9; t += incr) { splits.push(t); }
+    var half = (incr >= 86400 ? 62 : spec.multiDay ? 110 : incr < 60 ? 80 : 58) / 2;
+    var room = ((max - min) / width) * half;  // a label centred on its tick must fit the chart
+    for (var t = first; t <= max + 1e-9; t += incr) {
+      if (t <= max - room) { splits.push(t); }
+    }
     return splits;
   }
 
@@ -55,18 +59,8 @@
     });
   }
 
-  /* The y axis as wide as its longest label needs (plus room for the unit). */
-  function axisSize(self, values, axisIdx, cycleNum) {
-    var axis = self.axes[axisIdx];
-    if (cycleNum > 1) { return axis._size; }
-    var size = axis.ticks.size + axis.gap;
-    var longest = (values || []).reduce(function (a, v) { return v.length > a.length ? v : a; }, "");
-    if (longest !== "") {
-      self.ctx.font = axis.font[0];
-      size += self.ctx.measureText(longest).width / (window.devicePixelRatio || 1);
-    }
-    return Math.ceil(size) + 18;
-  }
+  /* Every chart's y axis is this wide, so that the time axes line up from chart to chart. */
+  var Y_AXIS_PX = 70;
 
   /* One x array for a panel: the union of its series' times, the start and the end. */
   function join(panel) {
@@ -259,7 +253,7 @@
     });
     var y = { auto: true, range: yRange(panel) };
     var axis = {
-      font: FONT, size: axisSize, stroke: "#1f2328", label: panel.unit, labelFont: FONT,
+      font: FONT, size: Y_AXIS_PX - 16, stroke: "#1f2328", label: panel.unit, labelFont: FONT,
       labelSize: 16, grid: { stroke: "#e6e9ed", width: 1 }, ticks: { stroke: "#c6ccd2" },
     };
     if (panel.asinh !== null) {
@@ -318,7 +312,9 @@
     opts.legend = { show: false };
     opts.series = [{}, { label: "", stroke: "transparent", spanGaps: true, points: { show: false } }];
     opts.scales.y = { range: [0, 1] };
-    opts.axes.push({ show: false });
+    opts.axes.push({ size: Y_AXIS_PX, values: function (u, splits) {
+      return splits.map(function () { return ""; });
+    }, grid: { show: false }, ticks: { show: false } });
     charts.push(new uPlot(opts, [[0, spec.end], [null, null]], el));
   }
 
