@@ -566,3 +566,13 @@ def test_the_day_table_integrates_sample_and_hold(tmp_path: Path) -> None:
     assert days[0].wh["alternator"] == pytest.approx(3120.0)
     assert days[0].loads_off_s == 3600.0
     assert days[1].min_soc_pct == 51.0
+
+
+def test_an_interrupted_run_says_how_far_it_got(tmp_path: Path) -> None:
+    summary, trace_path, records = fake_run(tmp_path, days=0.5, step_s=60.0)
+    stopped = dataclasses.replace(summary, status="interrupted", duration_s=DAY)
+    page = write_report(
+        tmp_path, title="cut", summary=stopped, trace_path=trace_path, events=records
+    ).read_text(encoding="utf-8")
+    assert "<h1>INCOMPLETE: cut</h1>" in page
+    assert "The run was interrupted after 12 h of 1 d" in page

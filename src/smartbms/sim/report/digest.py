@@ -87,6 +87,9 @@ class Digest:
     rows: int
     first_step_s: float | None
     end_s: float
+    """The end of the time axis: the run's duration, or the last row if later."""
+    last_s: float
+    """The time of the trace's last row (0 for none): where an interrupted run stopped."""
 
     def get(self, column: str) -> Series | None:
         """A column's series, or None when it is absent or holds no number."""
@@ -411,6 +414,7 @@ class _Reader:
             rows=self.rows,
             first_step_s=self.first_step_s,
             end_s=end,
+            last_s=self.last[0] if self.last else 0.0,
         )
 
 

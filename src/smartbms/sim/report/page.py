@@ -116,7 +116,7 @@ def render_page(
     """The whole HTML page as text."""
     end_s = spec.end_s
     if summary.status != "complete":  # a run stopped early must not pass for a whole one
-        ran_s = digest.end_s if digest.rows else 0.0
+        ran_s = digest.last_s
         title = f"INCOMPLETE: {title}"
         stopped = (
             f"The run was {summary.status} after {duration_text(ran_s)} of "
