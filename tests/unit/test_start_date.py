@@ -62,7 +62,8 @@ def test_the_summary_keeps_the_clock() -> None:
     ],
 )
 def test_wall_clock_text(t_s: float, date: datetime.date | None, text: str) -> None:
-    assert wall_clock_text(t_s, start_time_of_day_s=16 * 3600.0, start_date=date) == text
+    weekday = None if date is None else date.weekday()
+    assert wall_clock_text(t_s, start_time_of_day_s=16 * 3600.0, start_weekday=weekday) == text
 
 
 def test_wall_clock_text_without_seconds() -> None:

@@ -4,7 +4,6 @@ Every time in the code and in `summary.json` is seconds; these functions are the
 that turns seconds into what a person reads, so the page and the terminal never disagree.
 """
 
-import datetime
 import math
 
 
@@ -48,19 +47,20 @@ def wall_clock_text(
     seconds: float,
     *,
     start_time_of_day_s: float = 0.0,
-    start_date: datetime.date | None = None,
+    start_weekday: int | None = None,
     with_seconds: bool = True,
 ) -> str:
     """A time of the run as a wall clock reads it: 'Fri 16:00:05', or 'day 1 16:00:05' undated.
 
-    `seconds` is time since the start, which was `start_time_of_day_s` after midnight of
-    `start_date` (day 1 when there is no date). Truncated like `clock_text`, never rounded up.
+    `seconds` is time since the start, which was `start_time_of_day_s` after midnight of a day
+    that was a `start_weekday` (0 Monday ... 6 Sunday; None: undated, day 1). Truncated like
+    `clock_text`, never rounded up. (A weekday, not a date: the core keeps clear of `datetime`.)
     """
     total = max(math.floor(seconds + start_time_of_day_s + 1e-6), 0)
     days, rest = divmod(total, 86400)
     h, rest = divmod(rest, 3600)
     m, s = divmod(rest, 60)
     clock = f"{h:02d}:{m:02d}:{s:02d}" if with_seconds else f"{h:02d}:{m:02d}"
-    if start_date is None:
+    if start_weekday is None:
         return f"day {days + 1} {clock}"
-    return f"{_WEEKDAYS[(start_date.weekday() + days) % 7]} {clock}"
+    return f"{_WEEKDAYS[(start_weekday + days) % 7]} {clock}"

@@ -115,6 +115,12 @@ class RunClock:
         """`start_date` as a date."""
         return None if self.start_date is None else datetime.date.fromisoformat(self.start_date)
 
+    @property
+    def weekday(self) -> int | None:
+        """The start's weekday (0 Monday ... 6 Sunday); None: undated."""
+        date = self.date
+        return None if date is None else date.weekday()
+
 
 @_summary_value
 class Incidents:

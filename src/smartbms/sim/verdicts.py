@@ -81,7 +81,7 @@ def verdicts(summary: Summary, events: Sequence[EventRecord] = ()) -> tuple[Verd
 def clock_at(clock: RunClock, t_s: float) -> str:
     """A time of the run on the wall clock, to the second: 'Fri 16:00:05' or 'day 1 16:00:05'."""
     return wall_clock_text(
-        t_s, start_time_of_day_s=clock.start_time_of_day_s, start_date=clock.date
+        t_s, start_time_of_day_s=clock.start_time_of_day_s, start_weekday=clock.weekday
     )
 
 

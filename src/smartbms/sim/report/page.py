@@ -169,7 +169,7 @@ def _facts(summary: Summary, digest: Digest, end_s: float) -> list[str]:
     start = wall_clock_text(
         0.0,
         start_time_of_day_s=clock.start_time_of_day_s,
-        start_date=clock.date,
+        start_weekday=clock.weekday,
         with_seconds=False,
     )
     if clock.date is not None:
@@ -303,7 +303,7 @@ def _event_row(record: Mapping[str, object], clock: RunClock) -> dict[str, str]:
     time = ""
     if t is not None:
         time = wall_clock_text(
-            t, start_time_of_day_s=clock.start_time_of_day_s, start_date=clock.date
+            t, start_time_of_day_s=clock.start_time_of_day_s, start_weekday=clock.weekday
         )
     return {
         "cls": event_class(record),

@@ -33,7 +33,7 @@ def _time_axis(fig: Figure, spec: ChartSpec, clock: RunClock) -> None:
                 lambda t, _: wall_clock_text(
                     t,
                     start_time_of_day_s=clock.start_time_of_day_s,
-                    start_date=clock.date,
+                    start_weekday=clock.weekday,
                     with_seconds=spec.end_s < 3600.0,
                 )
             )
