@@ -43,3 +43,4 @@ def test_the_verdicts_in_the_terminal_are_the_true_ones(tmp_path: Path) -> None:
     assert "loads stayed on" not in out
     assert "None" not in out
     assert f"Report:  {tmp_path / 'report.html'}" in out
+    assert "day 1 08:01:30    SystemPlusLockedOut" in out  # the report's clock, as the cards

@@ -19,7 +19,7 @@ from rich.text import Text
 from smartbms.cli.console import EXIT_INTERRUPTED, SparseProgress, make_console, say_error
 from smartbms.cli.lines import event_line
 from smartbms.core.events import Event
-from smartbms.core.units import duration_text
+from smartbms.core.units import duration_text, wall_clock_text
 
 if TYPE_CHECKING:
     from smartbms.scenario import Scenario
@@ -228,12 +228,18 @@ def _run_and_write(
     )
     console.print(heading)
     records: list[dict[str, object]] = []
+    section = scenario.scenario
+    start_s = section.start_time_of_day_h * 3600.0
+    weekday = section.start_date.weekday() if section.start_date is not None else None
+
+    def when(t_s: float) -> str:  # the report's clock: 'day 1 08:01:30' or 'Fri 08:01:30'
+        return wall_clock_text(t_s, start_time_of_day_s=start_s, start_weekday=weekday)
 
     def on_event(event: Event) -> None:
         writer.on_event(event)
         records.append(event_record(event))
         if options.all_events or event.kind not in QUIET_EVENTS:
-            console.print(event_line(event))
+            console.print(event_line(event, when))
 
     sparse = SparseProgress(make_console(stderr=True), "simulating")
     with Progress(
