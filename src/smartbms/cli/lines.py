@@ -1,6 +1,7 @@
 """One BMS event as one line of text, the same in every command."""
 
 import dataclasses
+from collections.abc import Callable
 
 from rich.text import Text
 
@@ -10,8 +11,11 @@ from smartbms.core.events import Event
 from smartbms.core.units import clock_text
 
 
-def event_line(event: Event) -> Text:
-    """The event's time, kind (coloured by severity) and its fields as name=value."""
+def event_line(event: Event, when: Callable[[float], str] | None = None) -> Text:
+    """The event's time, kind (coloured by severity) and its fields as name=value.
+
+    `when` writes the time (a run's wall clock, as its report does); default: since the start.
+    """
     code = event.code
     style = SEVERITY_STYLE[code.info.severity] if code is not None else "green"
     details = [
@@ -19,7 +23,8 @@ def event_line(event: Event) -> Text:
         for field in dataclasses.fields(event)
         if field.name != "t_s"
     ]
-    text = Text(f"{clock_text(event.t_s, tenths=True)}    ")
+    stamp = when(event.t_s) if when is not None else clock_text(event.t_s, tenths=True)
+    text = Text(f"{stamp}    ")
     text.append(event.kind, style=style)
     if details:
         text.append("  " + " ".join(details), style="dim")

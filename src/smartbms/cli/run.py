@@ -19,7 +19,7 @@ from rich.text import Text
 from smartbms.cli.console import EXIT_INTERRUPTED, SparseProgress, make_console, say_error
 from smartbms.cli.lines import event_line
 from smartbms.core.events import Event
-from smartbms.core.units import duration_text
+from smartbms.core.units import duration_text, wall_clock_text
 
 if TYPE_CHECKING:
     from smartbms.scenario import Scenario
@@ -35,12 +35,15 @@ MAX_FIXED_STEPS = 100_000_000
 class RunOptions:
     """The options `simulate` and `demo` share."""
 
-    __slots__ = ("all_events", "fixed_step", "trace_format")
+    __slots__ = ("all_events", "fixed_step", "static", "trace_format")
 
-    def __init__(self, trace_format: str, fixed_step: float | None, all_events: bool) -> None:
+    def __init__(
+        self, trace_format: str, fixed_step: float | None, all_events: bool, static: bool = False
+    ) -> None:
         self.trace_format = trace_format
         self.fixed_step = fixed_step
         self.all_events = all_events
+        self.static = static
 
 
 def run_options(command: Callable[..., int]) -> Callable[..., int]:
@@ -65,6 +68,12 @@ def run_options(command: Callable[..., int]) -> Callable[..., int]:
             click.option(
                 "--all-events", is_flag=True, help="Also list chain-line and timeline events."
             ),
+            click.option(
+                "--static",
+                is_flag=True,
+                help="Also draw the report's charts as PNG images in <out>/static/ (matplotlib; "
+                "slower), for print.",
+            ),
         )
     ):
         command = option(command)
@@ -81,10 +90,16 @@ def run_options(command: Callable[..., int]) -> Callable[..., int]:
 )
 @run_options
 def simulate(
-    scenario: Path, out: Path | None, trace_format: str, fixed_step: float | None, all_events: bool
+    scenario: Path,
+    out: Path | None,
+    *,
+    trace_format: str,
+    fixed_step: float | None,
+    all_events: bool,
+    static: bool,
 ) -> int:
     """Run a scenario file (TOML) through the twin and write its results and report."""
-    options = RunOptions(trace_format, fixed_step, all_events)
+    options = RunOptions(trace_format, fixed_step, all_events, static)
     return simulate_file(make_console(), scenario, out, options)
 
 
@@ -97,9 +112,11 @@ def simulate(
     help="Folder for the results.",
 )
 @run_options
-def demo(out: Path, trace_format: str, fixed_step: float | None, all_events: bool) -> int:
+def demo(
+    out: Path, trace_format: str, fixed_step: float | None, all_events: bool, static: bool
+) -> int:
     """Simulate the manual's Figure 1 system over a weekend and write the report."""
-    options = RunOptions(trace_format, fixed_step, all_events)
+    options = RunOptions(trace_format, fixed_step, all_events, static)
     return simulate_file(make_console(), demo_scenario(), out, options)
 
 
@@ -211,12 +228,18 @@ def _run_and_write(
     )
     console.print(heading)
     records: list[dict[str, object]] = []
+    section = scenario.scenario
+    start_s = section.start_time_of_day_h * 3600.0
+    weekday = section.start_date.weekday() if section.start_date is not None else None
+
+    def when(t_s: float) -> str:  # the report's clock: 'day 1 08:01:30' or 'Fri 08:01:30'
+        return wall_clock_text(t_s, start_time_of_day_s=start_s, start_weekday=weekday)
 
     def on_event(event: Event) -> None:
         writer.on_event(event)
         records.append(event_record(event))
         if options.all_events or event.kind not in QUIET_EVENTS:
-            console.print(event_line(event))
+            console.print(event_line(event, when))
 
     sparse = SparseProgress(make_console(stderr=True), "simulating")
     with Progress(
@@ -246,6 +269,7 @@ def _run_and_write(
         summary=summary,
         trace_path=writer.trace_path,
         events=records,
+        static=options.static,
     )
     writer.seal(result)
     console.print()
@@ -255,6 +279,8 @@ def _run_and_write(
         pace = f" ({scenario.duration_s / max(result.wall_s, 1e-9):,.0f} x real time)"
     console.print(f"\n{result.steps} steps in {result.wall_s:.2f} s{pace}.")
     console.print(Text.assemble("Report:  ", (str(report), "bold")))
+    if options.static:
+        console.print(Text(f"Images:  {writer.out_dir / 'static'} (one PNG per chart)"))
     console.print(
         Text(f"Data:    {writer.events_path}, {writer.trace_path}, {writer.summary_path}")
     )
