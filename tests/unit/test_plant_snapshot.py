@@ -210,7 +210,7 @@ def switched_off(device: Device) -> None:
 
 
 def inverter_low_battery(device: Device) -> None:
-    device.advance(ctx(), 10.0, 1.0)
+    device.advance(ctx(), 9.0, 1.0)  # below Victron's 9.3 V shutdown
     assert isinstance(device, Inverter)
     assert device.low_battery
 
@@ -279,7 +279,7 @@ def test_every_device_types_discrete_state_changes_with_its_latch(case: str) -> 
 @pytest.mark.parametrize(
     ("make", "context", "volts"),
     [
-        (Inverter, ctx(), 10.0),
+        (Inverter, ctx(), 9.0),
         (Charger, ctx(shore=True), 14.3),
         (lambda: BatteryProtect(engage_delay_s=0.0), ctx(ld=F), 13.0),
         (CyrixLiCharge, ctx(shore=True), 13.0),
