@@ -69,6 +69,16 @@ def code(bp: BatteryProtect) -> str | None:
     return bp.error_code
 
 
+def alarmed(bp: BatteryProtect) -> bool:
+    """The BatteryProtect's alarm output, read fresh."""
+    return bp.alarm
+
+
+def locked(cyrix: CyrixLiLoad) -> bool:
+    """The Cyrix-Li-Load's lockout, read fresh."""
+    return cyrix.locked_out
+
+
 def latched(inverter: Inverter) -> bool:
     """The inverter's low-battery latch, read fresh."""
     return inverter.low_battery
@@ -612,17 +622,25 @@ def _hold(device: Device, volts: float, start_s: float, end_s: float, *, ld: Lev
 
 @pytest.mark.req("PLT-9")
 def test_plt9_battery_protect_under_voltage_thresholds_and_delays() -> None:
+    """BatteryProtect data sheet: alarm output after 12 s below the disconnect level, the load
+    disconnected 90 s after the alarm, reconnected 30 s after the reconnect level."""
     bp = BatteryProtect(load_w=120.0)
     assert bp.current_a(ctx(), 12.0) == pytest.approx(-(10.0 + 0.0015))
-    _hold(bp, 10.4, 0.0, 89.0)
+    _hold(bp, 10.4, 0.0, 11.0)
+    assert not alarmed(bp)
+    assert bp.next_change_s(ctx(now_s=11.0)) == pytest.approx(12.0)
+    _hold(bp, 10.4, 11.0, 12.0)
+    assert alarmed(bp)  # 12 s: the alarm output
+    assert bp.is_on(ctx())
+    _hold(bp, 10.4, 12.0, 101.0)
     assert bp.is_on(ctx())
     assert code(bp) is None
-    assert bp.next_change_s(ctx(now_s=89.0)) == pytest.approx(90.0)
-    _hold(bp, 10.4, 89.0, 90.0)
+    assert bp.next_change_s(ctx(now_s=101.0)) == pytest.approx(102.0)
+    _hold(bp, 10.4, 101.0, 102.0)  # 90 s after the alarm
     assert not bp.is_on(ctx())
     assert code(bp) == "E3"
     assert bp.current_a(ctx(), 11.0) == pytest.approx(-0.0006)
-    _hold(bp, 11.99, 90.0, 200.0)  # below the reconnect level: stays off
+    _hold(bp, 11.99, 102.0, 200.0)  # below the reconnect level: stays off
     assert not bp.is_on(ctx())
     _hold(bp, 12.0, 200.0, 229.0)
     assert not bp.is_on(ctx())
@@ -630,6 +648,26 @@ def test_plt9_battery_protect_under_voltage_thresholds_and_delays() -> None:
     _hold(bp, 12.0, 229.0, 230.0)
     assert bp.is_on(ctx())
     assert code(bp) is None
+    assert not alarmed(bp)
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_battery_protect_reaching_the_reconnect_level_cancels_the_countdown() -> None:
+    """BatteryProtect data sheet: if the voltage rises to the connection threshold within the
+    90 s (the engine was started), the load is not disconnected; above the disconnect level but
+    short of the reconnect level, the countdown goes on."""
+    bp = BatteryProtect(load_w=120.0)
+    _hold(bp, 10.4, 0.0, 50.0)
+    assert alarmed(bp)
+    _hold(bp, 11.0, 50.0, 102.0)  # above 10.5 V, below 12.0 V: still disconnects at 102 s
+    assert code(bp) == "E3"
+    bp = BatteryProtect(load_w=120.0)
+    _hold(bp, 10.4, 0.0, 50.0)
+    _hold(bp, 12.0, 50.0, 51.0)  # the engine starts: cancelled
+    assert not alarmed(bp)
+    _hold(bp, 10.4, 51.0, 150.0)  # a new dip starts both delays again (alarm at 63 s)
+    assert bp.is_on(ctx())
+    assert bp.next_change_s(ctx(now_s=150.0)) == pytest.approx(153.0)
 
 
 @pytest.mark.req("PLT-9")
@@ -728,6 +766,65 @@ def test_plt9_cyrix_li_load_opens_at_once_on_load_disconnect() -> None:
     assert cyrix.current_a(ctx(ld=F), 12.0) == 0.0
     assert cyrix.next_change_s(ctx()) == math.inf
     assert cyrix.design_warnings() == []
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_cyrix_li_load_re_engages_after_30s_and_gives_up_after_3_attempts() -> None:
+    """Cyrix-Li-Load data sheet: when the BMS output is high again the Cyrix re-engages after
+    30 s; after 3 attempts it stays open until the voltage has risen above 13 V for at least
+    30 s (a sign that the battery is being recharged)."""
+    cyrix = CyrixLiLoad(load_w=240.0)
+    now = 0.0
+    for attempt in range(1, 4):
+        _hold(cyrix, 12.8, now, now + 5.0, ld=F)  # the BMS opens it
+        assert not cyrix.is_on(ctx(ld=H))
+        _hold(cyrix, 12.8, now + 5.0, now + 34.0, ld=H)
+        assert not cyrix.is_on(ctx(ld=H))
+        assert cyrix.next_change_s(ctx(ld=H, now_s=now + 34.0)) == pytest.approx(now + 35.0)
+        _hold(cyrix, 12.8, now + 34.0, now + 35.0, ld=H)  # 30 s after the output came back
+        assert cyrix.is_on(ctx(ld=H))
+        assert cyrix.attempts == attempt
+        now += 100.0
+    _hold(cyrix, 12.8, now, now + 5.0, ld=F)
+    _hold(cyrix, 12.8, now + 5.0, now + 500.0, ld=H)  # the fourth time: it stays open
+    assert locked(cyrix)
+    assert not cyrix.is_on(ctx(ld=H))
+    _hold(cyrix, 13.0, now + 500.0, now + 600.0, ld=H)  # not above 13 V
+    assert locked(cyrix)
+    _hold(cyrix, 13.1, now + 600.0, now + 629.0, ld=H)
+    assert locked(cyrix)
+    _hold(cyrix, 13.1, now + 629.0, now + 630.0, ld=H)  # 30 s above 13 V: recharged
+    assert not locked(cyrix)
+    assert cyrix.attempts == 0
+    _hold(cyrix, 13.1, now + 630.0, now + 660.0, ld=H)
+    assert cyrix.is_on(ctx(ld=H))
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_cyrix_li_charge_waits_10_min_after_two_re_attempts() -> None:
+    """Cyrix-Li-Charge data sheet (via /work/shared/reference/victron-protocols.md §2.5): it
+    connects the charger after 3 s; after 2 re-attempts the delay becomes 10 min. Decided: the
+    count starts afresh when the charge source goes."""
+    cyrix = CyrixLiCharge(charge_current_a=30.0)
+    _run(cyrix, 13.2, 0.0, 3.0, cd=H, shore=True)
+    assert cyrix.is_on(ctx(shore=True))
+    now = 3.0
+    for attempt in (1, 2):  # the BMS opens it (cell over-voltage) and lets go again
+        _run(cyrix, 13.2, now, now + 1.0, cd=F, shore=True)
+        _run(cyrix, 13.2, now + 1.0, now + 4.0, cd=H, shore=True)  # 3 s
+        assert cyrix.is_on(ctx(shore=True))
+        assert cyrix.attempts == attempt
+        now += 10.0
+    _run(cyrix, 13.2, now, now + 1.0, cd=F, shore=True)
+    assert cyrix.delay_s == 600.0
+    _run(cyrix, 13.2, now + 1.0, now + 600.0, cd=H, shore=True)
+    assert not cyrix.is_on(ctx(shore=True))
+    assert cyrix.next_change_s(ctx(shore=True, now_s=now + 600.0)) == pytest.approx(now + 601.0)
+    _run(cyrix, 13.2, now + 600.0, now + 601.0, cd=H, shore=True)
+    assert cyrix.is_on(ctx(shore=True))
+    _run(cyrix, 13.2, now + 601.0, now + 602.0, cd=H)  # shore power goes: a new charge
+    assert cyrix.attempts == 0
+    assert cyrix.delay_s == 3.0
 
 
 # --- PLT-10: residual loads ----------------------------------------------------------------------

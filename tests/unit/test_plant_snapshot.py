@@ -232,9 +232,9 @@ def protect_remote_off(device: Device) -> None:
 
 def protect_under_voltage(device: Device) -> None:
     assert isinstance(device, BatteryProtect)
-    device.advance(ctx(), 10.0, 1.0)  # the 90 s start: a timer running is a latch too
+    device.advance(ctx(), 10.0, 1.0)  # the 12 s start: a timer running is a latch too
     timing = device.discrete_state()
-    device.advance(ctx(now_s=1.0), 10.0, 89.0)
+    device.advance(ctx(now_s=1.0), 10.0, 101.0)
     assert device.error_code == "E3"
     assert device.discrete_state() != timing
 
@@ -311,12 +311,15 @@ def test_stage_is_the_charge_stage_of_a_charger_and_none_for_the_others() -> Non
 def test_hold_timers_keep_the_battery_protects_deadlines_exact() -> None:
     bp = BatteryProtect()
     bp.advance(ctx(now_s=100.0), 10.0, 0.25)
-    assert bp.next_change_s(ctx(now_s=100.25)) == 100.0 + 90.0
-    bp.advance(ctx(now_s=100.25), 10.0, 89.75 - 2e-9)  # short of it by more than the slack
+    assert bp.next_change_s(ctx(now_s=100.25)) == 100.0 + 12.0
+    bp.advance(ctx(now_s=100.25), 10.0, 11.75)
+    assert bp.alarm
+    assert bp.next_change_s(ctx(now_s=112.0)) == 100.0 + 12.0 + 90.0
+    bp.advance(ctx(now_s=112.0), 10.0, 90.0 - 2e-9)  # short of it by more than the slack
     assert not bp.under_voltage
-    bp.advance(ctx(now_s=190.0 - 2e-9), 10.0, 2e-9)
+    bp.advance(ctx(now_s=202.0 - 2e-9), 10.0, 2e-9)
     assert bp.error_code == "E3"
-    assert bp.next_change_s(ctx(now_s=190.0)) == math.inf  # its timer stopped when it fired
+    assert bp.next_change_s(ctx(now_s=202.0)) == math.inf  # its timer stopped when it fired
 
 
 def test_a_snapshot_fits_only_a_system_built_alike() -> None:

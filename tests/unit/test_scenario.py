@@ -569,7 +569,7 @@ def _device(kind: str, **values: object) -> dict[str, object]:
             id="vedirect-cable-needs-vedirect-input",
         ),
         pytest.param(
-            _device("inverter", restart_voltage_v=10.5),
+            _device("inverter", restart_voltage_v=9.2),
             "restart_voltage_v",
             "above low_voltage_cutoff_v",
             id="inverter-restart",

@@ -482,8 +482,10 @@ class LithiumBattery:
             cell.v_rc_v += cell.r0_ohm * model.r1_fraction_of_r0 * rc_drive_a * rc_ramp
 
     def update_monitor(self, current_a: float, now_s: float = 0.0) -> None:
-        """The battery's own cell monitor: chain lines with hysteresis and a release delay
-        (`cell_monitor`), balancing (PLT-2)."""
+        """The battery's own cell monitor: chain lines, balancing (PLT-2).
+
+        Each voltage alarm clears with hysteresis and a release delay (`cell_monitor`).
+        """
         volts = self.cell_voltages_v(current_a)
         highest, lowest = max(volts), min(volts)
         opts = self.options

@@ -104,9 +104,7 @@ class Inverter(SwitchedDevice):
         restart_v = params.get("restart_voltage_v", RESTART_V)
         charge_detect_v = params.get("charge_detect_v", max(CHARGE_DETECT_V, restart_v))
         if not 0.0 < cutoff_v < restart_v <= charge_detect_v:
-            msg = (
-                f"{name}: need 0 < low_voltage_cutoff_v < restart_voltage_v <= charge_detect_v"
-            )
+            msg = f"{name}: need 0 < low_voltage_cutoff_v < restart_voltage_v <= charge_detect_v"
             raise ValueError(msg)
         self.monitor = LowBatteryMonitor(
             shutdown_v=cutoff_v,
@@ -166,8 +164,12 @@ class Inverter(SwitchedDevice):
 
     def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
         remote = self.remote(ctx, bus_voltage_v)
-        if not self.on or not remote[0] or bus_voltage_v < MIN_BUS_V:
-            self.monitor.reset()  # switched off (by hand or remote), or no DC supply
+        if not self.on or not remote[0]:
+            self.monitor.reset()  # switched off, by hand or by its remote
+            return
+        if self.low_battery and bus_voltage_v < MIN_BUS_V:
+            # shut down it draws nothing, so this is its supply gone (a blocked System+ port)
+            self.monitor.power_lost()
             return
         self.monitor.step(
             ctx.now_s,

@@ -11,8 +11,8 @@ battery has risen above the charge-detect level and stayed there for 30 s. The 1
 
 So an inverter on a sagging connection cannot flip every few milliseconds: each restart waits
 30 s above the restart level, and three quick failures stop it until the bank is recharged.
-Losing its DC supply (the bus below `MIN_BUS_V`, e.g. a blocked System+ port) or being switched
-off clears all of it, as a power cycle does.
+Being switched off clears all of it; losing its DC supply (a blocked System+ port) while shut
+down clears the retries (`power_lost`).
 """
 
 import enum
@@ -51,6 +51,7 @@ class LowBatteryState(NamedTuple):
     """The monitor's state (see `LowBatteryMonitor.save_state`)."""
 
     mode: LowBatteryMode
+    alarm: bool
     restarts: int
     last_restart_s: float
     restart: Hold
@@ -79,6 +80,10 @@ class LowBatteryMonitor:
         self.charge_detect_v = float(charge_detect_v)
         self.restart_delay_s = float(restart_delay_s)
         self.mode = LowBatteryMode.RUNNING
+        self.alarm = False
+        """Its low-battery alarm: shut down and still below the restart level ("low battery
+        restart & alarm" level). It also marks, for the stepper, the instant the bank recovers
+        after a shutdown that leaves no timer running (one that stopped the retries)."""
         self.restarts = 0
         """Automatic restarts since the inverter last ran for more than the retry window."""
         self.last_restart_s = -math.inf
@@ -91,8 +96,22 @@ class LowBatteryMonitor:
         return self.mode is not LowBatteryMode.RUNNING
 
     def reset(self) -> None:
-        """Switched off, or its DC supply gone: it starts afresh."""
+        """Switched off: it starts afresh."""
         self.mode = LowBatteryMode.RUNNING
+        self.alarm = False
+        self.restarts = 0
+        self.last_restart_s = -math.inf
+        self._restart = self._restart.stop()
+        self._charge_detect = self._charge_detect.stop()
+
+    def power_lost(self) -> None:
+        """Its DC supply is gone while it is shut down: it boots afresh when the supply returns.
+
+        Decided: booting keeps it off for the restart delay (it needs 30 s above the restart
+        level like any restart), but forgets the retries, as a power cycle does.
+        """
+        self.mode = LowBatteryMode.SHUTDOWN
+        self.alarm = True
         self.restarts = 0
         self.last_restart_s = -math.inf
         self._restart = self._restart.stop()
@@ -120,6 +139,7 @@ class LowBatteryMonitor:
             )
             if self._charge_detect.done(end_s, 1e-9):
                 self.reset()
+        self.alarm = self.shut_down and bus_voltage_v < self.restart_v
 
     def _shut_down(self, at_s: float) -> None:
         quick = at_s - self.last_restart_s <= RETRY_WINDOW_S
@@ -137,13 +157,19 @@ class LowBatteryMonitor:
     def save_state(self) -> LowBatteryState:
         """Mode, retry count and delays, as a frozen value."""
         return LowBatteryState(
-            self.mode, self.restarts, self.last_restart_s, self._restart, self._charge_detect
+            self.mode,
+            self.alarm,
+            self.restarts,
+            self.last_restart_s,
+            self._restart,
+            self._charge_detect,
         )
 
     def load_state(self, state: LowBatteryState) -> None:
         """Put back what `save_state` gave."""
         (
             self.mode,
+            self.alarm,
             self.restarts,
             self.last_restart_s,
             self._restart,
@@ -152,4 +178,10 @@ class LowBatteryMonitor:
 
     def latches(self) -> tuple[object, ...]:
         """Mode, retry count and which delays run (not their times)."""
-        return (self.mode, self.restarts, self._restart.running, self._charge_detect.running)
+        return (
+            self.mode,
+            self.alarm,
+            self.restarts,
+            self._restart.running,
+            self._charge_detect.running,
+        )
