@@ -215,10 +215,10 @@ def inverter_low_battery(device: Device) -> None:
     assert device.low_battery
 
 
-def absorbing(context: DeviceContext) -> Callable[[Device], None]:
+def absorbing(context: DeviceContext, volts: float = 14.3) -> Callable[[Device], None]:
     def act(device: Device) -> None:
         assert device.stage == "bulk"
-        device.advance(context, 14.3, 1.0)
+        device.advance(context, volts, 1.0)
         assert device.stage == "absorption"
 
     return act
@@ -256,7 +256,8 @@ LATCHES: dict[str, tuple[Callable[[], Device], Callable[[Device], None]]] = {
     "inverter": (Inverter, inverter_low_battery),
     "inverter-charger": (InverterCharger, absorbing(ctx(shore=True))),
     "charger": (Charger, absorbing(ctx(shore=True))),
-    "solar-charger": (SolarCharger, absorbing(ctx(sun=1.0))),
+    # 7.5 A: above the MPPT's 1 A tail current, which would end absorption at once
+    "solar-charger": (SolarCharger, absorbing(ctx(sun=1.0), 14.175)),
     "battery-protect remote": (BatteryProtect, protect_remote_off),
     "battery-protect E3": (BatteryProtect, protect_under_voltage),
     "cyrix-li-charge": (CyrixLiCharge, cyrix_engages),

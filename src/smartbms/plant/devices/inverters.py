@@ -9,16 +9,19 @@ from typing import ClassVar, Final, NamedTuple, TypedDict, Unpack, cast
 
 from smartbms.plant.devices.base import (
     MIN_BUS_V,
-    ChargeAlgorithm,
     ChargesBank,
-    ChargeSetPoints,
-    ChargeSnapshot,
     Role,
     SwitchedDevice,
     WiringParams,
     finite,
     power_draw_a,
     valid_efficiency_pct,
+)
+from smartbms.plant.devices.charging import (
+    ChargeAlgorithm,
+    ChargeSetPoints,
+    ChargeSnapshot,
+    Rebulk,
 )
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.inverter_models import (
@@ -252,7 +255,10 @@ class InverterCharger(ChargesBank, Inverter):
         inverter: InverterParams = params  # the charge set points ride along, unread
         super().__init__(name=name, connection=connection, ac_load_w=ac_load_w, **inverter)
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
-        self.charging = ChargeAlgorithm.from_params(params)
+        # decided: VE.Bus chargers re-bulk like the Blue Smart (at full current for 4 s)
+        self.charging = ChargeAlgorithm.from_params(
+            params, rated_current_a=self.charge_current_a, rebulk=Rebulk.CURRENT
+        )
 
     def _inverting(self, ctx: DeviceContext, remote: tuple[bool, bool]) -> bool:
         return not ctx.shore_power and self.on and remote[0] and not self.low_battery
@@ -283,6 +289,7 @@ class InverterCharger(ChargesBank, Inverter):
     def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
         super()._step(ctx, bus_voltage_v, dt_s)
         self.charging.step(
+            now_s=ctx.now_s,
             active=self._charging(ctx, self.remote(ctx, bus_voltage_v)),
             bus_voltage_v=bus_voltage_v,
             limit_a=self.charge_current_a,
@@ -311,4 +318,4 @@ class InverterCharger(ChargesBank, Inverter):
         self.charging.load_state(charging)
 
     def _latches(self) -> tuple[object, ...]:
-        return (*self.monitor.latches(), self.charging.stage)
+        return (*self.monitor.latches(), *self.charging.latches())

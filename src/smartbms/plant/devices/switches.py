@@ -12,16 +12,19 @@ from typing import ClassVar, Final, NamedTuple, Unpack, cast
 from smartbms.core.timing import Hold
 from smartbms.plant.devices.base import (
     TIME_SLACK_S,
-    ChargeAlgorithm,
     ChargerParams,
     ChargesBank,
-    ChargeSnapshot,
     Role,
     SwitchedDevice,
     WiringParams,
     current_draw_a,
     finite,
     power_draw_a,
+)
+from smartbms.plant.devices.charging import (
+    ChargeAlgorithm,
+    ChargeSnapshot,
+    Rebulk,
 )
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import Connection, Control
@@ -499,7 +502,9 @@ class CyrixLiCharge(ChargesBank, SwitchedDevice):
         self.source = source
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
         self.engage_delay_s = finite(name, "engage_delay_s", engage_delay_s)
-        self.charging = ChargeAlgorithm.from_params(params)
+        self.charging = ChargeAlgorithm.from_params(
+            params, rated_current_a=self.charge_current_a, rebulk=Rebulk.CURRENT
+        )
         self.engaged = False
         self.attempts = 0
         """Re-attempts since the charge source came."""
@@ -546,6 +551,7 @@ class CyrixLiCharge(ChargesBank, SwitchedDevice):
             self.engaged = False
             self._ready = self._ready.stop()
         self.charging.step(
+            now_s=ctx.now_s,
             active=ready and self.engaged,
             bus_voltage_v=bus_voltage_v,
             limit_a=self.charge_current_a,
@@ -598,5 +604,5 @@ class CyrixLiCharge(ChargesBank, SwitchedDevice):
             self.attempts,
             self._retrying,
             self._ready.running,
-            self.charging.stage,
+            *self.charging.latches(),
         )
