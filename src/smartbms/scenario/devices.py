@@ -28,6 +28,8 @@ _IdleW = Annotated[float, Field(ge=0.0, le=200.0)]
 _AbsorptionV = Annotated[float, Field(ge=12.0, le=15.5)]
 _FloatV = Annotated[float, Field(ge=12.0, le=15.5)]
 _AbsorptionH = Annotated[float, Field(ge=0.0, le=24.0)]
+_TailA = Annotated[float, Field(ge=0.0, le=100.0)]
+"""Absorption ends below this current (0: on time only); left out, the device's default."""
 _CutOffV = Annotated[float, Field(ge=9.0, le=13.0)]
 """Where a device's own low-voltage disconnect cuts off ..."""
 _ReconnectV = Annotated[float, Field(ge=9.0, le=14.0)]
@@ -193,6 +195,7 @@ class InverterCharger(_InverterFields):
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
@@ -208,6 +211,7 @@ class Charger(DeviceBase):
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
@@ -226,6 +230,7 @@ class SolarCharger(DeviceBase):
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
