@@ -494,6 +494,30 @@ def test_plt8_inverter_stops_retrying_after_three_quick_failures_until_charge_de
 
 
 @pytest.mark.req("PLT-8")
+def test_plt8_a_multiplus_shuts_down_only_while_inverting_and_boots_after_its_supply_returns() -> (
+    None
+):
+    """Phoenix Inverter manual §4.3 levels for the VE.Bus inverter too. Decided: on shore power
+    it does not invert, so a sag cannot shut it down; a dead DC supply while shut down (a
+    blocked System+ port) forgets its retries, and it needs 30 s above 10.9 V to come back."""
+    multi = InverterCharger(ac_load_w=1500.0)
+    _run(multi, 9.0, 0.0, 10.0, shore=True)
+    assert not latched(multi)
+    _run(multi, 9.0, 10.0, 11.0)
+    assert latched(multi)
+    _run(multi, 12.0, 11.0, 41.0)  # restart 1
+    _run(multi, 9.0, 41.0, 42.0)  # quick failure
+    assert multi.monitor.restarts == 1
+    _run(multi, 0.0, 42.0, 50.0)  # the port blocks: no supply
+    assert multi.monitor.restarts == 0
+    assert latched(multi)
+    _run(multi, 13.0, 50.0, 79.0)
+    assert latched(multi)
+    _run(multi, 13.0, 79.0, 80.0)
+    assert not latched(multi)
+
+
+@pytest.mark.req("PLT-8")
 def test_plt8_set_changes_ac_load_and_refuses_unknown_names() -> None:
     inverter = Inverter(efficiency_pct=90.0, idle_w=8.0)
     inverter.set(ac_load_w=900.0)
@@ -633,7 +657,8 @@ def test_plt8_absorption_timer_pauses_while_a_load_holds_the_charger_at_its_limi
 @pytest.mark.req("PLT-8")
 def test_plt8_mppt_ends_absorption_at_its_1a_tail_current_not_on_a_weak_sun() -> None:
     """SmartSolar MPPT 75/10-100/20 manual §3.8: absorption ends when the battery current drops
-    below the tail current, 1 A by default; not because of low solar output."""
+    below the tail current, 1 A by default; not because of low solar output. Decided: it has to
+    stay below for a minute."""
     mppt = SolarCharger(
         control=Control.NONE, pv_peak_w=200.0, max_current_a=15.0, cv_resistance_ohm=0.01
     )
@@ -642,7 +667,12 @@ def test_plt8_mppt_ends_absorption_at_its_1a_tail_current_not_on_a_weak_sun() ->
     assert stage(mppt) is ChargeStage.ABSORPTION
     _run(mppt, 14.0, 60.0, 120.0, sun=0.003)  # 0.6 W of sun: 0.04 A, at its limit: no tail
     assert stage(mppt) is ChargeStage.ABSORPTION
-    _run(mppt, 14.195, 120.0, 121.0, sun=1.0)  # 0.5 A while holding 14.2 V: full
+    _run(mppt, 14.195, 120.0, 150.0, sun=1.0)  # 0.5 A while holding 14.2 V: full ...
+    _run(mppt, 14.15, 150.0, 151.0, sun=1.0)  # ... but 5 A again: not yet
+    _run(mppt, 14.195, 151.0, 210.0, sun=1.0)
+    assert stage(mppt) is ChargeStage.ABSORPTION
+    assert mppt.next_change_s(ctx(sun=1.0, now_s=210.0)) == pytest.approx(211.0)
+    _run(mppt, 14.195, 210.0, 211.0, sun=1.0)  # a minute below 1 A
     assert stage(mppt) is ChargeStage.FLOAT
 
 
@@ -651,15 +681,15 @@ def test_plt8_mppt_re_bulks_after_a_minute_below_float_minus_0v1() -> None:
     """SmartSolar MPPT manual, "Re-bulk voltage offset": the cycle restarts once the battery
     voltage drops below float minus the offset (0.1 V) for one minute."""
     mppt = SolarCharger(control=Control.NONE, pv_peak_w=200.0, max_current_a=15.0)
-    _run(mppt, 14.2, 0.0, 2.0, sun=1.0)  # tail: float
+    _run(mppt, 14.2, 0.0, 60.0, sun=1.0)  # tail: float
     assert stage(mppt) is ChargeStage.FLOAT
-    _run(mppt, 13.39, 2.0, 50.0, sun=1.0)
-    _run(mppt, 13.41, 50.0, 100.0, sun=1.0)  # back above 13.4 V in time: no re-bulk
+    _run(mppt, 13.39, 60.0, 110.0, sun=1.0)
+    _run(mppt, 13.41, 110.0, 160.0, sun=1.0)  # back above 13.4 V in time: no re-bulk
     assert stage(mppt) is ChargeStage.FLOAT
-    _run(mppt, 13.39, 100.0, 159.0, sun=1.0)
+    _run(mppt, 13.39, 160.0, 219.0, sun=1.0)
     assert stage(mppt) is ChargeStage.FLOAT
-    assert mppt.next_change_s(ctx(sun=1.0, now_s=159.0)) == pytest.approx(160.0)
-    _run(mppt, 13.39, 159.0, 160.0, sun=1.0)
+    assert mppt.next_change_s(ctx(sun=1.0, now_s=219.0)) == pytest.approx(220.0)
+    _run(mppt, 13.39, 219.0, 220.0, sun=1.0)
     assert stage(mppt) is ChargeStage.BULK
 
 

@@ -9,7 +9,8 @@ manuals:
   it pauses while a load keeps it at its current limit (SmartSolar MPPT manual §3.8,
   "Pausing of the absorption time counter"). It ends early when the current falls below the
   tail current while the charger holds the voltage (MPPT manual: "tail current", 1 A default
-  on the 75/10-100/20; not because the source is weak but because the battery is full).
+  on the 75/10-100/20; not because the source is weak but because the battery is full), held
+  for a minute (decided).
 - **Float** at the float voltage, until a re-bulk condition starts a new cycle:
   `VOLTAGE`: the battery below float minus the re-bulk offset (0.1 V) for one minute
   (SmartSolar MPPT manual, "Re-bulk voltage offset"); `CURRENT`: the charger at its maximum
@@ -40,6 +41,9 @@ REBULK_OFFSET_V: Final = 0.1
 example)."""
 REBULK_VOLTAGE_S: Final = 60.0
 """SmartSolar MPPT and Blue Smart manuals: below the re-bulk voltage for one minute."""
+TAIL_S: Final = 60.0
+"""Decided (no Victron figure found): the current must stay under the tail current for a minute,
+so a charger whose current dips for a moment (another source briefly above it) keeps absorbing."""
 REBULK_CURRENT_S: Final = 4.0
 """Blue Smart IP22 manual: at the maximum current output for four seconds."""
 SLACK_S: Final = 1e-9
@@ -78,6 +82,7 @@ class ChargeSnapshot(NamedTuple):
 
     stage: ChargeStage
     absorption_elapsed_s: float
+    tail: Hold
     rebulk: Hold
 
 
@@ -112,6 +117,7 @@ class ChargeAlgorithm:
         self.rebulk = rebulk
         self.stage = ChargeStage.BULK
         self.absorption_elapsed_s = 0.0
+        self._tail = Hold(TAIL_S)
         self._rebulk = Hold(REBULK_VOLTAGE_S if rebulk is Rebulk.VOLTAGE else REBULK_CURRENT_S)
 
     @classmethod
@@ -136,11 +142,11 @@ class ChargeAlgorithm:
 
     def save_state(self) -> ChargeSnapshot:
         """The stage, the time spent in absorption and the re-bulk timer."""
-        return ChargeSnapshot(self.stage, self.absorption_elapsed_s, self._rebulk)
+        return ChargeSnapshot(self.stage, self.absorption_elapsed_s, self._tail, self._rebulk)
 
     def load_state(self, state: ChargeSnapshot) -> None:
         """Put back what `save_state` gave."""
-        self.stage, self.absorption_elapsed_s, self._rebulk = state
+        self.stage, self.absorption_elapsed_s, self._tail, self._rebulk = state
 
     @property
     def set_point_v(self) -> float:
@@ -161,6 +167,7 @@ class ChargeAlgorithm:
         """The source went away: the next charge starts at bulk."""
         self.stage = ChargeStage.BULK
         self.absorption_elapsed_s = 0.0
+        self._tail = self._tail.stop()
         self._rebulk = self._rebulk.stop()
 
     def step(
@@ -183,19 +190,23 @@ class ChargeAlgorithm:
                 # reached at this step's operating point: the step counts as absorption
                 self.stage = ChargeStage.ABSORPTION
                 self.absorption_elapsed_s = dt_s
-                self._finish_absorption(taper_a)
+                self._finish_absorption(taper_a, limited=limited, now_s=now_s, end_s=now_s + dt_s)
         elif self.stage is ChargeStage.ABSORPTION:
             if not limited:  # the timer pauses while a load holds it at its limit
                 self.absorption_elapsed_s += dt_s
-            self._finish_absorption(taper_a)
+            self._finish_absorption(taper_a, limited=limited, now_s=now_s, end_s=now_s + dt_s)
         else:
             self._look_for_rebulk(bus_voltage_v, limited=limited, now_s=now_s, end_s=now_s + dt_s)
 
-    def _finish_absorption(self, taper_a: float) -> None:
+    def _finish_absorption(
+        self, taper_a: float, *, limited: bool, now_s: float, end_s: float
+    ) -> None:
         timed_out = self.absorption_elapsed_s >= self.absorption_time_s - SLACK_S
-        tail = self.tail_current_a > 0.0 and taper_a < self.tail_current_a
-        if timed_out or tail:
+        tail = self.tail_current_a > 0.0 and not limited and taper_a < self.tail_current_a
+        self._tail = self._tail.look(tail, now_s)
+        if timed_out or self._tail.done(end_s, SLACK_S):
             self.stage = ChargeStage.FLOAT
+            self._tail = self._tail.stop()
 
     def _look_for_rebulk(
         self, bus_voltage_v: float, *, limited: bool, now_s: float, end_s: float
@@ -215,9 +226,10 @@ class ChargeAlgorithm:
         if not active:
             return math.inf
         if self.stage is ChargeStage.ABSORPTION:
-            return now_s + self.absorption_time_s - self.absorption_elapsed_s
+            timer_s = now_s + self.absorption_time_s - self.absorption_elapsed_s
+            return min(timer_s, self._tail.due_s)
         return self._rebulk.due_s
 
     def latches(self) -> tuple[object, ...]:
         """The stage and whether the re-bulk delay runs."""
-        return (self.stage, self._rebulk.running)
+        return (self.stage, self._tail.running, self._rebulk.running)
