@@ -110,12 +110,9 @@ class LowBatteryMonitor:
         Decided: booting keeps it off for the restart delay (it needs 30 s above the restart
         level like any restart), but forgets the retries, as a power cycle does.
         """
+        self.reset()
         self.mode = LowBatteryMode.SHUTDOWN
         self.alarm = True
-        self.restarts = 0
-        self.last_restart_s = -math.inf
-        self._restart = self._restart.stop()
-        self._charge_detect = self._charge_detect.stop()
 
     def step(self, now_s: float, end_s: float, bus_voltage_v: float, *, inverting: bool) -> None:
         """Judge a step from `now_s` to `end_s` held at `bus_voltage_v`.
