@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
+from smartbms.plant.devices.inverter_models import INVERTER_MODELS
 from smartbms.scenario.base import _num, _problem, _Table
 
 # --- [[device]] ----------------------------------------------------------------------------------
@@ -27,6 +28,8 @@ _IdleW = Annotated[float, Field(ge=0.0, le=200.0)]
 _AbsorptionV = Annotated[float, Field(ge=12.0, le=15.5)]
 _FloatV = Annotated[float, Field(ge=12.0, le=15.5)]
 _AbsorptionH = Annotated[float, Field(ge=0.0, le=24.0)]
+_TailA = Annotated[float, Field(ge=0.0, le=100.0)]
+"""Absorption ends below this current (0: on time only); left out, the device's default."""
 _CutOffV = Annotated[float, Field(ge=9.0, le=13.0)]
 """Where a device's own low-voltage disconnect cuts off ..."""
 _ReconnectV = Annotated[float, Field(ge=9.0, le=14.0)]
@@ -131,15 +134,23 @@ class DcLoad(DeviceBase):
         return data
 
 
-class Inverter(DeviceBase):
-    """A DC-to-AC inverter (Phoenix): AC load to DC current through the efficiency (PLT-8)."""
+class _InverterFields(DeviceBase):
+    """What every inverter has: its model class and its own low-battery monitor.
 
-    type: Literal["inverter"] = "inverter"
+    Defaults (docs/scenario-format.md): the model's efficiency curve and zero-load power;
+    Victron's 12 V low-battery levels 9.3 / 10.9 / 14.0 V with the 30 s restart delay.
+    """
+
     ac_load_w: _AcLoadW = 0.0
-    efficiency_pct: _EfficiencyPct = 90.0
-    idle_w: _IdleW = 8.0
-    low_voltage_cutoff_v: _CutOffV = 10.9
-    restart_voltage_v: _ReconnectV = 12.5
+    model: str | None = None
+    efficiency_pct: _EfficiencyPct | None = None
+    """A flat efficiency instead of the model's curve."""
+    idle_w: _IdleW | None = None
+    """Another zero-load power than the model's."""
+    low_voltage_cutoff_v: _CutOffV = 9.3
+    restart_voltage_v: _ReconnectV = 10.9
+    charge_detect_v: Annotated[float, Field(ge=9.0, le=16.0)] = 14.0
+    restart_delay_s: Annotated[float, Field(ge=0.0, le=600.0)] = 30.0
 
     @model_validator(mode="after")
     def _restart(self) -> Self:
@@ -149,7 +160,22 @@ class Inverter(DeviceBase):
             "restart_voltage_v",
             self.restart_voltage_v,
         )
+        if self.charge_detect_v < self.restart_voltage_v:
+            msg = (
+                f"must not be below restart_voltage_v ({_num(self.restart_voltage_v)} V) "
+                f"(got {_num(self.charge_detect_v)})"
+            )
+            raise _problem(msg, "charge_detect_v")
+        if self.model is not None and self.model not in INVERTER_MODELS:
+            msg = f"unknown inverter model {self.model!r}; known: {', '.join(INVERTER_MODELS)}"
+            raise _problem(msg, "model")
         return self
+
+
+class Inverter(_InverterFields):
+    """A DC-to-AC inverter (Phoenix): AC load to DC current through its efficiency (PLT-8)."""
+
+    type: Literal["inverter"] = "inverter"
 
 
 def _check_float_below_absorption(absorption_v: float, float_v: float) -> None:
@@ -160,18 +186,16 @@ def _check_float_below_absorption(absorption_v: float, float_v: float) -> None:
         raise _problem(msg, "float_voltage_v")
 
 
-class InverterCharger(DeviceBase):
+class InverterCharger(_InverterFields):
     """An inverter/charger (MultiPlus): inverts, and charges while shore power is on (PLT-8)."""
 
     type: Literal["inverter-charger"] = "inverter-charger"
     connection: Connection = "system+"
-    ac_load_w: _AcLoadW = 0.0
     charge_current_a: _ChargeA
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
-    efficiency_pct: _EfficiencyPct = 90.0
-    idle_w: _IdleW = 10.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
@@ -187,6 +211,7 @@ class Charger(DeviceBase):
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
@@ -205,6 +230,7 @@ class SolarCharger(DeviceBase):
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
