@@ -1,0 +1,114 @@
+"""The pages: server-rendered Jinja2 templates that the packaged script keeps live (SSE)."""
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from smartbms.app import views
+from smartbms.app.context import Context
+
+_ENV: Environment | None = None
+
+
+def _env() -> Environment:
+    global _ENV  # noqa: PLW0603  # one template environment, built at first use
+    if _ENV is None:
+        _ENV = Environment(
+            loader=PackageLoader("smartbms.app", "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    return _ENV
+
+
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("devices", "/", "Devices"),
+    ("status", "/device", "Status"),
+    ("batteries", "/batteries", "Batteries"),
+    ("history", "/history", "History"),
+    ("settings", "/settings", "Settings"),
+    ("product", "/product-info", "Product info"),
+    ("twin", "/twin", "Twin"),
+    ("events", "/events", "Events"),
+)
+
+
+def build_pages(ctx: Context) -> APIRouter:
+    """The HTML pages (left out of the OpenAPI document)."""
+    router = APIRouter(include_in_schema=False)
+
+    def render(page: str, **values: Any) -> HTMLResponse:
+        state = ctx.live.twin.state
+        html = (
+            _env()
+            .get_template(f"{page}.html")
+            .render(
+                page=page,
+                pages=PAGES,
+                scenario_name=ctx.live.twin.scenario.scenario.name,
+                status=ctx.live.status(),
+                batteries=views.batteries(state),
+                settings=views.settings(state.settings),
+                ranges=views.setting_ranges(),
+                clock=ctx.clock_info(),
+                **values,
+            )
+        )
+        return HTMLResponse(html)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def devices() -> HTMLResponse:
+        return render("devices")
+
+    @router.get("/device", response_class=HTMLResponse)
+    async def status() -> HTMLResponse:
+        return render("status")
+
+    @router.get("/batteries", response_class=HTMLResponse)
+    async def batteries() -> HTMLResponse:
+        return render("batteries")
+
+    @router.get("/history", response_class=HTMLResponse)
+    async def history() -> HTMLResponse:
+        return render("history")
+
+    @router.get("/settings", response_class=HTMLResponse)
+    async def settings() -> HTMLResponse:
+        return render("settings")
+
+    @router.get("/product-info", response_class=HTMLResponse)
+    async def product(request: Request) -> HTMLResponse:
+        del request
+        return render("product", product=ctx.product_info(paired=False))
+
+    @router.get("/twin", response_class=HTMLResponse)
+    async def twin() -> HTMLResponse:
+        return render("twin", faults=_faults())
+
+    @router.get("/events", response_class=HTMLResponse)
+    async def events() -> HTMLResponse:
+        return render("events", events=list(reversed(ctx.live.events_after(0))))
+
+    @router.get("/battery/{number}", response_class=HTMLResponse)
+    async def battery(number: int) -> HTMLResponse:
+        if not 1 <= number <= len(ctx.live.twin.state.batteries):
+            raise HTTPException(404, "no such battery")
+        return render("batteries", only=number)
+
+    return router
+
+
+def _faults() -> list[str]:
+    from smartbms.twin.commands import CLEARABLE_FAULTS, COMMAND_TYPES  # noqa: PLC0415
+
+    injectable = [name for name, cls in COMMAND_TYPES.items() if cls.FAULT]
+    return [
+        name
+        for name in injectable
+        if (name != "clear-fault" and name in CLEARABLE_FAULTS)
+        or name
+        in ("config-corrupted", "bms-cable-plugged", "fuse-replaced", "remote-plug-inserted")
+    ]
