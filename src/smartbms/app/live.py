@@ -142,6 +142,7 @@ class LiveTwin:
         self._feeds: set[Feed] = set()
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._last_status_wall_s = -math.inf
         self._status_payload: str | None = None
         self.event_count = 0
@@ -161,7 +162,8 @@ class LiveTwin:
     def start(self) -> None:
         """Run the twin in real time from now on (on the running event loop)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="smartbms-twin")
+            self._loop = asyncio.get_running_loop()
+            self._task = self._loop.create_task(self._run(), name="smartbms-twin")
 
     async def _run(self) -> None:
         try:
@@ -230,6 +232,14 @@ class LiveTwin:
         """Close every feed (their streams end)."""
         for feed in list(self._feeds):
             feed.close()
+
+    def close_feeds_threadsafe(self) -> None:
+        """Close every feed from any thread or a signal handler (the server is stopping)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self.close_feeds()
+        else:
+            loop.call_soon_threadsafe(self.close_feeds)
 
     def status(self) -> dict[str, Any]:
         """The status page now, as JSON values."""

@@ -141,6 +141,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def make_server(ctx: Context, *, host: str = "127.0.0.1", port: int = 8000) -> Any:
+    """A uvicorn server of the app whose exit (Ctrl-C, SIGTERM, `handle_exit`) ends every stream.
+
+    Open SSE streams would otherwise hold uvicorn's graceful shutdown until its timeout.
+    """
+    import uvicorn  # noqa: PLC0415  # the serve extra
+    from sse_starlette.sse import AppStatus  # noqa: PLC0415
+
+    # sse-starlette ends every stream of the process once any server exits (a process-wide
+    # flag): a new server in the same process (tests, the benchmark) starts with it cleared.
+    AppStatus.should_exit = False
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            ctx.live.close_feeds_threadsafe()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        create_app(ctx),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+        lifespan="on",
+    )
+    return Server(config)
+
+
 def serve(
     ctx: Context,
     *,
@@ -148,28 +176,22 @@ def serve(
     port: int = 8000,
     announce: Callable[[str], None] = print,
     warn: Callable[[str], None] = print,
-) -> None:
-    """Run the app until Ctrl-C (or SIGTERM); every stream ends, the twin stops."""
-    import uvicorn  # noqa: PLC0415  # the serve extra
+) -> bool:
+    """Run the app until Ctrl-C (or SIGTERM); every stream ends, the twin stops.
 
+    Returns False when it could not start (the address is taken: uvicorn logged why). After a
+    Ctrl-C, uvicorn raises the captured KeyboardInterrupt again once it has shut down.
+    """
     if not is_loopback(host):
         warn(
             f"warning: listening on {host}, beyond this machine: anyone who can reach it can "
             "read the twin and try PINs (pairing locks out after repeated wrong PINs)"
         )
-    app = create_app(ctx)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=3,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
+    server = make_server(ctx, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     announce(f"smartbms serve: http://{shown}:{port}/  (Ctrl-C to stop)")
     server.run()
+    return bool(server.started)
 
 
-__all__ = ["build_context", "create_app", "is_loopback", "models", "serve"]
+__all__ = ["build_context", "create_app", "is_loopback", "make_server", "models", "serve"]
