@@ -89,11 +89,12 @@ async def test_the_loop_runs_the_twin_in_real_time_and_stops_cleanly(ctx: Contex
     live.set_clock(speed=1000.0)
     with live.feed() as feed:
         live.start()
-        assert live.running
+        started = live.running
         await asyncio.sleep(0.3)
         assert live.twin.now_s > 10.0
         assert feed.pending() > 0
         await live.stop()
+        assert started
         assert not live.running
         assert feed.closed
     moved = live.twin.now_s
