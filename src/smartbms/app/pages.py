@@ -8,6 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from smartbms.app import views
 from smartbms.app.context import Context
+from smartbms.twin.commands import COMMAND_TYPES
 
 _ENV: Environment | None = None
 
@@ -101,14 +102,21 @@ def build_pages(ctx: Context) -> APIRouter:
     return router
 
 
-def _faults() -> list[str]:
-    from smartbms.twin.commands import CLEARABLE_FAULTS, COMMAND_TYPES  # noqa: PLC0415
+FAULT_FIELDS: dict[str, dict[str, float]] = {
+    "weak-cell": {"battery": 1, "cell": 1, "capacity_factor": 0.5},
+    "cell-resistance": {"battery": 1, "cell": 1, "factor": 5.0},
+    "system-plus-short": {"duration_s": 2.0, "resistance_ohm": 0.001},
+    "loose-connection": {"battery": 1, "resistance_ohm": 0.05},
+    "heat": {"bms_extra_c": 40.0},
+    "prealarm-output-overload": {"current_a": 2.0},
+}
+"""The cockpit's starting values for the faults that take numbers."""
 
-    injectable = [name for name, cls in COMMAND_TYPES.items() if cls.FAULT]
+
+def _faults() -> list[dict[str, Any]]:
+    """Every injectable fault with its fields' starting values."""
     return [
-        name
-        for name in injectable
-        if (name != "clear-fault" and name in CLEARABLE_FAULTS)
-        or name
-        in ("config-corrupted", "bms-cable-plugged", "fuse-replaced", "remote-plug-inserted")
+        {"type": name, "fields": FAULT_FIELDS.get(name, {})}
+        for name, cls in COMMAND_TYPES.items()
+        if cls.FAULT and name != "clear-fault"
     ]
