@@ -411,7 +411,7 @@ async function drawHistory() {
     charts[i] = new uPlot({
       width: chartWidth(el), height: 240,
       scales: { x: { time: false } },
-      series: [{ label: "h" }, ...series.map((s) => ({ width: 2, ...s }))],
+      series: [{ label: "h" }, ...series.map((s) => ({ width: 2, points: { show: false }, ...s }))],
       axes: [{ label: "simulated hours" }, ...axes],
     }, aligned, el);
   });
