@@ -71,7 +71,11 @@ def _doc(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def build_api(ctx: Context) -> APIRouter:  # noqa: C901, PLR0915  # one closure per endpoint
     """The `/api` router over one running twin."""
-    api = APIRouter(prefix="/api", tags=["api"])
+    api = APIRouter(
+        prefix="/api",
+        tags=["api"],
+        responses={422: {"model": models.Problem, "description": "A value was refused"}},
+    )
 
     def session_of(request: Request) -> Session | None:
         return ctx.sessions.find(request.cookies.get(SESSION_COOKIE))

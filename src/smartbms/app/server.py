@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from smartbms import scenario as sc
@@ -105,7 +106,15 @@ def create_app(ctx: Context, *, run_twin: bool = True) -> FastAPI:
         assert isinstance(error, RequestValidationError)  # noqa: S101
         return refused_response(_invalid(error))
 
+    async def on_http(request: Request, error: Exception) -> JSONResponse:
+        del request
+        assert isinstance(error, StarletteHTTPException)  # noqa: S101
+        # A body that is not even text (FastAPI's 400) is refused like malformed JSON: 422.
+        status = 422 if error.status_code == 400 else error.status_code
+        return refused_response(RefusedError(status, str(error.detail)))
+
     app.add_exception_handler(RefusedError, on_refused)
+    app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.include_router(build_api(ctx))
     app.include_router(build_pages(ctx))
