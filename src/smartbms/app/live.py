@@ -280,6 +280,8 @@ class LiveTwin:
             for feed in feeds:
                 feed.put_event(payload)
         self._sample(state)
+        if not feeds:
+            return
         now = self._wall_time()
         if events or now - self._last_status_wall_s >= self._status_interval_s:
             self._last_status_wall_s = now
