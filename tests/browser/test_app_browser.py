@@ -90,6 +90,14 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, animations="disabled")
 
 
+def _open_bms(page: Any, url: str) -> None:
+    """From the device list, open the BMS and pair with the factory PIN."""
+    page.goto(url + "/")
+    page.click("#open-bms")
+    _pair(page, "000000")
+    page.wait_for_url("**/device")
+
+
 def _pair(page: Any, pin: str) -> None:
     dialog = page.locator("#pair-dialog")
     dialog.wait_for(state="visible")
@@ -175,10 +183,7 @@ def test_every_page_renders_without_console_errors(
     ctx, url = device
     errors: list[str] = []
     page = _page(browser, width, errors)
-    page.goto(url + "/")
-    page.click("#open-bms")
-    _pair(page, "000000")
-    page.wait_for_url("**/device")
+    _open_bms(page, url)
     page.click("#fuse-later")
     ctx.live.set_clock(speed=600.0)
     for path, name, ready in (

@@ -1,8 +1,9 @@
 """The pages: server-rendered Jinja2 templates that the packaged script keeps live (SSE)."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -60,38 +61,21 @@ def build_pages(ctx: Context) -> APIRouter:
         )
         return HTMLResponse(html)
 
-    @router.get("/", response_class=HTMLResponse)
-    async def devices() -> HTMLResponse:
-        return render("devices")
+    extras: dict[str, Callable[[], dict[str, Any]]] = {
+        "product": lambda: {"product": ctx.product_info(paired=False)},
+        "twin": lambda: {"faults": _faults()},
+        "events": lambda: {"events": list(reversed(ctx.live.events_after(0)))},
+    }
 
-    @router.get("/device", response_class=HTMLResponse)
-    async def status() -> HTMLResponse:
-        return render("status")
+    def page_route(key: str) -> Callable[[], Awaitable[HTMLResponse]]:
+        async def show() -> HTMLResponse:
+            extra = extras.get(key)
+            return render(key, **(extra() if extra is not None else {}))
 
-    @router.get("/batteries", response_class=HTMLResponse)
-    async def batteries() -> HTMLResponse:
-        return render("batteries")
+        return show
 
-    @router.get("/history", response_class=HTMLResponse)
-    async def history() -> HTMLResponse:
-        return render("history")
-
-    @router.get("/settings", response_class=HTMLResponse)
-    async def settings() -> HTMLResponse:
-        return render("settings")
-
-    @router.get("/product-info", response_class=HTMLResponse)
-    async def product(request: Request) -> HTMLResponse:
-        del request
-        return render("product", product=ctx.product_info(paired=False))
-
-    @router.get("/twin", response_class=HTMLResponse)
-    async def twin() -> HTMLResponse:
-        return render("twin", faults=_faults())
-
-    @router.get("/events", response_class=HTMLResponse)
-    async def events() -> HTMLResponse:
-        return render("events", events=list(reversed(ctx.live.events_after(0))))
+    for key, path, _ in PAGES:
+        router.add_api_route(path, page_route(key), response_class=HTMLResponse)
 
     @router.get("/battery/{number}", response_class=HTMLResponse)
     async def battery(number: int) -> HTMLResponse:

@@ -199,7 +199,10 @@ def serve(
     server = make_server(ctx, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     announce(f"smartbms serve: http://{shown}:{port}/  (Ctrl-C to stop)")
-    server.run()
+    try:
+        server.run()
+    except SystemExit:  # uvicorn could not bind (it logged why)
+        return False
     return bool(server.started)
 
 
