@@ -150,7 +150,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def make_server(ctx: Context, *, host: str = "127.0.0.1", port: int = 8000) -> Any:
+def make_server(
+    ctx: Context,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    on_started: Callable[[], None] | None = None,
+) -> Any:
     """A uvicorn server of the app whose exit (Ctrl-C, SIGTERM, `handle_exit`) ends every stream.
 
     Open SSE streams would otherwise hold uvicorn's graceful shutdown until its timeout.
@@ -166,6 +172,11 @@ def make_server(ctx: Context, *, host: str = "127.0.0.1", port: int = 8000) -> A
         def handle_exit(self, sig: int, frame: Any) -> None:
             ctx.live.close_feeds_threadsafe()
             super().handle_exit(sig, frame)
+
+        async def startup(self, sockets: list[Any] | None = None) -> None:
+            await super().startup(sockets=sockets)  # exits when it cannot listen
+            if self.started and on_started is not None:
+                on_started()
 
     config = uvicorn.Config(
         create_app(ctx),
@@ -196,9 +207,13 @@ def serve(
             f"warning: listening on {host}, beyond this machine: anyone who can reach it can "
             "read the twin and try PINs (pairing locks out after repeated wrong PINs)"
         )
-    server = make_server(ctx, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
-    announce(f"smartbms serve: http://{shown}:{port}/  (Ctrl-C to stop)")
+    server = make_server(
+        ctx,
+        host=host,
+        port=port,
+        on_started=lambda: announce(f"smartbms serve: http://{shown}:{port}/  (Ctrl-C to stop)"),
+    )
     try:
         server.run()
     except SystemExit:  # uvicorn could not bind (it logged why)
