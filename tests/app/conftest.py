@@ -10,43 +10,6 @@ pytest.importorskip("sse_starlette")
 
 import httpx
 
-try:  # TEMPORARY until the lead's smartbms.store.device_keys lands on main
-    import smartbms.store.device_keys  # noqa: F401
-except ModuleNotFoundError:
-    import json
-    import os
-    import sys
-    import types
-
-    class _KeyStore:
-        def __init__(self, folder: Path) -> None:
-            self._path = folder / "keys.json"
-
-        def _read(self) -> dict[str, bytes]:
-            if not self._path.exists():
-                return {}
-            return {k: bytes.fromhex(v) for k, v in json.loads(self._path.read_text()).items()}
-
-        def _write(self, keys: dict[str, bytes]) -> None:
-            self._path.write_text(json.dumps({k: v.hex() for k, v in keys.items()}))
-
-        def load_or_create(self, ids: object) -> dict[str, bytes]:
-            keys = self._read()
-            for i in ids:  # type: ignore[attr-defined]
-                keys.setdefault(i, os.urandom(16))
-            self._write(keys)
-            return keys
-
-        def rotate(self, device_id: str) -> bytes:
-            keys = self._read()
-            keys[device_id] = bytes([(keys[device_id][0] + 1) % 256]) + os.urandom(15)
-            self._write(keys)
-            return keys[device_id]
-
-    _fake = types.ModuleType("smartbms.store.device_keys")
-    _fake.KeyStore = _KeyStore  # type: ignore[attr-defined]
-    sys.modules["smartbms.store.device_keys"] = _fake
-
 from smartbms.app.context import Context
 from smartbms.app.server import build_context, create_app
 

@@ -7,6 +7,7 @@ import pytest
 from smartbms.app.memory import SETTINGS_FILE
 from smartbms.app.server import build_context
 from smartbms.core.codes import Code
+from smartbms.store.device_keys import KeyStore
 from smartbms.twin import commands as cmd
 from tests.app.conftest import FIGURE_1
 
@@ -20,8 +21,8 @@ def test_a_restart_keeps_settings_pin_soft_switch_and_keys(tmp_path: Path) -> No
     first.live.apply(cmd.ChangeSettings((("charge_limit_v", 14.6),), pin="000000"))
     first.live.apply(cmd.ChangePin(new_pin="007007", old_pin="000000"))
     first.live.apply(cmd.SoftSwitch(on=False))
-    first.rotate_bms_key()
     rotated = first.memory.keys["bms"]
+    assert rotated[0] == (keys["bms"][0] + 1) % 256
     second = build_context(FIGURE_1, state_dir=state)
     settings = second.live.twin.state.settings
     assert settings.charge_limit_v == 14.6
@@ -61,3 +62,24 @@ def test_a_corrupted_settings_file_raises_e_b31_and_stays_until_a_factory_reset(
     ctx.live.apply(cmd.FactoryReset(pin="000000"))
     assert ctx.memory is not None
     assert ctx.memory.store.load().ok
+
+
+@pytest.mark.req("APP-4")
+def test_a_broadcaster_on_the_remembered_keys_sees_one_rotation_per_pin_change(
+    tmp_path: Path,
+) -> None:
+    readout = pytest.importorskip("smartbms.adapters.readout")
+    ctx = build_context(FIGURE_1, state_dir=tmp_path)
+    assert ctx.memory is not None
+    before = ctx.memory.keys["bms"]
+    advertiser = readout.MemoryAdvertiser()
+    broadcaster = readout.Broadcaster(ctx.live.twin, advertiser, ctx.memory.key_source())
+    ctx.live.apply(cmd.ChangePin(new_pin="111111", old_pin="000000"))
+    after = ctx.memory.keys["bms"]
+    assert after[0] == (before[0] + 1) % 256
+    assert broadcaster.framer.key("bms") == after
+    assert KeyStore(tmp_path).load()["bms"] == after
+    ctx.live.apply(cmd.FactoryReset(pin="111111"))
+    assert ctx.memory.keys["bms"][0] == (before[0] + 2) % 256
+    assert broadcaster.framer.key("bms") == ctx.memory.keys["bms"]
+    broadcaster.close()

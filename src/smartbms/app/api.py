@@ -186,7 +186,6 @@ def build_api(ctx: Context) -> APIRouter:  # noqa: C901, PLR0915  # one closure 
         except SettingsError as error:
             raise RefusedError(422, str(error), setting="new_pin", allowed=error.allowed) from None
         apply(cmd.ChangePin(new_pin=body.new_pin, old_pin=body.old_pin))
-        ctx.rotate_bms_key()
         ctx.sessions.end_all()
         response.delete_cookie(SESSION_COOKIE, path="/")
         return models.Unpaired()
@@ -195,7 +194,6 @@ def build_api(ctx: Context) -> APIRouter:  # noqa: C901, PLR0915  # one closure 
     async def factory_reset(session: PairedSession, response: Response) -> models.Unpaired:
         """Every setting to the factory's (PIN 000000, fuse type not set); pair again."""
         apply(cmd.FactoryReset(pin=session.pin))
-        ctx.rotate_bms_key()
         ctx.sessions.end_all()
         response.delete_cookie(SESSION_COOKIE, path="/")
         return models.Unpaired()

@@ -26,11 +26,6 @@ class Context:
     secure_cookie: bool = False
     """Mark the session cookie Secure (only when served over HTTPS)."""
 
-    def rotate_bms_key(self) -> None:
-        """A new BMS advertisement key: the PIN changed or was reset (APP-4)."""
-        if self.memory is not None:
-            self.memory.rotate_bms_key()
-
     def clock_info(self) -> dict[str, Any]:
         """Speed, pause and the simulated time now."""
         clock = self.live.clock

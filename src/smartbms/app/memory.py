@@ -5,7 +5,13 @@ settings store (checksummed, atomic: CFG-3) and the Instant Readout keys of the 
 battery (`smartbms.store.device_keys`). At first start the settings file is written from the
 scenario's `[bms]` settings, as a new device leaves the factory configured; later starts use the
 file instead, so a restart keeps what the user set. A corrupted file is what the device reports
-as E-B31: the twin starts with the scenario's settings and the fault latched.
+as E-B31: the twin starts with the scenario's settings and the fault latched, and the file stays
+as it is until a factory reset.
+
+`remember` is a twin listener and the one place where the BMS key rotates: when the PIN changes
+or the settings are reset to the factory's, however that happened (the app, a replayed timeline).
+A broadcaster gets the keys through `key_source()`, whose `rotate` hands out the key already
+rotated here, so one PIN change is one new key, whoever listens.
 """
 
 import dataclasses
@@ -15,12 +21,13 @@ from pathlib import Path
 from smartbms import scenario as sc
 from smartbms.core.events import Event, FactoryResetDone
 from smartbms.core.settings import Settings
+from smartbms.store.device_keys import DEVICE_IDS, KeyStore
 from smartbms.store.settings_store import SettingsStore, StoreStatus
 from smartbms.twin import TwinState
 
 SETTINGS_FILE = "settings.smartbms"
 """The settings file's name in the state folder."""
-BMS_KEY_ID = "bms"
+BMS_KEY_ID = DEVICE_IDS[0]
 
 
 def default_state_folder() -> Path:
@@ -28,11 +35,6 @@ def default_state_folder() -> Path:
     import platformdirs  # noqa: PLC0415  # the serve extra, imported when serving
 
     return Path(platformdirs.user_data_dir("smartbms", appauthor=False)) / "serve"
-
-
-def device_ids(battery_count: int) -> tuple[str, ...]:
-    """The devices that broadcast: the BMS and each battery ("battery1", ...)."""
-    return (BMS_KEY_ID, *(f"battery{n}" for n in range(1, battery_count + 1)))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,17 +48,20 @@ class Boot:
 
 
 class DeviceMemory:
-    """The state folder: settings through the settings store, keys through the key store."""
+    """The state folder: settings through the settings store, keys through the key store.
+
+    Raises `KeyStoreError` (an `OSError` naming the file) when the key file is damaged.
+    """
 
     def __init__(self, folder: Path, battery_count: int) -> None:
-        from smartbms.store.device_keys import KeyStore  # noqa: PLC0415
-
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.store = SettingsStore(folder / SETTINGS_FILE)
         self._keys = KeyStore(folder)
-        self.keys: dict[str, bytes] = dict(self._keys.load_or_create(device_ids(battery_count)))
+        self.device_ids = DEVICE_IDS[: 1 + battery_count]
+        self.keys: dict[str, bytes] = self._keys.load_or_create(self.device_ids)
         self._saved: Settings | None = None
+        self._pin: str | None = None
         self._held = False
         """The file was corrupted: it stays so until a factory reset (E-B31's recovery)."""
 
@@ -66,26 +71,50 @@ class DeviceMemory:
         if result.status is StoreStatus.MISSING:
             self.store.save(scenario.bms.settings)
             self._saved = scenario.bms.settings
+            self._pin = scenario.bms.settings.pin
             return Boot(scenario, None)
         if result.settings is None:
             self._held = True
+            self._pin = scenario.bms.settings.pin
             return Boot(scenario, result.detail)
         self._saved = result.settings
+        self._pin = result.settings.pin
         bms = scenario.bms.model_copy(update={"settings": result.settings})
         return Boot(scenario.model_copy(update={"bms": bms}), None)
 
     def remember(self, events: Sequence[Event], state: TwinState) -> None:
-        """A twin listener: write the settings whenever they changed (atomic, CFG-3)."""
+        """A twin listener: rotate the BMS key with the PIN; write settings that changed."""
+        reset = any(isinstance(event, FactoryResetDone) for event in events)
+        if reset or state.settings.pin != self._pin:
+            self._pin = state.settings.pin
+            self.keys[BMS_KEY_ID] = self._keys.rotate(BMS_KEY_ID)
         if self._held:
-            if not any(isinstance(event, FactoryResetDone) for event in events):
+            if not reset:
                 return
             self._held = False
         if state.settings != self._saved:
             self.store.save(state.settings)
             self._saved = state.settings
 
-    def rotate_bms_key(self) -> bytes:
-        """A new random BMS key (first byte incremented): after a PIN change or factory reset."""
-        key = self._keys.rotate(BMS_KEY_ID)
-        self.keys[BMS_KEY_ID] = key
-        return key
+    def key_source(self) -> "RememberedKeys":
+        """The keys for a broadcaster (`adapters.readout` `KeySource`), rotated only here."""
+        return RememberedKeys(self)
+
+
+class RememberedKeys:
+    """A `KeySource` over `DeviceMemory`: `rotate` returns the key `remember` already rotated.
+
+    Subscribe the broadcaster after the memory (as `build_context` does), so that the memory has
+    rotated the key when the broadcaster asks for it.
+    """
+
+    def __init__(self, memory: DeviceMemory) -> None:
+        self._memory = memory
+
+    def load_or_create(self, device_ids: Sequence[str]) -> dict[str, bytes]:
+        """The remembered keys of `device_ids`."""
+        return {device_id: self._memory.keys[device_id] for device_id in device_ids}
+
+    def rotate(self, device_id: str) -> bytes:
+        """The device's current key (the memory rotated it when the PIN changed)."""
+        return self._memory.keys[device_id]
