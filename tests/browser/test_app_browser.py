@@ -148,6 +148,7 @@ def test_pair_set_fuse_switch_off_refuse_a_limit_change_pin_and_pair_again(
 
     # an out-of-range charge limit is refused with the setting and its range
     page.goto(url + "/settings")
+    page.locator("body[data-ready]").wait_for(state="attached")
     page.fill("#setting-charge_limit_v", "16")
     page.click("#settings-save")
     error = page.locator("#settings-error")
@@ -195,6 +196,7 @@ def test_every_page_renders_without_console_errors(
         ("/events", "events", "#event-rows tr"),
     ):
         page.goto(url + path)
+        page.locator("body[data-ready]").wait_for(state="attached")
         page.locator(ready).first.wait_for()
         if name == "product-info":
             page.click("#show-keys")
@@ -207,7 +209,15 @@ def test_every_page_renders_without_console_errors(
             page.click("#fault-inject")
             page.locator("#faults-present").filter(has_text="heat").wait_for()
         _shot(page, f"{width}-{name}")
+    page.goto(url + "/twin")
+    page.locator("body[data-ready]").wait_for(state="attached")
+    page.select_option("#fault-type", "bms-cable-unplugged")
+    page.click("#fault-inject")
     page.goto(url + "/device")
-    page.locator("#leds .led").first.wait_for()
+    page.locator("#messages li").filter(has_text="E-B32").wait_for()
+    if page.locator("#fuse-dialog").is_visible():
+        page.click("#fuse-later")
+    assert "BMS cable" in page.locator("#messages").inner_text()
+    _shot(page, f"{width}-status-messages")
     page.context.close()
     assert errors == []

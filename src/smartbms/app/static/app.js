@@ -92,7 +92,10 @@ function pairDialog(message) {
   });
 }
 
+let sessionLoaded = null;
+
 async function ensurePaired(message) {
+  await sessionLoaded;  // a click before the page knew its session must not ask again
   if (session.paired) return true;
   return pairDialog(message);
 }
@@ -193,6 +196,7 @@ let fuseAsked = false;
 
 function maybeAskFuse(status) {
   if (!status.fuse_type_prompt || fuseAsked || !session.paired) return;
+  if (sessionStorage.getItem("fuse-later") === "1") return;  // "Later": not again this visit
   const dialog = $("#fuse-dialog");
   if (dialog.open || $("#pair-dialog").open) return;
   fuseAsked = true;
@@ -221,7 +225,10 @@ function initStatus() {
       $("#fuse-error").textContent = problem(result);
     }
   });
-  $("#fuse-later").addEventListener("click", () => $("#fuse-dialog").close());
+  $("#fuse-later").addEventListener("click", () => {
+    sessionStorage.setItem("fuse-later", "1");
+    $("#fuse-dialog").close();
+  });
 }
 
 /* --- settings page ------------------------------------------------------------------------ */
@@ -433,7 +440,8 @@ function initHistory() {
 const NEEDS_PAIRING = new Set(["status", "settings", "product"]);
 
 async function start() {
-  await loadSession();
+  sessionLoaded = loadSession();
+  await sessionLoaded;
   if (NEEDS_PAIRING.has(page) && !session.paired) {
     if (!(await pairDialog())) { window.location.href = "/"; return; }
   }
@@ -455,6 +463,7 @@ async function start() {
   if (page === "status" && lastStatus === null) {
     renderStatus(await (await fetch("/api/status")).json());
   }
+  document.body.dataset.ready = "1";
 }
 
 start();
