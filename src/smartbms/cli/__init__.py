@@ -17,6 +17,7 @@ from smartbms.cli.controller_demo import controller_demo
 from smartbms.cli.readout import readout
 from smartbms.cli.run import demo, simulate
 from smartbms.cli.schema import schema
+from smartbms.cli.serve import serve
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -40,6 +41,7 @@ cli.add_command(demo)
 cli.add_command(controller_demo)
 cli.add_command(schema)
 cli.add_command(readout)
+cli.add_command(serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
