@@ -25,6 +25,10 @@ class Context:
     """The state folder; None runs without persistence (tests, a throwaway twin)."""
     secure_cookie: bool = False
     """Mark the session cookie Secure (only when served over HTTPS)."""
+    advertise: str | None = None
+    """Instant Readout advertiser spec ("bluez", "bluez:hci1", "capture:FILE"); None: silent."""
+    advertise_record: int = 0x0E
+    """The BMS's record type on the air: 0x0E (its own) or 0x0A (Lynx Smart BMS layout)."""
 
     def clock_info(self) -> dict[str, Any]:
         """Speed, pause and the simulated time now."""

@@ -11,7 +11,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +30,9 @@ from smartbms.app.security import Sessions
 from smartbms.core.settings import SETTING_SPECS
 from smartbms.twin import RealtimeClock, Twin
 from smartbms.twin import commands as cmd
+
+if TYPE_CHECKING:
+    from smartbms.adapters.readout import Broadcaster
 
 APP_DIR = Path(__file__).resolve().parent
 UPLOT_DIR = APP_DIR.parent / "assets" / "vendor" / "uplot"
@@ -70,6 +73,27 @@ def build_context(
     return Context(live=live, sessions=Sessions(), memory=memory)
 
 
+def _start_advertising(ctx: Context) -> "Broadcaster":
+    """Broadcast the twin's devices on the advertiser `ctx.advertise` names (issue 17).
+
+    Subscribed after the state folder's listener, so a PIN change has rotated the BMS key in the
+    store before the broadcaster asks for it (`DeviceMemory.key_source`).
+    """
+    from smartbms.adapters.readout import derived_keys, start_advertising  # noqa: PLC0415
+    from smartbms.store.device_keys import DEVICE_IDS  # noqa: PLC0415
+
+    assert ctx.advertise is not None  # noqa: S101  # the caller checks
+    twin = ctx.live.twin
+    if ctx.memory is not None:
+        keys: Any = ctx.memory.key_source()
+    else:
+        devices = DEVICE_IDS[: 1 + len(_battery_numbers(twin.scenario))]
+        keys = derived_keys(twin.scenario.scenario.name, devices)
+    broadcaster = start_advertising(twin, ctx.advertise, keys, record=ctx.advertise_record)
+    log.info("Instant Readout on %s (record 0x%02X)", ctx.advertise, ctx.advertise_record)
+    return broadcaster
+
+
 def _battery_numbers(scenario: sc.Scenario) -> list[int]:
     count = sum(battery.count for battery in scenario.battery)
     return list(range(1, count + 1))
@@ -83,9 +107,12 @@ def create_app(ctx: Context, *, run_twin: bool = True) -> FastAPI:
         del app
         if run_twin:
             ctx.live.start()
+        broadcaster = _start_advertising(ctx) if ctx.advertise else None
         try:
             yield
         finally:
+            if broadcaster is not None:
+                await broadcaster.aclose()
             await ctx.live.stop()
 
     app = FastAPI(

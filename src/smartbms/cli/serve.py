@@ -12,7 +12,10 @@ from pathlib import Path
 import click
 
 from smartbms.cli.console import EXIT_INTERRUPTED, say_error
+from smartbms.cli.readout import record_option
 from smartbms.cli.run import demo_scenario
+
+ADVERTISE_FORMS = ("bluez", "bluez:ADAPTER", "capture:FILE")
 
 
 @click.command()
@@ -47,6 +50,14 @@ from smartbms.cli.run import demo_scenario
     help="Folder for the settings, PIN and keys  [default: a per-user data folder]",
 )
 @click.option("--replay", is_flag=True, help="Also play the scenario's timeline.")
+@click.option(
+    "--advertise",
+    metavar="bluez|bluez:ADAPTER|capture:FILE",
+    default=None,
+    help="Broadcast Instant Readout advertisements of the BMS and its batteries "
+    "(docs/instant-readout.md).",
+)
+@record_option
 def serve(  # click passes every option by name
     *,
     scenario: Path | None,
@@ -55,6 +66,8 @@ def serve(  # click passes every option by name
     speed: float,
     state_dir: Path | None,
     replay: bool,
+    advertise: str | None,
+    record: int,
 ) -> int:
     """Run a live twin of SCENARIO (default: the manual's Figure 1) with its web app."""
     try:
@@ -70,6 +83,10 @@ def serve(  # click passes every option by name
     if not (math.isfinite(speed) and 0.0 < speed <= 10_000.0):
         say_error(f"--speed must be a number above 0 and at most 10000, not {speed:g}")
         return 2
+    problem = advertise_problem(advertise)
+    if problem:
+        say_error(problem)
+        return 2
     folder = state_dir if state_dir is not None else memory.default_state_folder()
     try:
         ctx = server.build_context(
@@ -81,7 +98,7 @@ def serve(  # click passes every option by name
     except OSError as error:
         say_error(f"cannot use the state folder {folder}: {error.strerror or error}")
         return 2
-    # `--advertise` (Instant Readout, issue 17) plugs in here: ctx.live.subscribe(broadcaster).
+    ctx.advertise, ctx.advertise_record = advertise, record
     try:
         started = server.serve(
             ctx,
@@ -97,3 +114,23 @@ def serve(  # click passes every option by name
         say_error(f"cannot listen on {host}:{port} (is another server using it?)")
         return 2
     return 0
+
+
+def advertise_problem(spec: str | None) -> str:
+    """Why `--advertise SPEC` cannot work here, or ''."""
+    if spec is None:
+        return ""
+    kind, _, arg = spec.partition(":")
+    if kind == "capture" and arg:
+        return ""
+    if kind == "bluez":
+        try:
+            import cryptography  # noqa: F401, PLC0415
+            import dbus_fast  # noqa: F401, PLC0415  # the bluez extra
+        except ImportError as error:
+            return (
+                f"--advertise bluez needs the bluez extra ({error.name} is missing): "
+                "pip install 'smartbms[bluez]'"
+            )
+        return ""
+    return f"--advertise {spec!r} is not one of: {', '.join(ADVERTISE_FORMS)}"
