@@ -60,6 +60,9 @@ async def test_every_feed_gets_every_event_with_a_sequence_number(ctx: Context) 
     live = ctx.live
     with live.feed() as first, live.feed(max_status=1) as second:
         assert live.watchers == 2
+        for feed in (first, second):  # the app connecting is an event of its own (LED-4)
+            while feed.take() is not None:
+                pass
         start = live.event_count
         live.apply(cmd.SoftSwitch(on=False))
         live.apply(cmd.SoftSwitch(on=True))
@@ -113,3 +116,23 @@ async def test_pause_stops_simulated_time(ctx: Context) -> None:
     assert paused_at == 0.0
     assert live.twin.now_s > 0.0
     await live.stop()
+
+
+@pytest.mark.req("LED-4")
+async def test_the_blue_led_is_steady_while_a_page_watches_and_blinks_after(ctx: Context) -> None:
+    """LED-4: steady blue while the app is connected, back to broadcasting when it leaves."""
+    from smartbms.core.signals import LED_NAMES  # noqa: PLC0415
+
+    blue = [i for i, name in enumerate(LED_NAMES) if "luetooth" in name or "blue" in name.lower()]
+    assert blue, LED_NAMES
+
+    def blue_mode() -> str:
+        return str(ctx.live.twin.state.outputs.leds.as_tuple()[blue[0]].value)
+
+    ctx.live.twin.advance_to(2.0)
+    before = blue_mode()
+    with ctx.live.feed():
+        ctx.live.twin.advance_to(4.0)
+        during = blue_mode()
+    ctx.live.twin.advance_to(6.0)
+    assert (before, during, blue_mode()) == ("blink", "on", "blink")

@@ -24,6 +24,7 @@ from typing import Any
 from smartbms.app import views
 from smartbms.core.events import Event
 from smartbms.twin import Command, RealtimeClock, Subscription, Twin, TwinState
+from smartbms.twin.commands import AppConnection
 
 Listener = Callable[[tuple[Event, ...], TwinState], None]
 STATUS_INTERVAL_S = 0.25
@@ -140,6 +141,7 @@ class LiveTwin:
         self._wall_time = wall_time
         self._start_of_day_h = twin.scenario.scenario.start_time_of_day_h
         self._feeds: set[Feed] = set()
+        self._connected = False
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -217,11 +219,21 @@ class LiveTwin:
         feed = Feed(max_status=max_status, max_events=max_events)
         feed.put_status(self.status_payload())
         self._feeds.add(feed)
+        if len(self._feeds) == 1:
+            self._app_connected(True)
         try:
             yield feed
         finally:
             self._feeds.discard(feed)
             feed.close()
+            if not self._feeds:
+                self._app_connected(False)
+
+    def _app_connected(self, connected: bool) -> None:
+        """The blue LED follows the app (LED-*): on while at least one page watches live."""
+        if self._connected != connected:
+            self._connected = connected
+            self.twin.apply(AppConnection(connected=connected))
 
     @property
     def watchers(self) -> int:
