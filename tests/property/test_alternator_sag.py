@@ -2,11 +2,13 @@
 drive and stays engaged while the engine runs, whatever the alternator can give.
 
 Every drawn installation is an alternator that may be too small for its fuse (or "smart", just
-above or below 13.0 V), a bank from nearly flat to well charged, a warm or hot day, and a timeline of
-engine starts/stops and smart-mode switches. The port may engage at most once per thing that can
-legitimately re-engage it (an engine start, a switch back to normal mode) plus once: it never
-chatters on its own threshold.
+above or below 13.0 V), a bank from nearly flat to well charged, a warm or hot day, and a
+timeline of engine starts/stops and smart-mode switches. The port may engage at most once per
+thing that can legitimately re-engage it (an engine start, a switch back to normal mode) plus
+once: it never chatters on its own threshold.
 """
+
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,4 +90,4 @@ def test_alt1_a_sagging_source_engages_at_most_once_per_start(
     assert result.steps <= 200  # and the stepper stays calm (no 1 s deadline every second)
     # engagements are never closer than the debounce
     times = [e.t_s for e in enabled]
-    assert all(b - a >= c.ALT_ENGAGE_DEBOUNCE_S for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= c.ALT_ENGAGE_DEBOUNCE_S for a, b in itertools.pairwise(times))

@@ -52,7 +52,7 @@ def test_alt1_a_small_alternator_on_a_flat_bank_is_held_at_13_05_v() -> None:
     limit, so the limiter holds V_AB at 13.0 + 0.05 V and passes what is left (about 49 A)."""
     assert c.ALT_ENGAGE_V == 13.0
     assert c.ALT_HOLD_MARGIN_V == 0.05
-    assert AB_HOLD_V == pytest.approx(13.05)
+    assert pytest.approx(13.05) == AB_HOLD_V
     plant = system(fuse=FuseType.MEGA_125A)
     op = plant.solve(0.0, ENGAGED)
     assert op.ab_voltage_v == pytest.approx(13.05, abs=1e-9)
@@ -130,10 +130,7 @@ def test_alt1_the_held_current_is_monotone_in_the_bank_voltage() -> None:
     previous = float("inf")
     for k in range(-50, 51):
         bank_v = edge_v + k * 0.002
-        if bank_v <= edge_v:
-            ab_a = held[1]
-        else:
-            ab_a = plant._solve_ab_node(0.0, bank_v, 100.0)[1]
+        ab_a = held[1] if bank_v <= edge_v else plant._solve_ab_node(0.0, bank_v, 100.0)[1]
         assert ab_a <= previous + 1e-9
         previous = ab_a
     just_above = plant._solve_ab_node(0.0, edge_v + 1e-9, 100.0)
