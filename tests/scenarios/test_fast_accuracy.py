@@ -35,8 +35,10 @@ CASES = [
     ("weak-cell", 2.2),
     # the drain reaches the under-voltage shutdown
     ("residual-drain-200ah-remote-on", 1.0),
-    # stress set: three charge-limit cycles of a nearly full bank (the reference drifts here)
-    ("full-bank-big-alternator", 0.5),
+    # stress set: three charge-limit cycles of a nearly full bank (the reference drifts here);
+    # 0.42 h since the full starter battery stopped soaking up ~13 A (issue 13): the cycles are
+    # shorter, and 0.5 h would hold a fourth
+    ("full-bank-big-alternator", 0.42),
 ]
 
 
