@@ -24,8 +24,11 @@ SOC_TOLERANCE_PCT = 0.1
 # minute, else 6 h around what the example is about.
 CASES: list[tuple[str, float, float]] = [
     ("bms-cable-unplugged", 0.0, 1.0),
-    # warm-up, ATC back, charge limit reached and released
-    ("cold-morning", 0.0, 6.0),
+    # warm-up, ATC back, charge limit reached, released and reached again before the engine
+    # stops; the last release (5.56 h, the bank relaxing for half an hour at ~0.1 mV/s) is left
+    # to test_fast_accuracy: the 100 ms reference sees it 0.7 s late (the converged run agrees
+    # with the fast stepper to 40 ms)
+    ("cold-morning", 0.0, 5.5),
     ("fuse-mismatch", 0.0, 1.5),
     # drive out, charge limit, release under the evening loads
     ("manual-figure-1", 0.0, 6.0),

@@ -5,7 +5,8 @@ Three nodes carry the currents (positive = into the lithium bank):
 * the **bank** node (Li+): the batteries in parallel, each a Thevenin source (PLT-4); the
   devices wired directly to the bank; the BMS's own supply and output currents (SYS-4, PWR-1);
 * the **AB** node: alternator, starter battery and the vehicle's own loads; it feeds the bank
-  through the AB port, one way and limited to set point / R(installed fuse) (ALT-2, ALT-4);
+  through the AB port, one way and limited to set point / R(installed fuse) (ALT-2, ALT-4),
+  backing off rather than pulling V_AB below 13.0 V + `ALT_HOLD_MARGIN_V` (ALT-1);
 * the **System+** node: its devices reach the bank through the System+ port, an ideal diode in
   each direction the BMS allows (SP-6).
 
@@ -23,7 +24,7 @@ from typing import NamedTuple
 
 from smartbms.core import constants as c
 from smartbms.core.fuses import FuseType
-from smartbms.core.power_stage import disconnect_output, system_plus_current_a
+from smartbms.core.power_stage import AB_HOLD_V, disconnect_output, system_plus_current_a
 from smartbms.core.signals import Inputs, Level, Outputs
 from smartbms.plant.battery import BatterySnapshot, LithiumBattery, thevenin_parallel
 from smartbms.plant.conditions import (
@@ -211,15 +212,23 @@ class TwelveVoltSystem:
         limit_a = self._ab_limit_a(outputs)
         output_draw_a = self._output_draw_a(outputs, self._bank_guess_v)
 
-        # With the AB port open, or conducting at its limit, the AB node does not depend on the
-        # bank voltage: solve it once (the limited case holds while the port keeps its drop).
+        # With the AB port open, conducting at its limit, or holding V_AB up (ALT-1), the AB node
+        # does not depend on the bank voltage: solve it once (the limited case holds while the
+        # port keeps its drop, the held one while the bank is low enough to take what is left).
         ab_open = self._solve_ab_node(now_s, 0.0, 0.0) if limit_a <= 0.0 else None
+        ab_held = None if ab_open is not None else self._solve_ab_hold(now_s, limit_a)
+        if ab_held is not None and ab_held[1] <= 0.0:
+            ab_open, ab_held = ab_held, None  # the source cannot even hold 13.05 V unloaded
         ab_limited = None if ab_open is not None else self._solve_ab_node(now_s, -math.inf, limit_a)
-        ab_drop_v = limit_a * self._ab_path_resistance_ohm()
+        path_ohm = self._ab_path_resistance_ohm()
+        ab_drop_v = limit_a * path_ohm
+        held_drop_v = math.inf if ab_held is None else ab_held[1] * path_ohm
 
         def ab_node(bank_v: float) -> tuple[float, float, float, float]:
             if ab_open is not None:
                 return ab_open
+            if ab_held is not None and AB_HOLD_V - bank_v >= held_drop_v:
+                return ab_held
             if ab_limited is not None and ab_limited[0] - bank_v >= ab_drop_v:
                 return ab_limited
             return self._solve_ab_node(now_s, bank_v, limit_a)
@@ -278,6 +287,37 @@ class TwelveVoltSystem:
             + BMS_AB_SWITCH_RESISTANCE_OHM
         )
 
+    def _solve_ab_hold(
+        self, now_s: float, limit_a: float
+    ) -> tuple[float, float, float, float] | None:
+        """The AB node with the limiter holding V_AB at `AB_HOLD_V` (ALT-1), or None.
+
+        The port then takes what the source has left at that voltage (the BMS turns the rest of
+        the drop into heat, PLT-11). None: the source gives the full limit there, so the limit
+        binds before the hold. A result carrying no current means the source cannot reach
+        `AB_HOLD_V` even unloaded: the port carries nothing and V_AB sits where the source
+        leaves it.
+        """
+        starter = self.starter
+        if starter is None:
+            return None
+        alternator = self.alternator
+        cranking = now_s < starter.crank_until_s
+        alt_on = alternator is not None and alternator.running and not cranking
+        surroundings_c = self.surroundings.ambient_c
+        alt_a = (
+            alternator.current_a(AB_HOLD_V, surroundings_c)
+            if alt_on and alternator is not None
+            else 0.0
+        )
+        starter_a = starter.current_a(AB_HOLD_V)
+        surplus_a = alt_a - starter_a - starter.load_a(now_s)
+        if surplus_a >= limit_a:
+            return None
+        if surplus_a <= 0.0:
+            return self._solve_ab_node(now_s, 0.0, 0.0)
+        return AB_HOLD_V, surplus_a, alt_a, starter_a
+
     def _solve_ab_node(
         self, now_s: float, bank_v: float, limit_a: float
     ) -> tuple[float, float, float, float]:
@@ -296,11 +336,16 @@ class TwelveVoltSystem:
 
         cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
         alt_on = alternator is not None and alternator.running and not cranking
+        surroundings_c = self.surroundings.ambient_c  # what the alternator derates by (PLT-5)
         ocv_v = starter.ocv_v
         starter_a = starter.characteristic()
 
         def branches(v: float) -> tuple[float, float, float]:
-            alt = alternator.current_a(v) if alt_on and alternator is not None else 0.0
+            alt = (
+                alternator.current_a(v, surroundings_c)
+                if alt_on and alternator is not None
+                else 0.0
+            )
             if limit_a <= 0.0:
                 ab = 0.0
             elif bank_v == -math.inf:  # saturated: the limit, whatever the bank
@@ -318,7 +363,8 @@ class TwelveVoltSystem:
             set_v = alternator.set_point_v
             points += [
                 set_v,
-                set_v - alternator.rated_current_a * alternator.internal_resistance_ohm,
+                set_v
+                - alternator.max_current_a(surroundings_c) * alternator.internal_resistance_ohm,
             ]
         points.sort()
         # net(V) falls strictly: walk the breakpoints up to the first one at or below zero
@@ -662,7 +708,9 @@ class TwelveVoltSystem:
             state.append(battery.latches())
         alternator = self.alternator
         if alternator is not None:
-            state.append((alternator.at_max.running, alternator.overheat_risk_at_s is None))
+            # a stopped engine ends the overheating episode (its flag clears in `advance`)
+            flagged = alternator.running and alternator.overheat_risk_at_s is not None
+            state.append((alternator.at_max.running, flagged))
         latching = [d for d in self.devices if d.has_latches]
         if latching:
             ctx = self.context(now_s, outputs)

@@ -11,6 +11,7 @@ from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType, parse_fuse_type
 from smartbms.core.settings import SETTING_SPECS, NumberSpec, Settings, SettingsError
 from smartbms.plant.battery import BatteryOptions
 from smartbms.plant.params import BatteryModel, battery_models
+from smartbms.plant.vehicle import CRUISING_ENGINE_RPM, IDLE_ENGINE_RPM
 from smartbms.scenario.base import (
     _DQ,
     _DURATION,
@@ -291,6 +292,7 @@ class BatteryConfig(_Table):
 # --- [alternator] and [starter_battery] --------------------------------------------------------
 
 AlternatorMode = Literal["normal", "smart"]
+AlternatorSpeed = Literal["idle", "cruising"]
 
 
 class AlternatorConfig(_Table):
@@ -300,8 +302,16 @@ class AlternatorConfig(_Table):
     regulated_voltage_v: float = Field(default=14.4, ge=12.0, le=15.5)
     smart_voltage_v: float | None = Field(default=None, ge=11.5, le=14.0)
     mode: AlternatorMode = "normal"
+    speed: AlternatorSpeed = "cruising"
+    """The engine's speed while it runs: at idle the alternator gives about two thirds of its
+    rating, cruising its full rating (the default, so older scenarios keep their meaning)."""
     internal_resistance_ohm: float = Field(default=0.005, gt=0.0, le=0.1)
     running: bool = False
+
+    @property
+    def engine_rpm(self) -> float:
+        """The engine speed `speed` stands for (the plant's parameter file)."""
+        return IDLE_ENGINE_RPM if self.speed == "idle" else CRUISING_ENGINE_RPM
 
     @model_validator(mode="after")
     def _smart(self) -> Self:
