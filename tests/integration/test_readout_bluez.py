@@ -8,6 +8,7 @@ except in CI (CI=true), where they fail.
 """
 
 import asyncio
+import concurrent.futures
 import os
 import subprocess
 from collections.abc import Awaitable, Callable, Iterator
@@ -91,7 +92,17 @@ async def _until(check: Callable[[], bool], what: str, timeout_s: float = 10.0) 
 
 
 def _run(test: Callable[[], Awaitable[None]]) -> None:
-    asyncio.run(asyncio.wait_for(test(), 60.0))
+    """Run `test` on a fresh event loop in its own thread.
+
+    Another test in the same worker (Playwright's sync API) may leave an event loop running on
+    the main thread, where `asyncio.run` would refuse to start.
+    """
+
+    async def bounded() -> None:
+        await asyncio.wait_for(test(), 60.0)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, bounded()).result()
 
 
 def _frames() -> tuple[Twin, dict[str, bytes]]:
