@@ -31,6 +31,16 @@ _CutOffV = Annotated[float, Field(ge=9.0, le=13.0)]
 """Where a device's own low-voltage disconnect cuts off ..."""
 _ReconnectV = Annotated[float, Field(ge=9.0, le=14.0)]
 """... and where it reconnects (`_check_above` it)."""
+_SurgeW = Annotated[float, Field(gt=0.0, le=30_000.0)]
+
+
+def _surge_field() -> Any:
+    """`surge_w`: the AC power an inverter delivers for seconds when a load starts.
+
+    Only the design check reads it (CHK-10: an inrush that trips A-A12); None means the model
+    class's default (`smartbms.check`). It is left out of `model_dump`, so the plant never sees it.
+    """
+    return Field(default=None, exclude=True)
 
 
 def _check_above(low_key: str, low_v: float, high_key: str, high_v: float) -> None:
@@ -136,6 +146,7 @@ class Inverter(DeviceBase):
 
     type: Literal["inverter"] = "inverter"
     ac_load_w: _AcLoadW = 0.0
+    surge_w: _SurgeW | None = _surge_field()
     efficiency_pct: _EfficiencyPct = 90.0
     idle_w: _IdleW = 8.0
     low_voltage_cutoff_v: _CutOffV = 10.9
@@ -166,6 +177,7 @@ class InverterCharger(DeviceBase):
     type: Literal["inverter-charger"] = "inverter-charger"
     connection: Connection = "system+"
     ac_load_w: _AcLoadW = 0.0
+    surge_w: _SurgeW | None = _surge_field()
     charge_current_a: _ChargeA
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
