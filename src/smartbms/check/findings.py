@@ -9,15 +9,19 @@ import dataclasses
 import functools
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from smartbms.scenario.errors import _field_path
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 """Worst first."""
+
+_STRICT: Final = ConfigDict(extra="forbid")
+"""The schema refuses keys it does not know (a reader can rely on the shape)."""
+RuleId = Annotated[str, Field(pattern=r"^(CHK-S?[0-9]+|FILE)$")]
 
 Path = tuple[str | int, ...]
 """A place in the scenario's data: ("device", 0, "control") is `device[1].control`."""
@@ -27,6 +31,8 @@ Path = tuple[str | int, ...]
 class Where:
     """Where in the file a finding points: the line (None: nowhere in particular) and field."""
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     line: int | None
     field: str | None
 
@@ -35,7 +41,9 @@ class Where:
 class Finding:
     """One thing a rule found: its ID, how bad, what (with the numbers), how to fix it, where."""
 
-    rule: str
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
+    rule: RuleId
     severity: Severity
     message: str
     fix: str
@@ -55,6 +63,8 @@ class Budget:
     is None without an alternator (or when it cannot charge the bank at all).
     """
 
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
+
     ah_in_per_day: float
     ah_out_per_day: float
     wh_in_per_day: float
@@ -66,6 +76,8 @@ class Budget:
 @dataclasses.dataclass(frozen=True, slots=True)
 class FileReport:
     """Everything `check` says about one file; `budget` is None when the file is invalid."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = _STRICT
 
     file: str
     findings: tuple[Finding, ...]

@@ -27,7 +27,7 @@ def chk6_prealarm_usage(s: sc.Scenario) -> list[Finding]:
     for i, battery in enumerate(s.battery):
         if battery.supports_prealarm:
             continue
-        field = "supports_prealarm" if "supports_prealarm" in battery.model_fields_set else "model"
+        field = "model" if not battery.params.supports_prealarm else "supports_prealarm"
         msg = (
             f'Pre-alarm usage is "use pre-alarm" but battery[{i + 1}] ({battery.model}) has no '
             "pre-alarm: the BMS raises E-B32 at start and stays in its safe state."

@@ -102,7 +102,7 @@ def chk7_unstoppable_charger(s: sc.Scenario) -> list[Finding]:
         how = (
             "its remote jumper keeps it on"
             if device.remote_jumper
-            else f"control is {device.control!r}"
+            else f'control = "{device.control}"'
         )
         msg = (
             f"{_name(device)} charges the bank directly and Charge disconnect does not stop it "

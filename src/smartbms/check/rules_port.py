@@ -17,6 +17,11 @@ def _a(value: float) -> str:
     return f"{value:g} A"
 
 
+def _an(fuse: FuseType) -> str:
+    """The fuse with its article as it is read aloud: a 100A fuse, an 80A fuse."""
+    return f"an {fuse.value}" if fuse.value.startswith("8") else f"a {fuse.value}"
+
+
 def chk1_fuse_type_not_set(s: sc.Scenario) -> list[Finding]:
     """CHK-1: the fuse type is never set (the factory state)."""
     if s.bms.settings.fuse_type is not FuseType.NOT_SET:
@@ -50,7 +55,7 @@ def chk2_fuse_mismatch(s: sc.Scenario) -> list[Finding]:
             f"the setting is below the fuse: charge current up to {_a(set_a)} is used of the "
             f"{_a(real_a)} the fuse allows, and the app's current and percentage are wrong"
         )
-    msg = f'fuse_type is "{setting.value}" but a {fuse.value} fuse is installed: {effect}.'
+    msg = f'fuse_type is "{setting.value}" but {_an(fuse)} fuse is installed: {effect}.'
     fix = (
         f'Set fuse_type = "{fuse.value}", or install the {setting.value} fuse; they must match '
         "(manual §3.4 step 2, §3.5.1a)."
@@ -69,14 +74,14 @@ def chk3_alternator_overheat(s: sc.Scenario) -> list[Finding]:
         return []
     safe = [f for f in INSTALLABLE_FUSES if f.current_limit_a < alt.rated_current_a]
     msg = (
-        f"The {fuse.value} fuse lets the port take {_a(limit)}, at or above the alternator's "
-        f"rated {_a(alt.rated_current_a)}: it will run at maximum output for as long as the bank "
-        "accepts current, and most 12 V alternators overheat after 5 minutes."
+        f"{_an(fuse).capitalize()} fuse lets the port take {_a(limit)}, at or above the "
+        f"alternator's rated {_a(alt.rated_current_a)}: it will run at maximum output for as "
+        "long as the bank accepts current, and most 12 V alternators overheat after 5 minutes."
     )
     if safe:
         best = safe[0]
         fix = (
-            f"Install a {best.value} fuse (limit {_a(best.current_limit_a)}) and set fuse_type = "
+            f"Install {_an(best)} fuse (limit {_a(best.current_limit_a)}) and set fuse_type = "
             f'"{best.value}": the largest that keeps the alternator below its rating (manual '
             "§2.2 point 2, §3.4 table 1)."
         )
@@ -114,7 +119,7 @@ def chk4_bank_charge_current(s: sc.Scenario) -> list[Finding]:
         )
     fitting = [f for f in INSTALLABLE_FUSES if f.current_limit_a <= recommended]
     smaller = (
-        f"install a {fitting[0].value} fuse (limit {_a(fitting[0].current_limit_a)}) and set "
+        f"install {_an(fitting[0])} fuse (limit {_a(fitting[0].current_limit_a)}) and set "
         "fuse_type to match, or "
         if fitting
         else ""
