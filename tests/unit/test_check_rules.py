@@ -441,4 +441,4 @@ def test_surge_w_is_for_the_check_only_the_twin_builds_without_it() -> None:
     assert s.device[0].model_dump().get("surge_w") is None
     twin = Twin.from_scenario(s)
     twin.advance_to(60.0)
-    assert twin.state().devices[0].name == "inv500"
+    assert twin.state.devices[0].name == "inv500"
