@@ -4,8 +4,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from smartbms import scenario as sc
 from smartbms.check.findings import Finding
 from smartbms.check.simulate import (
