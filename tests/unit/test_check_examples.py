@@ -189,3 +189,11 @@ def test_exit_code_is_the_highest_over_the_files(tmp_path: Path) -> None:
     assert exit_code([good]) == 0
     assert exit_code([good, bad]) == 1
     assert exit_code([bad, broken, good]) == 2
+
+
+def test_docs_name_every_rule() -> None:
+    text = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    for n in range(1, 15):
+        assert f"### CHK-{n} " in text
+    for n in range(1, 7):
+        assert f"CHK-S{n}" in text
