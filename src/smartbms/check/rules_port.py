@@ -73,8 +73,9 @@ def chk3_alternator_overheat(s: sc.Scenario) -> list[Finding]:
     if limit < alt.rated_current_a:
         return []
     safe = [f for f in INSTALLABLE_FUSES if f.current_limit_a < alt.rated_current_a]
+    article = _an(fuse)
     msg = (
-        f"{_an(fuse)[0].upper()}{_an(fuse)[1:]} fuse lets the port take {_a(limit)}, at or above the "
+        f"{article[0].upper()}{article[1:]} fuse lets the port take {_a(limit)}, at or above the "
         f"alternator's rated {_a(alt.rated_current_a)}: it will run at maximum output for as "
         "long as the bank accepts current, and most 12 V alternators overheat after 5 minutes."
     )
