@@ -197,3 +197,9 @@ def test_docs_name_every_rule() -> None:
         assert f"### CHK-{n} " in text
     for n in range(1, 7):
         assert f"CHK-S{n}" in text
+
+
+def test_simulated_findings_come_after_the_rules_of_their_severity() -> None:
+    report = check_file(ROOT / "examples/check/good-van.toml", simulate=True, workers=1)
+    rules = [f.rule for f in report.findings]
+    assert rules == ["CHK-14", *(f"CHK-S{n}" for n in range(1, 7))]

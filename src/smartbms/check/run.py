@@ -64,8 +64,11 @@ def sort_findings(found: Iterable[Finding]) -> list[Finding]:
 
 
 def _rule_number(rule: str) -> tuple[int, int]:
-    head, _, number = rule.rpartition("-")
-    return (1 if head.endswith("S") else 0, int(number) if number.isdigit() else 0)
+    """CHK-2 before CHK-10 before CHK-S1 (FILE first)."""
+    number = rule.removeprefix("CHK-")
+    simulated = number.startswith("S")
+    number = number.removeprefix("S")
+    return (int(simulated), int(number) if number.isdigit() else 0)
 
 
 def locate(found: Sequence[Finding], text: str) -> tuple[Finding, ...]:
@@ -100,15 +103,25 @@ def check_text(text: str, source: str) -> FileReport:
     return FileReport(source, locate(check_scenario(scenario), text), budget(scenario))
 
 
-def check_file(path: Path | str) -> FileReport:
-    """Check one scenario file (a timeline is optional): its findings and its budget."""
+def check_file(
+    path: Path | str, *, simulate: bool = False, workers: int | None = None
+) -> FileReport:
+    """Check one scenario file (a timeline is optional): its findings and its budget.
+
+    `simulate` adds the situations CHK-S1 ... CHK-S6 (`check.simulate`, `workers` processes).
+    """
     source = str(path)
     try:
         scenario = sc.load_scenario(path, design_only=True)
     except sc.ScenarioError as exc:
         return invalid_report(source, exc)
+    found = check_scenario(scenario)
+    if simulate:
+        from smartbms.check.simulate import simulate as run_situations  # noqa: PLC0415
+
+        found = sort_findings([*found, *run_situations(scenario, workers=workers)])
     text = Path(path).read_text(encoding="utf-8")
-    return FileReport(source, locate(check_scenario(scenario), text), budget(scenario))
+    return FileReport(source, locate(found, text), budget(scenario))
 
 
 def invalid_report(source: str, error: sc.ScenarioError) -> FileReport:
@@ -127,6 +140,8 @@ def invalid_report(source: str, error: sc.ScenarioError) -> FileReport:
     return FileReport(source, findings, None)
 
 
-def check_files(paths: Iterable[Path | str]) -> list[FileReport]:
-    """Check each file in turn."""
-    return [check_file(path) for path in paths]
+def check_files(
+    paths: Iterable[Path | str], *, simulate: bool = False, workers: int | None = None
+) -> list[FileReport]:
+    """Check each file in turn (see `check_file`)."""
+    return [check_file(path, simulate=simulate, workers=workers) for path in paths]
