@@ -12,7 +12,7 @@ from typing import Final
 
 from smartbms import scenario as sc
 from smartbms.check.findings import Budget, Finding, finding
-from smartbms.check.loads import NOMINAL_V, is_load, running_w
+from smartbms.check.loads import NOMINAL_V, bank_capacity_ah, is_load, running_w
 from smartbms.core import constants as c
 
 MPPT_OUTPUT_V: Final = 13.6
@@ -75,7 +75,7 @@ def budget(s: sc.Scenario) -> Budget:
     drive_h = driving_h_per_day(s)
     in_wh = parked_in_wh + alternator_a(s) * drive_h * NOMINAL_V
     deficit_ah = (out_wh - parked_in_wh) / NOMINAL_V
-    capacity = sum(b.params.capacity_ah * b.count for b in s.battery)
+    capacity = bank_capacity_ah(s)
     usable = capacity * (1.0 - c.DEEP_DISCHARGE_RESERVE_AH_PER_100AH / 100.0)
     autonomy = usable / deficit_ah if deficit_ah > 0.0 else None
     drive: float | None = None

@@ -32,6 +32,11 @@ LOAD_OUTPUTS: Final = ("load disconnect", "both")
 CHARGE_OUTPUTS: Final = ("charge disconnect", "both")
 
 
+def bank_capacity_ah(scenario: sc.Scenario) -> float:
+    """The bank's capacity at 25 °C: every battery in parallel."""
+    return sum(b.params.capacity_ah * b.count for b in scenario.battery)
+
+
 def running_w(device: sc.DeviceBase) -> float:
     """The DC power a load draws while it runs as the file describes it (0 for a charger)."""
     if isinstance(device, sc.DcLoad):

@@ -5,6 +5,7 @@ from typing import Final
 from smartbms import scenario as sc
 from smartbms.check.findings import Finding, Severity, finding
 from smartbms.check.loads import (
+    bank_capacity_ah,
     NOMINAL_V,
     is_load,
     residual_after_shutdown_a,
@@ -57,7 +58,7 @@ def days_to_damage(s: sc.Scenario) -> tuple[float, float, str, float]:
     """(days, total residual A, the BMS's remote state, reserve Ah) after a low-voltage shutdown."""
     bms_a, state = bms_residual_a(s)
     total = bms_a + sum(a for _, _, a in residual_after_shutdown_a(s))
-    capacity = sum(b.params.capacity_ah * b.count for b in s.battery)
+    capacity = bank_capacity_ah(s)
     reserve = capacity * c.DEEP_DISCHARGE_RESERVE_AH_PER_100AH / 100.0
     return reserve / total / 24.0, total, state, reserve
 
@@ -140,7 +141,7 @@ def chk10_currents(s: sc.Scenario) -> list[Finding]:
 def _battery_shares(s: sc.Scenario) -> list[Finding]:
     """Each battery's share of the whole load (by capacity, as their resistances go) vs rating."""
     total = sum(running_a(d) for d in s.device if is_load(d))
-    capacity = sum(b.params.capacity_ah * b.count for b in s.battery)
+    capacity = bank_capacity_ah(s)
     for i, battery in enumerate(s.battery):
         share = total * battery.params.capacity_ah / capacity
         rating = battery.params.max_discharge_a

@@ -4,6 +4,7 @@ from typing import Final
 
 from smartbms import scenario as sc
 from smartbms.check.findings import Finding, Severity, finding
+from smartbms.check.loads import bank_capacity_ah
 from smartbms.core import constants as c
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType
 
@@ -101,7 +102,7 @@ def chk4_bank_charge_current(s: sc.Scenario) -> list[Finding]:
         return []
     fuse = s.bms.installed_fuse
     flow = min(fuse.current_limit_a, alt.rated_current_a)
-    capacity = sum(b.params.capacity_ah * b.count for b in s.battery)
+    capacity = bank_capacity_ah(s)
     maximum = sum(b.params.max_charge_a * b.count for b in s.battery)
     recommended = RECOMMENDED_C_RATE * capacity
     if flow <= recommended:
