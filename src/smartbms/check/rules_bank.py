@@ -5,8 +5,8 @@ from typing import Final
 from smartbms import scenario as sc
 from smartbms.check.findings import Finding, Severity, finding
 from smartbms.check.loads import (
-    bank_capacity_ah,
     NOMINAL_V,
+    bank_capacity_ah,
     is_load,
     residual_after_shutdown_a,
     running_a,
