@@ -11,6 +11,11 @@ JSON (the last line of stdout) with every figure. The exit status is 0 whatever 
 - trace: rows per second written by `RunWriter.on_step`, CSV and Parquet (`trace_writer.py`).
 - year: Figure 1's system over a year, its 48 h timeline repeated, with a 1 s Parquet trace, in
   a subprocess so that its peak RSS is the whole process's.
+- report: the residual drain traced every 10 s over 10 and 100 days, simulated with its report
+  by the command line in a child process each (`report_peak_rss_mb_10d`, `_100d`: the child's
+  peak RSS; the report reads the trace in one streaming pass, so the two should be close), and
+  `short_run_s`: the 10-minute System+ short example with its report, the whole process
+  (start-up, imports, run, report) as a user waits for it.
 - stress: every scenario in `benchmarks/stress/` (issue 12: installations where switching meets
   a sagging voltage) once, with its steps and events per simulated hour and its wall time
   (`stress_<name>_steps_per_h`, `_events_per_h`, `_wall_s`; `stress_steps_per_h_max`).
@@ -18,6 +23,7 @@ JSON (the last line of stdout) with every figure. The exit status is 0 whatever 
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -38,6 +44,9 @@ from smartbms.twin import TwinState
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_1 = ROOT / "examples" / "manual-figure-1.toml"
 DRAIN = ROOT / "examples" / "residual-drain-200ah.toml"
+SHORT = ROOT / "examples" / "system-plus-short.toml"
+REPORT_DAYS = (10, 100)
+REPORT_RESOLUTION_S = 10
 STRESS = ROOT / "benchmarks" / "stress"
 REFERENCE_DT_S = 0.1
 YEAR_TIMEOUT_S = 3600.0
@@ -80,6 +89,8 @@ GOALS = {
     "step_us_median": Goal(10, at_least=False, unit=" us"),
     "year_peak_rss_mb": Goal(250, at_least=False, unit=" MB"),
     "stress_steps_per_h_max": Goal(100, at_least=False, unit=""),
+    "report_peak_rss_mb_100d": Goal(250, at_least=False, unit=" MB"),
+    "short_run_s": Goal(1.0, at_least=False, unit=" s"),
 }
 
 # --- in-process figures --------------------------------------------------------------------------
@@ -280,6 +291,78 @@ def measure_year(days: float, timeout_s: float = YEAR_TIMEOUT_S) -> Figures:
     return figures
 
 
+# --- the report's memory and a short run, each in a child process ------------------------------
+
+_CLI = "import sys; from smartbms.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def drain_scenario_text(days: float, resolution_s: float = REPORT_RESOLUTION_S) -> str:
+    """The residual-drain example over `days` days, traced every `resolution_s` (10 s)."""
+    text = DRAIN.read_text(encoding="utf-8")
+    for old, new in (
+        ("duration_d = 10\n", f"duration_d = {days!r}\n"),
+        ("trace_resolution_s = 600\n", f"trace_resolution_s = {resolution_s!r}\n"),
+    ):
+        if old not in text:
+            msg = f"{DRAIN.name} no longer has the line {old.strip()!r}"
+            raise ValueError(msg)
+        text = text.replace(old, new, 1)
+    return text
+
+
+def run_child(command: Sequence[str]) -> tuple[int, float, float, str]:
+    """Run a command; its exit status, wall time (s), own peak RSS (MB) and last stderr line."""
+    start = time.perf_counter()
+    child = subprocess.Popen(  # noqa: S603  # our own interpreter and CLI
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stderr is not None  # noqa: S101  # a pipe was asked for
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    child.stderr.close()
+    last = (errors.strip().splitlines() or [""])[-1]
+    return child.returncode, wall, usage.ru_maxrss / 1024, last
+
+
+def measure_report(
+    progress: Callable[[str], None],
+    days: Sequence[int] = REPORT_DAYS,
+    resolution_s: float = REPORT_RESOLUTION_S,
+) -> Figures:
+    """Peak RSS of simulate-with-report over each length, and the short example's whole run."""
+    figures: Figures = {"report_resolution_s": resolution_s}
+    with tempfile.TemporaryDirectory(prefix="smartbms-report-") as tmp:
+        for length in days:
+            progress(
+                f"report memory: the drain over {length} days, traced every {resolution_s:g} s"
+            )
+            scenario = Path(tmp) / f"drain-{length}d.toml"
+            scenario.write_text(drain_scenario_text(length, resolution_s), encoding="utf-8")
+            out = Path(tmp) / f"out-{length}d"
+            command = [sys.executable, "-c", _CLI, "simulate", str(scenario), "--out", str(out)]
+            code, wall, peak, last = run_child(command)
+            figures[f"report_peak_rss_mb_{length}d"] = peak if code == 0 else None
+            figures[f"report_wall_s_{length}d"] = wall
+            if code == 0:
+                figures[f"report_html_mb_{length}d"] = (out / "report.html").stat().st_size / 1e6
+            else:
+                figures[f"report_error_{length}d"] = f"exit {code}: {last}"
+        progress("the System+ short example with its report, whole process")
+        out = Path(tmp) / "short"
+        code, wall, _, last = run_child(
+            [sys.executable, "-c", _CLI, "simulate", str(SHORT), "--out", str(out)]
+        )
+        figures["short_run_s"] = wall if code == 0 else None
+        if code != 0:
+            figures["short_run_error"] = f"exit {code}: {last}"
+    small, large = (figures.get(f"report_peak_rss_mb_{d}d") for d in (days[0], days[-1]))
+    if isinstance(small, float) and isinstance(large, float):
+        figures["report_rss_growth"] = large / small
+    return figures
+
+
 # --- the table -----------------------------------------------------------------------------------
 
 ROWS = (
@@ -300,6 +383,12 @@ ROWS = (
     ("year_wall_s", "  wall time", " s"),
     ("year_trace_rows", "  trace rows", ""),
     ("year_trace_mb", "  trace file", " MB"),
+    ("report_peak_rss_mb_10d", "Drain 10 d at 10 s + report: peak RSS", " MB"),
+    ("report_peak_rss_mb_100d", "  100 d: peak RSS", " MB"),
+    ("report_rss_growth", "  100 d / 10 d", " x"),
+    ("report_wall_s_100d", "  100 d: wall time", " s"),
+    ("report_html_mb_100d", "  100 d: report.html", " MB"),
+    ("short_run_s", "System+ short + report, whole process", " s"),
     ("stress_steps_per_h_max", "Stress set: most steps per sim hour", ""),
 )
 
@@ -403,6 +492,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = measure(options, progress)
     progress(f"the year ({options.year_days:g} days) in a subprocess")
     figures.update(measure_year(options.year_days, args.year_timeout))
+    # --quick: the same lengths traced every 10 min (a smoke test, not the memory figure)
+    figures.update(measure_report(progress, REPORT_DAYS, 600.0 if args.quick else 10.0))
     figures.update(measure_stress(options, progress))
     figures["slice_h"] = options.slice_h
     figures["runs"] = options.runs

@@ -11,10 +11,10 @@ from smartbms import scenario as sc
 
 NOMINAL_V: Final = 12.8
 """Lithium Battery 12,8V Smart nominal voltage: watts to amperes for every design rule."""
-SURGE_FACTOR: Final = {"inverter": 2.0, "inverter-charger": 2.0}
-"""Default `surge_w` per model class, times the AC load: Victron's Phoenix and MultiPlus data
-sheets give a peak power of about twice the nominal power (Phoenix 12/800: 1600 W; MultiPlus
-12/1600: 3000 W; Compact 12/2000: 4000 W)."""
+PEAK_FACTOR: Final = 2.0
+"""Default `surge_w`: the model class's peak power, taken as twice its continuous rating (Victron's
+Phoenix and MultiPlus data sheets: Phoenix 12/800 1600 W peak, MultiPlus 12/1600 3000 W, 12/3000
+6000 W): a starting load takes what the inverter can give."""
 
 LOADS: Final = (
     sc.DcLoad,
@@ -46,7 +46,7 @@ def running_w(device: sc.DeviceBase) -> float:
             device.power_w if device.power_w is not None else (device.current_a or 0.0) * NOMINAL_V
         )
     if isinstance(device, sc.Inverter | sc.InverterCharger):
-        return device.ac_load_w * 100.0 / device.efficiency_pct + device.idle_w
+        return device.dc_power_w(device.ac_load_w)
     if isinstance(device, sc.BatteryProtect | sc.CyrixLiLoad):
         return device.load_w
     if isinstance(device, sc.ResidualLoad):
@@ -60,17 +60,16 @@ def running_a(device: sc.DeviceBase) -> float:
 
 
 def surge_ac_w(device: sc.Inverter | sc.InverterCharger) -> float:
-    """The AC power while a load starts: `surge_w` if given, else the model class's default."""
+    """The AC power while a load starts: `surge_w` if given, else the model class's peak power."""
     if device.surge_w is not None:
         return device.surge_w
-    return SURGE_FACTOR[device.device_type] * device.ac_load_w
+    return max(PEAK_FACTOR * device.model_class.rated_power_w, device.ac_load_w)
 
 
 def surge_a(device: sc.DeviceBase) -> float:
     """The DC current while the device's load starts (a plain DC load has no surge)."""
     if isinstance(device, sc.Inverter | sc.InverterCharger):
-        dc_w = surge_ac_w(device) * 100.0 / device.efficiency_pct + device.idle_w
-        return max(dc_w / NOMINAL_V, running_a(device))
+        return max(device.dc_power_w(surge_ac_w(device)) / NOMINAL_V, running_a(device))
     return running_a(device)
 
 

@@ -18,6 +18,7 @@ import math
 from typing import NamedTuple
 
 from smartbms.core import constants as c
+from smartbms.plant.cell_monitor import ReleaseTimers, hold_alarm
 from smartbms.plant.params import BatteryModel, CellModel, cell_model
 
 CELLS_IN_SERIES = 4
@@ -103,6 +104,7 @@ class BatterySnapshot(NamedTuple):
     bled_ah: float
     heat_j: float
     cells: tuple[CellSnapshot, ...]
+    release: ReleaseTimers
 
 
 class LithiumBattery:
@@ -156,6 +158,8 @@ class LithiumBattery:
         self.over_voltage = False
         self.under_voltage = False
         self.prealarm = False
+        self.release = ReleaseTimers()
+        """The voltage alarms' release delays (`cell_monitor`)."""
         self.too_cold_to_charge = False
         self.too_hot_to_charge = False
         self.discharge_temperature_fault = False
@@ -285,6 +289,7 @@ class LithiumBattery:
             self.damaged,
             self.balancer_status,
             tuple(cell.bleeding for cell in self.cells),
+            self.release.running(),
         )
 
     # --- its state ------------------------------------------------------------------------------
@@ -311,6 +316,7 @@ class LithiumBattery:
             self.bled_ah,
             self.heat_j,
             tuple([cell.save_state() for cell in self.cells]),
+            self.release,
         )
 
     def load_state(self, state: BatterySnapshot) -> None:
@@ -331,6 +337,7 @@ class LithiumBattery:
             self.bled_ah,
             self.heat_j,
             cells,
+            self.release,
         ) = state
         for cell, saved in zip(self.cells, cells, strict=True):
             cell.load_state(saved)
@@ -375,7 +382,7 @@ class LithiumBattery:
         if not self.damaged and any(self.cell_soc_pct(cell) <= 0.0 for cell in self.cells):
             self.damaged = True
             self.damaged_at_s = now_s
-        self.update_monitor(current_a)
+        self.update_monitor(current_a, now_s)
 
     def correct_for_ramp(
         self,
@@ -474,23 +481,37 @@ class LithiumBattery:
             cell.charge_ah += delta_ah
             cell.v_rc_v += cell.r0_ohm * model.r1_fraction_of_r0 * rc_drive_a * rc_ramp
 
-    def update_monitor(self, current_a: float) -> None:
-        """The battery's own cell monitor: chain lines with hysteresis, balancing (PLT-2)."""
+    def update_monitor(self, current_a: float, now_s: float = 0.0) -> None:
+        """The battery's own cell monitor: chain lines, balancing (PLT-2).
+
+        Each voltage alarm clears with hysteresis and a release delay (`cell_monitor`).
+        """
         volts = self.cell_voltages_v(current_a)
         highest, lowest = max(volts), min(volts)
         opts = self.options
-        if highest >= c.CELL_OV_V:
-            self.over_voltage = True
-        elif highest <= c.CELL_OV_RELEASE_V:
-            self.over_voltage = False
-        if lowest <= opts.cell_under_voltage_v:
-            self.under_voltage = True
-        elif lowest >= c.CELL_UV_RELEASE_V:
-            self.under_voltage = False
-        if lowest <= opts.cell_prealarm_v:
-            self.prealarm = True
-        elif lowest >= c.CELL_PREALARM_RELEASE_V:
-            self.prealarm = False
+        ov, uv, pre = self.release
+        self.over_voltage, ov = hold_alarm(
+            self.over_voltage,
+            ov,
+            tripped=highest >= c.CELL_OV_V,
+            clear=highest <= c.CELL_OV_RELEASE_V,
+            now_s=now_s,
+        )
+        self.under_voltage, uv = hold_alarm(
+            self.under_voltage,
+            uv,
+            tripped=lowest <= opts.cell_under_voltage_v,
+            clear=lowest >= c.CELL_UV_RELEASE_V,
+            now_s=now_s,
+        )
+        self.prealarm, pre = hold_alarm(
+            self.prealarm,
+            pre,
+            tripped=lowest <= opts.cell_prealarm_v,
+            clear=lowest >= c.CELL_PREALARM_RELEASE_V,
+            now_s=now_s,
+        )
+        self.release = ReleaseTimers(ov, uv, pre)
         t = self.temperature_c
         hyst = c.BATT_TEMP_HYST_C
         if t < opts.charge_min_c:

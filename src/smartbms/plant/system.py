@@ -685,9 +685,10 @@ class TwelveVoltSystem:
         )
 
     def next_device_change_s(self, now_s: float, outputs: Outputs) -> float:
-        """The earliest internal timer among the devices."""
+        """The earliest internal timer among the devices and the batteries' cell monitors."""
         ctx = self.context(now_s, outputs)
-        return min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
+        devices_s = min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
+        return min([devices_s, *(b.release.due_s() for b in self.batteries)])
 
 
 def _solve_increasing(g: Callable[[float], float], guess: float, tolerance_v: float) -> float:

@@ -1,9 +1,10 @@
 """The installation's tables: [scenario], [environment], [bms], [[battery]] and the engine."""
 
+import datetime
 import math
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, InstanceOf, model_validator
+from pydantic import Field, InstanceOf, field_validator, model_validator
 
 from smartbms.core import constants as c
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType, parse_fuse_type
@@ -47,6 +48,24 @@ class ScenarioSection(_Table):
     timeline_period_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
     trace_resolution_s: float = Field(default=10.0, ge=0.1, le=3600.0)
     start_time_of_day_h: float = Field(default=8.0, ge=0.0, lt=24.0)
+    start_date: datetime.date | None = None
+    """The calendar day of t = 0 (ISO date): the report then says 'Fri 16:00', not 'day 1 16:00'."""
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        """A TOML date (2026-12-04) or the same written as a string; nothing else."""
+        if isinstance(value, datetime.datetime):
+            value = value.isoformat()
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                pass
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value
+        msg = f"must be an ISO date like 2026-12-04 (got {value!r})"
+        raise _problem(msg)
 
     @model_validator(mode="after")
     def _period_within_duration(self) -> Self:
