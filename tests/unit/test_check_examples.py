@@ -93,10 +93,10 @@ def test_good_van_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     budget = check_file("examples/check/good-van.toml").budget
     assert budget is not None
-    assert budget.ah_out_per_day == pytest.approx(308.1)
+    assert budget.ah_out_per_day == pytest.approx(297.7)
     assert budget.ah_in_per_day == pytest.approx(118.2)
-    assert budget.autonomy_days == pytest.approx(2.08)
-    assert budget.drive_h_per_day == pytest.approx(3.17)
+    assert budget.autonomy_days == pytest.approx(2.21)
+    assert budget.drive_h_per_day == pytest.approx(2.99)
 
 
 # --- JSON and its schema --------------------------------------------------------------------------

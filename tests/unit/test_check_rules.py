@@ -312,8 +312,14 @@ def test_chk10_a_surge_above_the_400_a_peak() -> None:
 
 
 def test_chk10_surge_defaults_to_the_model_class() -> None:
-    assert findings("CHK-10", devices=[inverter(2600.0)])  # 5200 W surge by default
-    assert not findings("CHK-10", devices=[inverter(2500.0)])  # 195 A, 391 A
+    """Default surge: twice the model's continuous rating (Phoenix Smart 12/3000: 4800 W)."""
+    big = inverter(1500.0, model="Phoenix Smart 12/3000")  # 117 A running, 375 A starting
+    heater = {"name": "heater", "type": "dc-load", "connection": "system+", "power_w": 400.0}
+    [f] = findings("CHK-10", devices=[big, heater])  # + 31 A: 406 A
+    assert "406 A" in f.message
+    assert not findings("CHK-10", devices=[big])
+    small = inverter(1500.0, model="Phoenix 12/800")  # 1300 W peak: no more than its load
+    assert not findings("CHK-10", devices=[small, heater])
 
 
 def test_chk10_everything_starting_at_once_is_a_warning() -> None:

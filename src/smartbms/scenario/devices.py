@@ -191,7 +191,9 @@ class _InverterFields(DeviceBase):
     @property
     def model_class(self) -> InverterModel:
         """The model's published figures (the type's default model when the file names none)."""
-        default = INVERTER_CHARGER_MODEL if self.device_type == "inverter-charger" else INVERTER_MODEL
+        default = (
+            INVERTER_CHARGER_MODEL if self.device_type == "inverter-charger" else INVERTER_MODEL
+        )
         return INVERTER_MODELS[self.model or default]
 
     def dc_power_w(self, ac_power_w: float) -> float:
