@@ -20,10 +20,16 @@ def _where(f: Finding) -> str:
 
 
 def render(reports: Sequence[FileReport], console: "Console") -> None:
-    """Print each file's findings as a table and a one-line verdict."""
+    """Print each file's findings as a table and a one-line verdict (lines when not a terminal)."""
     from rich.table import Table  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
+    if not console.is_terminal:
+        for report in reports:
+            for f in report.findings:
+                console.print(Text(line(report.file, f)), soft_wrap=True)
+            console.print(Text(verdict(report)), soft_wrap=True)
+        return
     for report in reports:
         table = Table(title=Text(report.file), title_justify="left", show_lines=True, expand=True)
         table.add_column("severity", no_wrap=True)
@@ -41,6 +47,13 @@ def render(reports: Sequence[FileReport], console: "Console") -> None:
             )
         console.print(table)
         console.print(Text(verdict(report), style=_verdict_style(report)))
+
+
+def line(file: str, f: Finding) -> str:
+    """One finding on one line, as compilers print them: `file:line: severity RULE field: ...`."""
+    place = file if f.where.line is None else f"{file}:{f.where.line}"
+    field = f" {f.where.field}:" if f.where.field else ""
+    return f"{place}: {f.severity} {f.rule}{field} {f.message} Fix: {f.fix}"
 
 
 def verdict(report: FileReport) -> str:
