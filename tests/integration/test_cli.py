@@ -141,7 +141,7 @@ def test_schema_summary_prints_json_schema(capsys: pytest.CaptureFixture[str]) -
 def test_schema_of_an_unknown_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", "trace"]) == 2
     captured = capsys.readouterr()
-    assert "'trace' is not 'summary'" in captured.err
+    assert "'trace' is not one of 'summary', 'check'" in captured.err
     assert captured.out == ""
 
 
@@ -198,3 +198,9 @@ def test_progress_when_piped_is_sparse_and_time_based() -> None:
     lines = sink.getvalue().splitlines()
     assert len(lines) == 5  # at 10, 20, 30, 40 and 50 s
     assert lines[0] == "simulating:  20 %, about 40 s left"
+
+
+def test_schema_check_prints_the_committed_check_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "check"]) == 0
+    committed = (EXAMPLES.parent / "docs" / "schemas" / "check.schema.json").read_text("utf-8")
+    assert capsys.readouterr().out == committed

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import click
 
 from smartbms import __version__
+from smartbms.cli.check import check
 from smartbms.cli.codes import codes
 from smartbms.cli.console import EXIT_INTERRUPTED, make_console
 from smartbms.cli.controller_demo import controller_demo
@@ -42,6 +43,7 @@ cli.add_command(controller_demo)
 cli.add_command(schema)
 cli.add_command(readout)
 cli.add_command(serve)
+cli.add_command(check)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

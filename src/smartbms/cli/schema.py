@@ -7,12 +7,16 @@ import click
 
 
 @click.command("schema")
-@click.argument("what", type=click.Choice(["summary"]))
+@click.argument("what", type=click.Choice(["summary", "check"]))
 def schema(what: str) -> int:
-    """Print the JSON Schema of a result file (summary: summary.json)."""
+    """Print a JSON Schema: summary (a run's summary.json) or check (`check --format json`)."""
+    if what == "check":
+        from smartbms.check.findings import json_schema_text  # noqa: PLC0415
+
+        sys.stdout.write(json_schema_text())
+        return 0
     from smartbms.sim.summary import Summary  # noqa: PLC0415
 
-    del what  # one choice today; click keeps other names out
     sys.stdout.write(schema_text(Summary.json_schema()))
     return 0
 

@@ -4,7 +4,13 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from smartbms.plant.devices.inverter_models import INVERTER_MODELS
+from smartbms.plant.devices.inverter_models import (
+    INVERTER_CHARGER_MODEL,
+    INVERTER_MODEL,
+    INVERTER_MODELS,
+    EfficiencyCurve,
+    InverterModel,
+)
 from smartbms.scenario.base import _num, _problem, _Table
 
 # --- [[device]] ----------------------------------------------------------------------------------
@@ -34,6 +40,16 @@ _CutOffV = Annotated[float, Field(ge=9.0, le=13.0)]
 """Where a device's own low-voltage disconnect cuts off ..."""
 _ReconnectV = Annotated[float, Field(ge=9.0, le=14.0)]
 """... and where it reconnects (`_check_above` it)."""
+_SurgeW = Annotated[float, Field(gt=0.0, le=30_000.0)]
+
+
+def _surge_field() -> Any:
+    """`surge_w`: the AC power an inverter delivers for seconds when a load starts.
+
+    Only the design check reads it (CHK-10: an inrush that trips A-A12); None means the model
+    class's default (`smartbms.check`). It is left out of `model_dump`, so the plant never sees it.
+    """
+    return Field(default=None, exclude=True)
 
 
 def _check_above(low_key: str, low_v: float, high_key: str, high_v: float) -> None:
@@ -142,6 +158,7 @@ class _InverterFields(DeviceBase):
     """
 
     ac_load_w: _AcLoadW = 0.0
+    surge_w: _SurgeW | None = _surge_field()
     model: str | None = None
     efficiency_pct: _EfficiencyPct | None = None
     """A flat efficiency instead of the model's curve."""
@@ -170,6 +187,28 @@ class _InverterFields(DeviceBase):
             msg = f"unknown inverter model {self.model!r}; known: {', '.join(INVERTER_MODELS)}"
             raise _problem(msg, "model")
         return self
+
+    @property
+    def model_class(self) -> InverterModel:
+        """The model's published figures (the type's default model when the file names none)."""
+        default = (
+            INVERTER_CHARGER_MODEL if self.device_type == "inverter-charger" else INVERTER_MODEL
+        )
+        return INVERTER_MODELS[self.model or default]
+
+    def dc_power_w(self, ac_power_w: float) -> float:
+        """DC input while inverting `ac_power_w`, as the twin draws it (for the design check)."""
+        model = self.model_class
+        no_load_w = model.no_load_w if self.idle_w is None else self.idle_w
+        if self.efficiency_pct is not None:
+            flat = EfficiencyCurve.flat(efficiency_pct=self.efficiency_pct, no_load_w=no_load_w)
+            return flat.dc_power_w(ac_power_w)
+        curve = EfficiencyCurve.from_peak(
+            rated_power_w=model.rated_power_w,
+            peak_efficiency_pct=model.peak_efficiency_pct,
+            no_load_w=no_load_w,
+        )
+        return curve.dc_power_w(ac_power_w)
 
 
 class Inverter(_InverterFields):
