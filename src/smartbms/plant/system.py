@@ -70,6 +70,8 @@ REMOTE_PULL_UP_DROP_V = 0.5
 """Chosen: an open L terminal reads the bank voltage minus this (its internal pull-up)."""
 _LD = (Control.LOAD_DISCONNECT, Control.BOTH)
 _CD = (Control.CHARGE_DISCONNECT, Control.BOTH)
+_SystemPlus = tuple[float, float, dict[str, float], float]
+"""(V_SP, I into the bank, per-device currents, short current) at the System+ port."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -224,14 +226,17 @@ class TwelveVoltSystem:
                 return ab_limited
             return self._solve_ab_node(now_s, bank_v, limit_a)
 
+        bank_devices = [d for d in self.devices if d.connection is Connection.BANK]
+        # the branches at the last voltage tried: the root is one of them, so the operating
+        # point takes them as they are instead of evaluating the network once more there
+        last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
+
         def inflow(bank_v: float) -> float:
-            ab = ab_node(bank_v)[1]
-            sp = self._system_plus(ctx, outputs, bank_v)[1]
-            direct = 0.0
-            for device in self.devices:
-                if device.connection is Connection.BANK:
-                    direct += device.current_a(ctx, bank_v)
-            return ab + sp + direct - outputs.supply_current_a - output_draw_a
+            ab = ab_node(bank_v)
+            sp = self._system_plus(ctx, outputs, bank_v)
+            direct = [device.current_a(ctx, bank_v) for device in bank_devices]
+            last[:] = [(bank_v, ab, sp, direct)]
+            return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
 
         bank_v = _solve_increasing(
             lambda v: v - emf_eq - r_eq * inflow(v),
@@ -239,14 +244,18 @@ class TwelveVoltSystem:
             tolerance_v=SOLVE_TOLERANCE_A * r_eq,
         )
         self._bank_guess_v = bank_v
-        ab_v, ab_a, alt_a, starter_a = ab_node(bank_v)
-        sp_v, sp_a, sp_currents, short_a = self._system_plus(ctx, outputs, bank_v)
-        device_currents = []
-        for device in self.devices:
-            if device.connection is Connection.BANK:
-                device_currents.append(device.current_a(ctx, bank_v))
-            else:
-                device_currents.append(sp_currents[device.name])
+        if not last or last[0][0] != bank_v:
+            inflow(bank_v)
+        _, ab, sp, direct = last[0]
+        ab_v, ab_a, alt_a, starter_a = ab
+        sp_v, sp_a, sp_currents, short_a = sp
+        bank_currents = iter(direct)
+        device_currents = [
+            next(bank_currents)
+            if device.connection is Connection.BANK
+            else sp_currents[device.name]
+            for device in self.devices
+        ]
         return OperatingPoint(
             bank_voltage_v=bank_v,
             bank_emf_v=emf_eq,
@@ -334,9 +343,7 @@ class TwelveVoltSystem:
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
-    def _system_plus(
-        self, ctx: DeviceContext, outputs: Outputs, bank_v: float
-    ) -> tuple[float, float, dict[str, float], float]:
+    def _system_plus(self, ctx: DeviceContext, outputs: Outputs, bank_v: float) -> _SystemPlus:
         """(V_SP, I into the bank, per-device currents, short current) through the diode port."""
         wanted: dict[str, float] = {}
         for device in self.devices:
