@@ -124,6 +124,8 @@ class SystemState(NamedTuple):
     alternator: AlternatorSnapshot | None
     starter: StarterSnapshot | None
     devices: tuple[DeviceSnapshot, ...]
+    bank_guess_slope: float = 1.0
+    """The bank equation's slope at the last solve: the next solve's first Newton step."""
 
 
 class TwelveVoltSystem:
@@ -167,6 +169,7 @@ class TwelveVoltSystem:
         self.app_connected = app_connected
         self.energy = EnergyCounters()
         self._last_now_s = 0.0
+        self._bank_guess_slope = 1.0
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
@@ -238,10 +241,11 @@ class TwelveVoltSystem:
             last[:] = [(bank_v, ab, sp, direct)]
             return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
 
-        bank_v = _solve_increasing(
+        bank_v, self._bank_guess_slope = _solve_increasing(
             lambda v: v - emf_eq - r_eq * inflow(v),
             self._bank_guess_v,
             tolerance_v=SOLVE_TOLERANCE_A * r_eq,
+            slope=self._bank_guess_slope,
         )
         self._bank_guess_v = bank_v
         if not last or last[0][0] != bank_v:
@@ -615,6 +619,7 @@ class TwelveVoltSystem:
             None if alternator is None else alternator.save_state(),
             None if starter is None else starter.save_state(),
             tuple([device.save_state() for device in self.devices]),
+            self._bank_guess_slope,
         )
 
     def restore(self, state: SystemState) -> None:
@@ -640,6 +645,7 @@ class TwelveVoltSystem:
             alternator,
             starter,
             devices,
+            self._bank_guess_slope,
         ) = state
         self.bms_thermal.load_state(bms_temperature_c)
         self.energy.load_state(energy)
@@ -697,20 +703,49 @@ class TwelveVoltSystem:
         return min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
 
 
-def _solve_increasing(g: Callable[[float], float], guess: float, tolerance_v: float) -> float:
-    """Root of an increasing function: a unit-slope Newton step, bracketing, then Illinois.
+def _solve_increasing(
+    g: Callable[[float], float], guess: float, tolerance_v: float, slope: float = 1.0
+) -> tuple[float, float]:
+    """Root of an increasing function: a Newton step, bracketing, then Illinois.
 
-    g(V) = V - E - R * I(V) has a slope close to 1 (R is a fraction of a milliohm), so the
-    first Newton step with slope 1 usually lands within the tolerance: two evaluations.
+    g(V) = V - E - R * I(V) has a slope of 1 and more (R is a fraction of a milliohm, but a
+    charger regulating the bank feeds back steeply), and it changes little from one solve to
+    the next: the first Newton step takes the slope the last solve ended with and usually
+    lands within the tolerance (two evaluations; three when the slope moved: a second Newton
+    step takes the slope seen in the first; with a unit slope, three or four).
+    Returns the root and the slope its first two evaluations give (for the next solve: the
+    last ones lie within the tolerance of each other, too close for a slope).
     """
-    a = guess
+    seen: list[tuple[float, float]] = []
+
+    def look(v: float) -> float:
+        gv = g(v)
+        seen.append((v, gv))
+        return gv
+
+    root = _illinois(look, guess, tolerance_v, slope)
+    if len(seen) >= 2:  # a secant needs two points
+        (v0, g0), (v1, g1) = seen[:2]
+        if v1 != v0:
+            slope = min(max((g1 - g0) / (v1 - v0), 0.1), 1e6)
+    return root, slope
+
+
+def _illinois(g: Callable[[float], float], a: float, tolerance_v: float, slope: float) -> float:
     ga = g(a)
     if abs(ga) < tolerance_v:
         return a
-    b = a - ga
+    b = a - ga / slope
     gb = g(b)
     if abs(gb) < tolerance_v:
         return b
+    secant = (gb - ga) / (b - a) if b != a else 0.0
+    if secant > 0.0:  # a second Newton step, at the slope just seen
+        c = b - gb / secant
+        gc = g(c)
+        if abs(gc) < tolerance_v:
+            return c
+        a, ga, b, gb = b, gb, c, gc
     step = b - a
     while (ga < 0) == (gb < 0):
         a, ga = b, gb
