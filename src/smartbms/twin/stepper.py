@@ -69,8 +69,7 @@ class AdaptiveStep:
     """A crossing is placed at most this long after the true one (issue: 10 ms)."""
     charge_tolerance_pct: float = 0.0005
     """Largest charge error holding a step's start currents would make (Euler), in % of a
-    battery's capacity: a bound on how far the currents may move within a step whose
-    curvature nothing has checked yet (the first after a kink)."""
+    battery's capacity: a bound on how far the currents may move within one step."""
     trapezoid_tolerance_pct: float = 1e-5
     """Largest estimated error of the trapezoid a step takes, in % of a battery's capacity."""
     ambient_step_c: float = 0.5
@@ -232,27 +231,23 @@ def step_excess(
     """How far over its tolerances a tried step is (1: just right).
 
     Each estimate is scaled to the step as it grows with it:
+    * Euler's error, half the current's change times the step (grows with dt^2): a bound
+      on how far the currents may move within one step;
     * the error left after the curvature correction, taken as the trapezoid's own
       dt^3 |I''| / 12 (grows with dt^3). Without a curvature (the first step after a kink)
       the currents are taken to bend on the step's own time scale, |I''| = 2 |I'| / dt, so
       a step that nothing has checked yet cannot run far past what the next one would allow;
-    * only there, too, Euler's error, half the current's change times the step (grows with
-      dt^2): a bound on how far the currents may move within a step nothing has checked. Once
-      the curvature is known it is no error of the method (Heun's ramp, bent by the curvature,
-      follows the change) and bounding it held three steps in four to a quarter of what the
-      trapezoid allowed (docs/performance.md, "Speed");
     * the stiffness of the fastest loop (`stiffness`), and the ambient's change, which the step
       holds (grows with dt).
     """
     hours_per_s = 1.0 / 3600.0
     slope = max(abs(a) / c for a, c in zip(trial.slopes, capacities_ah, strict=True))
+    euler_pct = 100.0 * 0.5 * slope * dt * dt * hours_per_s
+    excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
     if trial.curvatures is not None:
         curvature = max(abs(k) / c for k, c in zip(trial.curvatures, capacities_ah, strict=True))
-        excess = 0.0
     else:
         curvature = 2.0 * slope / dt
-        euler_pct = 100.0 * 0.5 * slope * dt * dt * hours_per_s
-        excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
     trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
     excess = max(excess, math.cbrt(trapezoid_pct / stepper.trapezoid_tolerance_pct))
     excess = max(excess, trial.stiffness / stepper.stiffness_limit)
