@@ -37,6 +37,9 @@ from pathlib import Path
 import controller_step
 import trace_writer
 
+from smartbms.core.controller import Controller, StepResult
+from smartbms.core.signals import Inputs, Outputs
+from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.scenario import Scenario, load_scenario
 from smartbms.sim.runner import FixedStep, Simulation, Stepper
 from smartbms.twin import TwinState
@@ -109,10 +112,37 @@ def timed_run(scenario: Scenario, stepper: Stepper | None = None) -> tuple[float
     return time.perf_counter() - start, result.steps
 
 
+def work_per_step(scenario: Scenario) -> tuple[float, float]:
+    """Network solves and controller steps per twin step, from a separate counted run."""
+    counts = {"solve": 0, "step": 0}
+    solve, step = TwelveVoltSystem.solve, Controller.step
+
+    def counted_solve(self: TwelveVoltSystem, now_s: float, outputs: Outputs) -> OperatingPoint:
+        counts["solve"] += 1
+        return solve(self, now_s, outputs)
+
+    def counted_step(self: Controller, inputs: Inputs, now_s: float) -> StepResult:
+        counts["step"] += 1
+        return step(self, inputs, now_s)
+
+    TwelveVoltSystem.solve = counted_solve  # type: ignore[method-assign]
+    Controller.step = counted_step  # type: ignore[method-assign]
+    try:
+        steps = Simulation(scenario).run().steps
+    finally:
+        TwelveVoltSystem.solve = solve  # type: ignore[method-assign]
+        Controller.step = step  # type: ignore[method-assign]
+    return counts["solve"] / steps, counts["step"] / steps
+
+
 def measure_once(options: Options) -> Figures:
     """One round of every in-process figure."""
     figure_1 = load_scenario(FIGURE_1)
     fig1_wall, fig1_steps = timed_run(figure_1)
+    cpu_start = time.process_time()
+    Simulation(figure_1).run()
+    fig1_cpu = time.process_time() - cpu_start
+    fig1_solves, fig1_decisions = work_per_step(figure_1)
     piece = with_duration(figure_1, options.slice_h * 3600.0)
     reference_wall, reference_steps = timed_run(piece, FixedStep(REFERENCE_DT_S))
     slice_wall, slice_steps = timed_run(piece)
@@ -128,6 +158,9 @@ def measure_once(options: Options) -> Figures:
         "fig1_slice_x_vs_reference": piece.duration_s / slice_wall / reference_rate,
         "fig1_wall_s": fig1_wall,
         "fig1_steps": fig1_steps,
+        "fig1_cpu_s": fig1_cpu,
+        "fig1_solves_per_step": fig1_solves,
+        "fig1_controller_steps_per_step": fig1_decisions,
         "reference_sim_s_per_wall_s": reference_rate,
         "reference_wall_s": reference_wall,
         "reference_steps": reference_steps,
@@ -372,6 +405,9 @@ ROWS = (
     ("reference_sim_s_per_wall_s", "  reference on the slice", " sim s / s"),
     ("fig1_wall_s", "  wall time", " s"),
     ("fig1_steps", "  steps", ""),
+    ("fig1_cpu_s", "  CPU time (a loaded machine's wall time lies)", " s"),
+    ("fig1_solves_per_step", "  network solves per step", ""),
+    ("fig1_controller_steps_per_step", "  controller steps per step", ""),
     ("drain_x_realtime", "Residual drain (10 days)", " x real time"),
     ("drain_wall_s", "  wall time", " s"),
     ("step_us_median", "Controller step, median", " us"),

@@ -71,6 +71,8 @@ REMOTE_PULL_UP_DROP_V = 0.5
 """Chosen: an open L terminal reads the bank voltage minus this (its internal pull-up)."""
 _LD = (Control.LOAD_DISCONNECT, Control.BOTH)
 _CD = (Control.CHARGE_DISCONNECT, Control.BOTH)
+_SystemPlus = tuple[float, float, dict[str, float], float]
+"""(V_SP, I into the bank, per-device currents, short current) at the System+ port."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -123,6 +125,8 @@ class SystemState(NamedTuple):
     alternator: AlternatorSnapshot | None
     starter: StarterSnapshot | None
     devices: tuple[DeviceSnapshot, ...]
+    bank_guess_slope: float = 1.0
+    """The bank equation's slope at the last solve: the next solve's first Newton step."""
 
 
 class TwelveVoltSystem:
@@ -166,6 +170,7 @@ class TwelveVoltSystem:
         self.app_connected = app_connected
         self.energy = EnergyCounters()
         self._last_now_s = 0.0
+        self._bank_guess_slope = 1.0
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
@@ -233,29 +238,37 @@ class TwelveVoltSystem:
                 return ab_limited
             return self._solve_ab_node(now_s, bank_v, limit_a)
 
-        def inflow(bank_v: float) -> float:
-            ab = ab_node(bank_v)[1]
-            sp = self._system_plus(ctx, outputs, bank_v)[1]
-            direct = 0.0
-            for device in self.devices:
-                if device.connection is Connection.BANK:
-                    direct += device.current_a(ctx, bank_v)
-            return ab + sp + direct - outputs.supply_current_a - output_draw_a
+        bank_devices = [d for d in self.devices if d.connection is Connection.BANK]
+        # the branches at the last voltage tried: the root is one of them, so the operating
+        # point takes them as they are instead of evaluating the network once more there
+        last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
 
-        bank_v = _solve_increasing(
+        def inflow(bank_v: float) -> float:
+            ab = ab_node(bank_v)
+            sp = self._system_plus(ctx, outputs, bank_v)
+            direct = [device.current_a(ctx, bank_v) for device in bank_devices]
+            last[:] = [(bank_v, ab, sp, direct)]
+            return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
+
+        bank_v, self._bank_guess_slope = _solve_increasing(
             lambda v: v - emf_eq - r_eq * inflow(v),
             self._bank_guess_v,
             tolerance_v=SOLVE_TOLERANCE_A * r_eq,
+            slope=self._bank_guess_slope,
         )
         self._bank_guess_v = bank_v
-        ab_v, ab_a, alt_a, starter_a = ab_node(bank_v)
-        sp_v, sp_a, sp_currents, short_a = self._system_plus(ctx, outputs, bank_v)
-        device_currents = []
-        for device in self.devices:
-            if device.connection is Connection.BANK:
-                device_currents.append(device.current_a(ctx, bank_v))
-            else:
-                device_currents.append(sp_currents[device.name])
+        if not last or last[0][0] != bank_v:
+            inflow(bank_v)
+        _, ab, sp, direct = last[0]
+        ab_v, ab_a, alt_a, starter_a = ab
+        sp_v, sp_a, sp_currents, short_a = sp
+        bank_currents = iter(direct)
+        device_currents = [
+            next(bank_currents)
+            if device.connection is Connection.BANK
+            else sp_currents[device.name]
+            for device in self.devices
+        ]
         return OperatingPoint(
             bank_voltage_v=bank_v,
             bank_emf_v=emf_eq,
@@ -380,9 +393,7 @@ class TwelveVoltSystem:
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
-    def _system_plus(
-        self, ctx: DeviceContext, outputs: Outputs, bank_v: float
-    ) -> tuple[float, float, dict[str, float], float]:
+    def _system_plus(self, ctx: DeviceContext, outputs: Outputs, bank_v: float) -> _SystemPlus:
         """(V_SP, I into the bank, per-device currents, short current) through the diode port."""
         wanted: dict[str, float] = {}
         for device in self.devices:
@@ -654,6 +665,7 @@ class TwelveVoltSystem:
             None if alternator is None else alternator.save_state(),
             None if starter is None else starter.save_state(),
             tuple([device.save_state() for device in self.devices]),
+            self._bank_guess_slope,
         )
 
     def restore(self, state: SystemState) -> None:
@@ -679,6 +691,7 @@ class TwelveVoltSystem:
             alternator,
             starter,
             devices,
+            self._bank_guess_slope,
         ) = state
         self.bms_thermal.load_state(bms_temperature_c)
         self.energy.load_state(energy)
@@ -739,20 +752,49 @@ class TwelveVoltSystem:
         return min([devices_s, *(b.release.due_s() for b in self.batteries)])
 
 
-def _solve_increasing(g: Callable[[float], float], guess: float, tolerance_v: float) -> float:
-    """Root of an increasing function: a unit-slope Newton step, bracketing, then Illinois.
+def _solve_increasing(
+    g: Callable[[float], float], guess: float, tolerance_v: float, slope: float = 1.0
+) -> tuple[float, float]:
+    """Root of an increasing function: a Newton step, bracketing, then Illinois.
 
-    g(V) = V - E - R * I(V) has a slope close to 1 (R is a fraction of a milliohm), so the
-    first Newton step with slope 1 usually lands within the tolerance: two evaluations.
+    g(V) = V - E - R * I(V) has a slope of 1 and more (R is a fraction of a milliohm, but a
+    charger regulating the bank feeds back steeply), and it changes little from one solve to
+    the next: the first Newton step takes the slope the last solve ended with and usually
+    lands within the tolerance (two evaluations; three when the slope moved: a second Newton
+    step takes the slope seen in the first; with a unit slope, three or four).
+    Returns the root and the slope its first two evaluations give (for the next solve: the
+    last ones lie within the tolerance of each other, too close for a slope).
     """
-    a = guess
+    seen: list[tuple[float, float]] = []
+
+    def look(v: float) -> float:
+        gv = g(v)
+        seen.append((v, gv))
+        return gv
+
+    root = _illinois(look, guess, tolerance_v, slope)
+    if len(seen) >= 2:  # a secant needs two points
+        (v0, g0), (v1, g1) = seen[:2]
+        if v1 != v0:
+            slope = min(max((g1 - g0) / (v1 - v0), 0.1), 1e6)
+    return root, slope
+
+
+def _illinois(g: Callable[[float], float], a: float, tolerance_v: float, slope: float) -> float:
     ga = g(a)
     if abs(ga) < tolerance_v:
         return a
-    b = a - ga
+    b = a - ga / slope
     gb = g(b)
     if abs(gb) < tolerance_v:
         return b
+    secant = (gb - ga) / (b - a) if b != a else 0.0
+    if secant > 0.0:  # a second Newton step, at the slope just seen
+        c = b - gb / secant
+        gc = g(c)
+        if abs(gc) < tolerance_v:
+            return c
+        a, ga, b, gb = b, gb, c, gc
     step = b - a
     while (ga < 0) == (gb < 0):
         a, ga = b, gb
