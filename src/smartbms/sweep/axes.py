@@ -10,7 +10,7 @@ import copy
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from smartbms.scenario.base import _TIME_UNITS
@@ -24,27 +24,27 @@ _PART = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_-]*)(?P<index>(\[\d+\])*)$")
 PATH_EXAMPLE = "e.g. battery[1].soc_pct or device[2].power_w (tables counted from 1)"
 
 
-class AxisProblem(ValueError):
+class AxisError(ValueError):
     """An axis that cannot be used, in words (the caller knows the file and line)."""
 
 
 def parse_field(text: str) -> Path_:
-    """`device[2].power_w` -> ("device", 1, "power_w"); `AxisProblem` if it is no field path."""
+    """`device[2].power_w` -> ("device", 1, "power_w"); `AxisError` if it is no field path."""
     path: list[str | int] = []
     for part in text.split("."):
         found = _PART.match(part.strip())
         if found is None:
             msg = f"{text!r} is not a field path; write it as scenario messages do, {PATH_EXAMPLE}"
-            raise AxisProblem(msg)
+            raise AxisError(msg)
         path.append(found["key"])
         for index in re.findall(r"\[(\d+)\]", found["index"]):
             if int(index) < 1:
                 msg = f"{text!r}: tables are counted from 1 ({PATH_EXAMPLE})"
-                raise AxisProblem(msg)
+                raise AxisError(msg)
             path.append(int(index) - 1)
     if not isinstance(path[-1], str):
         msg = f"{text!r} names a whole table; name one of its fields ({PATH_EXAMPLE})"
-        raise AxisProblem(msg)
+        raise AxisError(msg)
     return tuple(path)
 
 
@@ -57,7 +57,7 @@ def field_text(path: Path_) -> str:
 
 
 def check_place(data: dict[str, Any], path: Path_) -> None:
-    """Refuse a path into a table the scenario does not have (`AxisProblem` says which exist)."""
+    """Refuse a path into a table the scenario does not have (`AxisError` says which exist)."""
     node: Any = data
     for depth, part in enumerate(path[:-1]):
         upcoming = path[depth + 1]
@@ -70,20 +70,20 @@ def check_place(data: dict[str, Any], path: Path_) -> None:
                     f"no {name}[{part + 1}]: the base scenario has {count} [[{name}]] "
                     f"table{'s' if count != 1 else ''} ({have})"
                 )
-                raise AxisProblem(msg)
+                raise AxisError(msg)
             node = node[part]
             continue
         if not isinstance(node, dict):
             msg = f"{field_text(path[: depth + 1])}: {field_text(path[:depth])} is not a table"
-            raise AxisProblem(msg)
+            raise AxisError(msg)
         child = node.get(part)
         if child is None and isinstance(upcoming, int):
             msg = f"the base scenario has no [[{field_text(path[: depth + 1])}]] tables"
-            raise AxisProblem(msg)
+            raise AxisError(msg)
         if child is not None and isinstance(upcoming, int) != isinstance(child, list):
             kind = "a list of tables" if isinstance(child, list) else "a single table"
             msg = f"{field_text(path[: depth + 1])} is {kind} in the base scenario"
-            raise AxisProblem(msg)
+            raise AxisError(msg)
         node = child if child is not None else {}
 
 
@@ -172,29 +172,33 @@ def random_values(
     distribution: str,
     count: int,
     seed: int,
-    params: dict[str, float | None],
+    params: Mapping[str, float | None],
     digits: int | None,
 ) -> tuple[Value, ...]:
     """`count` draws from a seeded `random.Random` (the same on every machine and Python 3)."""
     rng = random.Random(seed)  # noqa: S311  # a reproducible sample, not a secret
     low, high = params.get("low"), params.get("high")
-    mean, sd = params.get("mean"), params.get("sd")
     values: list[Value] = []
     for _ in range(count):
         if distribution == "integer":
-            assert low is not None and high is not None  # noqa: S101  # checked by the model
-            values.append(rng.randint(int(low), int(high)))
+            values.append(rng.randint(int(_given(low)), int(_given(high))))
             continue
         if distribution == "uniform":
-            assert low is not None and high is not None  # noqa: S101
-            draw = low + (high - low) * rng.random()
+            draw = _given(low) + (_given(high) - _given(low)) * rng.random()
         elif distribution == "loguniform":
-            assert low is not None and high is not None  # noqa: S101
-            draw = math.exp(math.log(low) + (math.log(high) - math.log(low)) * rng.random())
+            log_low, log_high = math.log(_given(low)), math.log(_given(high))
+            draw = math.exp(log_low + (log_high - log_low) * rng.random())
         else:  # normal, clipped to low/high when given
-            assert mean is not None and sd is not None  # noqa: S101
-            draw = rng.normalvariate(mean, sd)
+            draw = rng.normalvariate(_given(params.get("mean")), _given(params.get("sd")))
             draw = max(draw, low) if low is not None else draw
             draw = min(draw, high) if high is not None else draw
         values.append(round(draw, digits) if digits is not None else _tidy(draw))
     return tuple(values)
+
+
+def _given(value: float | None) -> float:
+    """A parameter the sweep file's model has made sure of."""
+    if value is None:
+        msg = "a distribution parameter is missing"
+        raise AxisError(msg)
+    return value

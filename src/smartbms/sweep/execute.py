@@ -69,10 +69,8 @@ def run_batch(batch: Batch) -> list[Row]:
         if scenario is None:
             continue
         try:
-            summary, records = (
-                run_from(warm, scenario) if warm is not None else run_fresh(scenario)
-            )
-        except Exception as error:  # noqa: BLE001  # a failing variant is a row; the sweep goes on
+            summary, records = run_from(warm, scenario) if warm is not None else run_fresh(scenario)
+        except Exception as error:  # a failing variant is a row; the sweep goes on
             text = f"{type(error).__name__}: {error}".strip().rstrip(":")
             detail = traceback.format_exception_only(error)[-1].strip()
             rows[variant.variant_id] = failed_row(variant, text or detail, batch.figures)

@@ -253,7 +253,9 @@ _FIGURES: tuple[Figure, ...] = (
     Figure("steps", "Stepper steps", "", "number", None, lambda s, _: float(s.steps)),
     Figure("worst_verdict", "Worst verdict", "", "text", "lower", _worst),
     *(
-        Figure(verdict_slug(title), f"Verdict: {title}", "", "text", "lower", _verdict_reader(title))
+        Figure(
+            verdict_slug(title), f"Verdict: {title}", "", "text", "lower", _verdict_reader(title)
+        )
         for title in VERDICT_TITLES
     ),
 )

@@ -120,18 +120,18 @@ def _connect(scheduler: str | None, workers: int | None, own: list[Any]) -> "Cli
     from distributed import Client, LocalCluster  # noqa: PLC0415  # optional: the sweep extra
 
     if scheduler is not None:
-        client = Client(scheduler)
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
         own.append(client)
         return client
-    cluster = LocalCluster(
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # None still binds 8787 (an HTTP server for health routes)
         silence_logs=logging.CRITICAL,
     )
     own.append(cluster)
-    client = Client(cluster)
+    client = Client(cluster)  # type: ignore[no-untyped-call]
     own.append(client)
     return client
 
@@ -154,16 +154,16 @@ def _run_on_dask(
         key = f"smartbms-sweep-{digest[:10]}-{token}-{batch.ids[0]}"
         futures[client.submit(run_batch, batch, key=key, retries=1)] = batch
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
             batch = futures[future]
             try:
                 rows: list[Row] = future.result()
-            except Exception as error:  # noqa: BLE001  # e.g. KilledWorker: the rows say so
+            except Exception as error:  # e.g. KilledWorker: the rows say so
                 reason = f"{type(error).__name__}: {error}"
                 rows = [failed_row(v, reason, batch.figures) for v in batch.variants]
             write(rows)
             future.release()
     finally:
-        pending = [f for f in futures if not f.done()]
+        pending = [f for f in futures if not f.done()]  # type: ignore[no-untyped-call]
         if pending:
-            client.cancel(pending)
+            client.cancel(pending)  # type: ignore[no-untyped-call]

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from smartbms.scenario import Scenario, ScenarioError, load_scenario
 from smartbms.scenario.base import (
     _allowed_after,
+    _closest,
     _problem,
     _ProblemError,
     _show,
@@ -55,11 +56,9 @@ class SweepSection(_Table):
     @classmethod
     def _known(cls, names: tuple[str, ...]) -> tuple[str, ...]:
         known = list(FIGURES)
+        allowed = ", ".join(known)
         problems = [
-            (
-                (k,),
-                f"unknown figure {name!r}; {_allowed_after(_suggest(name, known), ', '.join(known))}",
-            )
+            ((k,), f"unknown figure {name!r}; {_allowed_after(_suggest(name, known), allowed)}")
             for k, name in enumerate(names)
             if name not in FIGURES
         ]
@@ -160,8 +159,10 @@ class SweepFile(_Table):
 
     @classmethod
     def _unknown_key(cls, key: str, allowed: Sequence[str]) -> str:
-        hint = _suggest(key, allowed, "")
-        return f"unknown section [{key}]; {_allowed_after(hint, ', '.join(allowed), 'allowed sections')}"
+        match = _closest(key, allowed)
+        hint = f"did you mean [{match}]? " if match else ""
+        sections = _allowed_after(hint, ", ".join(allowed), "allowed sections")
+        return f"unknown section [{key}]; {sections}"
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def load_sweep(path: Path | str) -> Sweep:
     except ValidationError as exc:
         raise _translate(exc, locator, source, SweepFile) from None
     base = _load_base(Path(path).parent / spec.sweep.scenario, source, locator)
-    found = [_axis(k, axis, base, source, locator) for k, axis in enumerate(spec.axis)]
+    found = [_axis(k, axis, base, locator) for k, axis in enumerate(spec.axis)]
     problems = [p for result in found if isinstance(result, list) for p in result]
     if problems:
         raise _error_of(source, problems)
@@ -214,9 +215,7 @@ def _load_base(path: Path, source: str, locator: _Locator) -> Base:
     return Base(str(path), text, tomllib.loads(text))
 
 
-def _check_shape(
-    spec: SweepFile, axes: Sequence[Axis], source: str, locator: _Locator
-) -> None:
+def _check_shape(spec: SweepFile, axes: Sequence[Axis], source: str, locator: _Locator) -> None:
     """Zip needs equal lengths; the product is bounded."""
     sizes = [len(a.values) for a in axes]
     if spec.sweep.combine == "zip" and len(set(sizes)) > 1:
@@ -231,9 +230,7 @@ def _check_shape(
         raise ScenarioError(source, line, "axis", msg)
 
 
-def _axis(
-    k: int, spec: AxisSpec, base: Base, source: str, locator: _Locator
-) -> Axis | list[Problem]:
+def _axis(k: int, spec: AxisSpec, base: Base, locator: _Locator) -> Axis | list[Problem]:
     """One axis, checked against the base scenario: its paths, then each distinct value."""
     fields = (spec.field,) if isinstance(spec.field, str) else spec.field
     where = ("axis", k, "field")
@@ -243,7 +240,7 @@ def _axis(
         try:
             path = ax.parse_field(text)
             ax.check_place(base.data, path)
-        except ax.AxisProblem as problem:
+        except ax.AxisError as problem:
             return [_at(locator, place, str(problem))]
         paths.append(path)
     values = spec.generate()
@@ -254,6 +251,8 @@ def _axis(
     base_locator = _Locator(base.text)
     for index, value in _distinct(values):
         message = _value_problem(base, base_locator, paths, value)
+        if message.startswith("unknown field"):
+            return [_at(locator, where, message)]
         if message:
             key = "values" if spec.values is not None else ("range" if spec.range else "random")
             place = ("axis", k, key, index) if key == "values" else ("axis", k, key)
@@ -328,4 +327,3 @@ def compare_sweep(paths: Sequence[Path | str], figures: Sequence[str] = DEFAULT_
         batch_size=None,
         snapshots=False,
     )
-

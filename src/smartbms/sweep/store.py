@@ -12,7 +12,6 @@ row), and removes the parts.
 
 import contextlib
 import json
-import os
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -145,7 +144,7 @@ class ResultStore:
         path = self.parts_dir / f"part-{first:09d}-{len(rows)}.parquet"
         tmp = path.with_suffix(".tmp")
         pq.write_table(self._table(rows), tmp)
-        os.replace(tmp, path)
+        tmp.replace(path)
         return path
 
     def compact(self) -> Path:
@@ -159,7 +158,7 @@ class ResultStore:
         ordered = [rows[key] for key in sorted(rows)]
         tmp = self.results_path.with_suffix(".tmp")
         pq.write_table(self._table(ordered), tmp)
-        os.replace(tmp, self.results_path)
+        tmp.replace(self.results_path)
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.parts_dir)
         return self.results_path
@@ -175,7 +174,7 @@ def read_results(path: Path) -> list[Row]:
 def _write_text(path: Path, text: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def ids_of(rows: Iterable[Row]) -> list[int]:
