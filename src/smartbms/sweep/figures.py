@@ -159,7 +159,7 @@ _FIGURES: tuple[Figure, ...] = (
     ),
     Figure(
         "alternator_at_limit_h",
-        "Hours at the alternator limit",
+        "Hours at the alternator's maximum output",
         "h",
         "number",
         "lower",
