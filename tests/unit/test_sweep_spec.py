@@ -1,5 +1,6 @@
 """Sweep files: field paths, values, expansion order and the errors an invalid axis gets."""
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from smartbms.scenario import ScenarioError
 from smartbms.sim.verdicts import verdicts
 from smartbms.sweep import axes as ax
-from smartbms.sweep import load_sweep, plan_batches
+from smartbms.sweep import load_sweep, plan_batches, toml_out
 from smartbms.sweep.figures import FIGURES, VERDICT_TITLES, verdict_slug
 from smartbms.sweep.plan import default_batch_size
 from tests.unit.summaries import summary
@@ -200,3 +201,17 @@ def test_verdict_figures_follow_the_verdicts() -> None:
     assert verdict_slug("Pre-alarm (W-B12)") == "verdict_pre_alarm"
     for title in VERDICT_TITLES:
         assert verdict_slug(title) in FIGURES
+
+
+# --- a variant as a file ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.toml")), ids=str)
+def test_scenario_data_written_back_reads_the_same(example: Path) -> None:
+    data = tomllib.loads(example.read_text(encoding="utf-8"))
+    assert tomllib.loads(toml_out.dumps(data, header="variant 3\nof a sweep")) == data
+
+
+def test_odd_keys_and_texts_survive() -> None:
+    data = {"a b": {"x": 'say "hi"\n', "n": [1, 2.5, True], "t": {"k": 1}}, "z": [{"q": 1}]}
+    assert tomllib.loads(toml_out.dumps(data)) == data
