@@ -180,6 +180,19 @@ def test_sweep_file_structure_errors(tmp_path: Path) -> None:
     assert "relative to the sweep file" in error.message
 
 
+def test_axes_need_their_own_columns_and_fields(tmp_path: Path) -> None:
+    error = error_of(
+        write(
+            tmp_path,
+            '[[axis]]\nfield = "battery[1].soc_pct"\nvalues = [5.0]\n'
+            '[[axis]]\nname = "status"\nfield = "battery[1].soc_pct"\nvalues = [6.0]\n',
+        )
+    )
+    assert error.more_problems == 1
+    assert "the column 'status' is taken" in error.problems[0].message
+    assert "axis[1] already sets battery[1].soc_pct" in error.problems[1].message
+
+
 def test_zip_needs_equal_lengths(tmp_path: Path) -> None:
     error = error_of(
         write(

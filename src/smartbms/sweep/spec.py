@@ -9,6 +9,7 @@ at the line of the 120 with the scenario's own words for what is allowed.
 
 import hashlib
 import math
+import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -183,12 +184,16 @@ def load_sweep(path: Path | str) -> Sweep:
         spec = SweepFile.model_validate(_tuples(raw))
     except ValidationError as exc:
         raise _translate(exc, locator, source, SweepFile) from None
-    base = _load_base(Path(path).parent / spec.sweep.scenario, source, locator)
+    base_path = Path(os.path.normpath(Path(path).parent / spec.sweep.scenario))
+    base = _load_base(base_path, source, locator)
     found = [_axis(k, axis, base, locator) for k, axis in enumerate(spec.axis)]
     problems = [p for result in found if isinstance(result, list) for p in result]
     if problems:
         raise _error_of(source, problems)
     axes = tuple(a for a in found if isinstance(a, Axis))
+    clashes = _clashes(axes, spec.sweep.figures, locator)
+    if clashes:
+        raise _error_of(source, clashes)
     _check_shape(spec, axes, source, locator)
     section = spec.sweep
     return Sweep(
@@ -203,6 +208,32 @@ def load_sweep(path: Path | str) -> Sweep:
         batch_size=section.batch_size,
         snapshots=section.snapshots,
     )
+
+
+_RESERVED = ("variant_id", "status", "error")
+"""Columns of results.parquet that no axis may be named."""
+
+
+def _clashes(axes: Sequence[Axis], figures: Sequence[str], locator: _Locator) -> list[Problem]:
+    """Two axes with one column name or one field, or an axis named as another column."""
+    problems = []
+    names: dict[str, int] = {}
+    fields: dict[ax.Path_, int] = {}
+    for k, axis in enumerate(axes):
+        place = ("axis", k, "name")
+        if axis.name in _RESERVED or axis.name in figures:
+            msg = f"the column {axis.name!r} is taken (by a figure or {', '.join(_RESERVED)})"
+            problems.append(_at(locator, place, msg + "; give the axis another name"))
+        elif axis.name in names:
+            msg = f"axis[{names[axis.name] + 1}] already has the name {axis.name!r}"
+            problems.append(_at(locator, place, msg + "; give this one another name"))
+        names.setdefault(axis.name, k)
+        for path in axis.paths:
+            if path in fields:
+                msg = f"axis[{fields[path] + 1}] already sets {ax.field_text(path)}"
+                problems.append(_at(locator, ("axis", k, "field"), msg))
+            fields.setdefault(path, k)
+    return problems
 
 
 def _load_base(path: Path, source: str, locator: _Locator) -> Base:
