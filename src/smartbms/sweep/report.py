@@ -86,11 +86,11 @@ def chart(sweep: Sweep, rows: Sequence[Row], figure: Figure, axis_index: int) ->
     others = [a for k, a in enumerate(sweep.axes) if k != axis_index]
     groups: dict[str, dict[int, list[float]]] = {}
     for row in rows:
-        y = _number(row.get(figure.name)) if row["status"] == "ok" else None
-        if y is None:
-            continue
         label = ", ".join(f"{a.name} = {_param_text(row[a.name])}" for a in others) or figure.title
-        groups.setdefault(label, {}).setdefault(position[row[axis.name]], []).append(y)
+        points = groups.setdefault(label, {})  # in row order: the same colours on every chart
+        y = _number(row.get(figure.name)) if row["status"] == "ok" else None
+        if y is not None:
+            points.setdefault(position[row[axis.name]], []).append(y)
     if len(groups) <= MAX_LINES:
         series = [
             {"label": label, "y": [_mean(points.get(k)) for k in range(len(xs))]}
