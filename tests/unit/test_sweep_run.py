@@ -107,8 +107,8 @@ def test_a_snapshot_start_equals_a_fresh_run(tmp_path: Path) -> None:
         b.pop("wall_time_s")
         assert a == b
         assert fresh_events == forked_events
-    shared = run_batch(Batch(tuple(variants), sweep.figures, 48 * 3600 - 1))
-    alone = run_batch(Batch(tuple(variants), sweep.figures))
+    shared = run_batch(Batch(tuple(variants), sweep.figures, 48 * 3600 - 1)).rows
+    alone = run_batch(Batch(tuple(variants), sweep.figures)).rows
     assert shared == alone
 
 

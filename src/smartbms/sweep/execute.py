@@ -51,8 +51,17 @@ def validate(variant: VariantSpec) -> Scenario:
         raise _VariantError("; ".join(error.paragraphs())) from None
 
 
-def run_batch(batch: Batch) -> list[Row]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class BatchResult:
+    """A batch's rows, and how long the worker spent on it (for the figures, not the rows)."""
+
+    rows: list[Row]
+    run_s: float
+
+
+def run_batch(batch: Batch) -> BatchResult:
     """Run every variant of a batch; one row each, in the batch's order."""
+    started = time.perf_counter()
     rows: dict[int, Row] = {}
     scenarios: dict[int, Scenario] = {}
     for variant in batch.variants:
@@ -77,7 +86,7 @@ def run_batch(batch: Batch) -> list[Row]:
             continue
         figures = read_figures(batch.figures, summary, verdicts(summary, records))
         rows[variant.variant_id] = ok_row(variant, figures)
-    return [rows[v.variant_id] for v in batch.variants]
+    return BatchResult([rows[v.variant_id] for v in batch.variants], time.perf_counter() - started)
 
 
 def ok_row(variant: VariantSpec, figures: dict[str, FigureValue]) -> Row:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smartbms.sweep.execute import Row, failed_row, run_batch
+from smartbms.sweep.execute import BatchResult, Row, failed_row, run_batch
 from smartbms.sweep.plan import Batch, Sweep, default_batch_size, plan_batches
 from smartbms.sweep.store import ResultStore, read_results
 
@@ -46,6 +46,8 @@ class SweepOutcome:
     skipped: int
     failed: int
     """Failed rows in the results (this run's and earlier ones')."""
+    run_s: float
+    """Time the workers spent in batches, summed (wall_s x workers, less the overhead)."""
     wall_s: float
     workers: int
     batches: int
@@ -76,6 +78,7 @@ def run_sweep(
     progress = on_progress or (lambda _done, _total: None)
     progress(sweep.count - len(todo), sweep.count)
     count = 0
+    run_s = 0.0
     own: list[Any] = []
     try:
         if todo and client is None and workers != 0:
@@ -85,10 +88,12 @@ def run_sweep(
         batches = plan_batches(sweep, todo, size)
         finished = sweep.count - len(todo)
 
-        def write(rows: list[Row]) -> None:
-            nonlocal finished
+        def write(result: BatchResult) -> None:
+            nonlocal finished, run_s
+            rows = result.rows
             store.write_part(rows)
             finished += len(rows)
+            run_s += result.run_s
             if on_batch is not None:
                 on_batch(rows)
             progress(finished, sweep.count)
@@ -109,6 +114,7 @@ def run_sweep(
         len(todo),
         sweep.count - len(todo),
         failed,
+        run_s,
         time.perf_counter() - started,
         count,
         len(batches) if todo else 0,
@@ -143,7 +149,7 @@ def _worker_count(client: "Client | None") -> int:
 
 
 def _run_on_dask(
-    client: "Client", batches: list[Batch], digest: str, write: Callable[[list[Row]], None]
+    client: "Client", batches: list[Batch], digest: str, write: Callable[[BatchResult], None]
 ) -> None:
     """Submit every batch, write each one's rows as it completes; cancel the rest on the way out."""
     from distributed import as_completed  # noqa: PLC0415
@@ -157,11 +163,12 @@ def _run_on_dask(
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             batch = futures[future]
             try:
-                rows: list[Row] = future.result()
+                result: BatchResult = future.result()
             except Exception as error:  # e.g. KilledWorker: the rows say so
                 reason = f"{type(error).__name__}: {error}"
                 rows = [failed_row(v, reason, batch.figures) for v in batch.variants]
-            write(rows)
+                result = BatchResult(rows, 0.0)
+            write(result)
             future.release()
     finally:
         pending = [f for f in futures if not f.done()]  # type: ignore[no-untyped-call]
