@@ -202,9 +202,9 @@ def plan_batches(sweep: Sweep, ids: Sequence[int], batch_size: int) -> list[Batc
 
 
 def default_batch_size(todo: int, workers: int) -> int:
-    """About eight batches per worker (the last ones balance the load), at most 50 variants each.
+    """About 16 batches per worker (the last ones balance the load), at most 50 variants each.
 
     A variant is a whole run (tens of milliseconds to seconds), so even a batch of one is far
     above Dask's per-task overhead; batching saves the pickling and scheduling per variant.
     """
-    return max(1, min(50, math.ceil(todo / max(1, workers * 8))))
+    return max(1, min(50, math.ceil(todo / max(1, workers * 16))))
