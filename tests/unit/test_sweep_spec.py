@@ -115,7 +115,8 @@ def test_batches_cover_every_variant_once_and_group_warm_ups() -> None:
         assert len(drains) == 1
         assert batch.warm_up_s is not None
         assert batch.warm_up_s < 7 * 86_400
-    assert default_batch_size(1000, 2) == 50
+    assert default_batch_size(1000, 2) == 32
+    assert default_batch_size(10_000, 2) == 50
     assert default_batch_size(3, 8) == 1
 
 
