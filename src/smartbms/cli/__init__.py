@@ -16,6 +16,7 @@ from smartbms.cli.console import EXIT_INTERRUPTED, make_console
 from smartbms.cli.controller_demo import controller_demo
 from smartbms.cli.run import demo, simulate
 from smartbms.cli.schema import schema
+from smartbms.cli.sweep import compare, sweep
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -38,6 +39,8 @@ cli.add_command(simulate)
 cli.add_command(demo)
 cli.add_command(controller_demo)
 cli.add_command(schema)
+cli.add_command(sweep)
+cli.add_command(compare)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
