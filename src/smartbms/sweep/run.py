@@ -13,12 +13,15 @@ compacted). A task that keeps killing workers ends as failed rows naming the cau
 `workers=0` runs the batches in this process, without Dask (for debugging and tests).
 """
 
+import contextlib
 import dataclasses
 import logging
 import os
+import signal
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,17 +132,35 @@ def _connect(scheduler: str | None, workers: int | None, own: list[Any]) -> "Cli
         client = Client(scheduler)  # type: ignore[no-untyped-call]
         own.append(client)
         return client
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # None still binds 8787 (an HTTP server for health routes)
-        silence_logs=logging.CRITICAL,
-    )
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # None still binds 8787 (an HTTP server for health routes)
+            silence_logs=logging.CRITICAL,
+        )
     own.append(cluster)
     client = Client(cluster)  # type: ignore[no-untyped-call]
     own.append(client)
     return client
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored (they inherit it): this process handles it.
+
+    A terminal sends SIGINT to the whole process group; the workers would each print a
+    traceback, while the sweep here stops, keeps its parts and closes the cluster anyway.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _worker_count(client: "Client | None") -> int:
