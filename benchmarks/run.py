@@ -16,6 +16,8 @@ JSON (the last line of stdout) with every figure. The exit status is 0 whatever 
   peak RSS; the report reads the trace in one streaming pass, so the two should be close), and
   `short_run_s`: the 10-minute System+ short example with its report, the whole process
   (start-up, imports, run, report) as a user waits for it.
+- sweep: parallel efficiency of a Dask sweep with 1 and 2 workers on 100 Figure-1 variants, and
+  the overhead the sweep adds per variant (`sweep_bench.py`; `--quick`: 8 variants of 6 h).
 - stress: every scenario in `benchmarks/stress/` (issue 12: installations where switching meets
   a sagging voltage) once, with its steps and events per simulated hour and its wall time
   (`stress_<name>_steps_per_h`, `_events_per_h`, `_wall_s`; `stress_steps_per_h_max`).
@@ -35,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import controller_step
+import sweep_bench
 import trace_writer
 
 from smartbms.core.controller import Controller, StepResult
@@ -70,6 +73,8 @@ class Options:
     year_days: float = 365.0
     stress_h: float | None = None
     """Cut each stress scenario to this many hours (None: run it whole)."""
+    sweep_variants: int = 100
+    sweep_hours: float = 48.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ GOALS = {
     "stress_steps_per_h_max": Goal(100, at_least=False, unit=""),
     "report_peak_rss_mb_100d": Goal(250, at_least=False, unit=" MB"),
     "short_run_s": Goal(1.0, at_least=False, unit=" s"),
+    "sweep_parallel_efficiency": Goal(0.85, at_least=True, unit=""),
 }
 
 # --- in-process figures --------------------------------------------------------------------------
@@ -426,6 +432,9 @@ ROWS = (
     ("report_html_mb_100d", "  100 d: report.html", " MB"),
     ("short_run_s", "System+ short + report, whole process", " s"),
     ("stress_steps_per_h_max", "Stress set: most steps per sim hour", ""),
+    ("sweep_parallel_efficiency", "Sweep on Dask: 2 workers vs 1", ""),
+    ("sweep_variant_overhead_ms", "  overhead per variant", " ms"),
+    ("sweep_2_workers_wall_s", "  wall time, 2 workers", " s"),
 )
 
 
@@ -497,7 +506,14 @@ def _parser() -> argparse.ArgumentParser:
 def options_from(args: argparse.Namespace) -> Options:
     """The measurement options from the command line (`--quick` sets shorter defaults)."""
     quick = Options(
-        runs=1, slice_h=0.25, step_rounds=3, trace_rows=200_000, year_days=7.0, stress_h=1.0
+        runs=1,
+        slice_h=0.25,
+        step_rounds=3,
+        trace_rows=200_000,
+        year_days=7.0,
+        stress_h=1.0,
+        sweep_variants=8,
+        sweep_hours=6.0,
     )
     base = quick if args.quick else Options()
     return Options(
@@ -507,6 +523,8 @@ def options_from(args: argparse.Namespace) -> Options:
         trace_rows=args.trace_rows if args.trace_rows is not None else base.trace_rows,
         year_days=args.year_days if args.year_days is not None else base.year_days,
         stress_h=base.stress_h,
+        sweep_variants=base.sweep_variants,
+        sweep_hours=base.sweep_hours,
     )
 
 
@@ -531,6 +549,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --quick: the same lengths traced every 10 min (a smoke test, not the memory figure)
     figures.update(measure_report(progress, REPORT_DAYS, 600.0 if args.quick else 10.0))
     figures.update(measure_stress(options, progress))
+    progress(f"sweep: {options.sweep_variants} variants on 1 and 2 Dask workers")
+    figures.update(sweep_bench.measure_sweep(options.sweep_variants, options.sweep_hours))
     figures["slice_h"] = options.slice_h
     figures["runs"] = options.runs
     figures["quick"] = args.quick

@@ -19,6 +19,7 @@ from smartbms.cli.readout import readout
 from smartbms.cli.run import demo, simulate
 from smartbms.cli.schema import schema
 from smartbms.cli.serve import serve
+from smartbms.cli.sweep import compare, sweep
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -44,6 +45,8 @@ cli.add_command(schema)
 cli.add_command(readout)
 cli.add_command(serve)
 cli.add_command(check)
+cli.add_command(sweep)
+cli.add_command(compare)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
