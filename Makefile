@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The BlueZ advertiser tests need a private D-Bus session bus; dbus-run-session gives one.
 DBUS   := $(shell command -v dbus-run-session >/dev/null 2>&1 && echo "dbus-run-session --")
 
-.PHONY: demo test lint typecheck unit check-imports clean
+.PHONY: demo serve test lint typecheck unit check-imports clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 ## demo: set up, simulate the manual's Figure 1 system over a weekend, write smartbms-demo/
 demo: $(STAMP)
 	$(BIN)/smartbms demo --out smartbms-demo
+
+## serve: set up and run a live Figure 1 twin with its web app on http://127.0.0.1:8000/
+serve: $(STAMP)
+	$(BIN)/smartbms serve
 
 ## test: set up and run everything CI runs: format, lint, types, import contracts, tests
 test: lint typecheck check-imports unit

@@ -11,6 +11,13 @@ JSON (the last line of stdout) with every figure. The exit status is 0 whatever 
 - trace: rows per second written by `RunWriter.on_step`, CSV and Parquet (`trace_writer.py`).
 - year: Figure 1's system over a year, its 48 h timeline repeated, with a 1 s Parquet trace, in
   a subprocess so that its peak RSS is the whole process's.
+- report: the residual drain traced every 10 s over 10 and 100 days, simulated with its report
+  by the command line in a child process each (`report_peak_rss_mb_10d`, `_100d`: the child's
+  peak RSS; the report reads the trace in one streaming pass, so the two should be close), and
+  `short_run_s`: the 10-minute System+ short example with its report, the whole process
+  (start-up, imports, run, report) as a user waits for it.
+- sweep: parallel efficiency of a Dask sweep with 1 and 2 workers on 100 Figure-1 variants, and
+  the overhead the sweep adds per variant (`sweep_bench.py`; `--quick`: 8 variants of 6 h).
 - stress: every scenario in `benchmarks/stress/` (issue 12: installations where switching meets
   a sagging voltage) once, with its steps and events per simulated hour and its wall time
   (`stress_<name>_steps_per_h`, `_events_per_h`, `_wall_s`; `stress_steps_per_h_max`).
@@ -18,6 +25,7 @@ JSON (the last line of stdout) with every figure. The exit status is 0 whatever 
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -29,8 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import controller_step
+import sweep_bench
 import trace_writer
 
+from smartbms.core.controller import Controller, StepResult
+from smartbms.core.signals import Inputs, Outputs
+from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.scenario import Scenario, load_scenario
 from smartbms.sim.runner import FixedStep, Simulation, Stepper
 from smartbms.twin import TwinState
@@ -38,6 +50,9 @@ from smartbms.twin import TwinState
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_1 = ROOT / "examples" / "manual-figure-1.toml"
 DRAIN = ROOT / "examples" / "residual-drain-200ah.toml"
+SHORT = ROOT / "examples" / "system-plus-short.toml"
+REPORT_DAYS = (10, 100)
+REPORT_RESOLUTION_S = 10
 STRESS = ROOT / "benchmarks" / "stress"
 REFERENCE_DT_S = 0.1
 YEAR_TIMEOUT_S = 3600.0
@@ -58,6 +73,8 @@ class Options:
     year_days: float = 365.0
     stress_h: float | None = None
     """Cut each stress scenario to this many hours (None: run it whole)."""
+    sweep_variants: int = 100
+    sweep_hours: float = 48.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,9 @@ GOALS = {
     "step_us_median": Goal(10, at_least=False, unit=" us"),
     "year_peak_rss_mb": Goal(250, at_least=False, unit=" MB"),
     "stress_steps_per_h_max": Goal(100, at_least=False, unit=""),
+    "report_peak_rss_mb_100d": Goal(250, at_least=False, unit=" MB"),
+    "short_run_s": Goal(1.0, at_least=False, unit=" s"),
+    "sweep_parallel_efficiency": Goal(0.85, at_least=True, unit=""),
 }
 
 # --- in-process figures --------------------------------------------------------------------------
@@ -98,10 +118,37 @@ def timed_run(scenario: Scenario, stepper: Stepper | None = None) -> tuple[float
     return time.perf_counter() - start, result.steps
 
 
+def work_per_step(scenario: Scenario) -> tuple[float, float]:
+    """Network solves and controller steps per twin step, from a separate counted run."""
+    counts = {"solve": 0, "step": 0}
+    solve, step = TwelveVoltSystem.solve, Controller.step
+
+    def counted_solve(self: TwelveVoltSystem, now_s: float, outputs: Outputs) -> OperatingPoint:
+        counts["solve"] += 1
+        return solve(self, now_s, outputs)
+
+    def counted_step(self: Controller, inputs: Inputs, now_s: float) -> StepResult:
+        counts["step"] += 1
+        return step(self, inputs, now_s)
+
+    TwelveVoltSystem.solve = counted_solve  # type: ignore[method-assign]
+    Controller.step = counted_step  # type: ignore[method-assign]
+    try:
+        steps = Simulation(scenario).run().steps
+    finally:
+        TwelveVoltSystem.solve = solve  # type: ignore[method-assign]
+        Controller.step = step  # type: ignore[method-assign]
+    return counts["solve"] / steps, counts["step"] / steps
+
+
 def measure_once(options: Options) -> Figures:
     """One round of every in-process figure."""
     figure_1 = load_scenario(FIGURE_1)
     fig1_wall, fig1_steps = timed_run(figure_1)
+    cpu_start = time.process_time()
+    Simulation(figure_1).run()
+    fig1_cpu = time.process_time() - cpu_start
+    fig1_solves, fig1_decisions = work_per_step(figure_1)
     piece = with_duration(figure_1, options.slice_h * 3600.0)
     reference_wall, reference_steps = timed_run(piece, FixedStep(REFERENCE_DT_S))
     slice_wall, slice_steps = timed_run(piece)
@@ -117,6 +164,9 @@ def measure_once(options: Options) -> Figures:
         "fig1_slice_x_vs_reference": piece.duration_s / slice_wall / reference_rate,
         "fig1_wall_s": fig1_wall,
         "fig1_steps": fig1_steps,
+        "fig1_cpu_s": fig1_cpu,
+        "fig1_solves_per_step": fig1_solves,
+        "fig1_controller_steps_per_step": fig1_decisions,
         "reference_sim_s_per_wall_s": reference_rate,
         "reference_wall_s": reference_wall,
         "reference_steps": reference_steps,
@@ -280,6 +330,78 @@ def measure_year(days: float, timeout_s: float = YEAR_TIMEOUT_S) -> Figures:
     return figures
 
 
+# --- the report's memory and a short run, each in a child process ------------------------------
+
+_CLI = "import sys; from smartbms.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def drain_scenario_text(days: float, resolution_s: float = REPORT_RESOLUTION_S) -> str:
+    """The residual-drain example over `days` days, traced every `resolution_s` (10 s)."""
+    text = DRAIN.read_text(encoding="utf-8")
+    for old, new in (
+        ("duration_d = 10\n", f"duration_d = {days!r}\n"),
+        ("trace_resolution_s = 600\n", f"trace_resolution_s = {resolution_s!r}\n"),
+    ):
+        if old not in text:
+            msg = f"{DRAIN.name} no longer has the line {old.strip()!r}"
+            raise ValueError(msg)
+        text = text.replace(old, new, 1)
+    return text
+
+
+def run_child(command: Sequence[str]) -> tuple[int, float, float, str]:
+    """Run a command; its exit status, wall time (s), own peak RSS (MB) and last stderr line."""
+    start = time.perf_counter()
+    child = subprocess.Popen(  # noqa: S603  # our own interpreter and CLI
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stderr is not None  # noqa: S101  # a pipe was asked for
+    errors = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    child.stderr.close()
+    last = (errors.strip().splitlines() or [""])[-1]
+    return child.returncode, wall, usage.ru_maxrss / 1024, last
+
+
+def measure_report(
+    progress: Callable[[str], None],
+    days: Sequence[int] = REPORT_DAYS,
+    resolution_s: float = REPORT_RESOLUTION_S,
+) -> Figures:
+    """Peak RSS of simulate-with-report over each length, and the short example's whole run."""
+    figures: Figures = {"report_resolution_s": resolution_s}
+    with tempfile.TemporaryDirectory(prefix="smartbms-report-") as tmp:
+        for length in days:
+            progress(
+                f"report memory: the drain over {length} days, traced every {resolution_s:g} s"
+            )
+            scenario = Path(tmp) / f"drain-{length}d.toml"
+            scenario.write_text(drain_scenario_text(length, resolution_s), encoding="utf-8")
+            out = Path(tmp) / f"out-{length}d"
+            command = [sys.executable, "-c", _CLI, "simulate", str(scenario), "--out", str(out)]
+            code, wall, peak, last = run_child(command)
+            figures[f"report_peak_rss_mb_{length}d"] = peak if code == 0 else None
+            figures[f"report_wall_s_{length}d"] = wall
+            if code == 0:
+                figures[f"report_html_mb_{length}d"] = (out / "report.html").stat().st_size / 1e6
+            else:
+                figures[f"report_error_{length}d"] = f"exit {code}: {last}"
+        progress("the System+ short example with its report, whole process")
+        out = Path(tmp) / "short"
+        code, wall, _, last = run_child(
+            [sys.executable, "-c", _CLI, "simulate", str(SHORT), "--out", str(out)]
+        )
+        figures["short_run_s"] = wall if code == 0 else None
+        if code != 0:
+            figures["short_run_error"] = f"exit {code}: {last}"
+    small, large = (figures.get(f"report_peak_rss_mb_{d}d") for d in (days[0], days[-1]))
+    if isinstance(small, float) and isinstance(large, float):
+        figures["report_rss_growth"] = large / small
+    return figures
+
+
 # --- the table -----------------------------------------------------------------------------------
 
 ROWS = (
@@ -289,6 +411,9 @@ ROWS = (
     ("reference_sim_s_per_wall_s", "  reference on the slice", " sim s / s"),
     ("fig1_wall_s", "  wall time", " s"),
     ("fig1_steps", "  steps", ""),
+    ("fig1_cpu_s", "  CPU time (a loaded machine's wall time lies)", " s"),
+    ("fig1_solves_per_step", "  network solves per step", ""),
+    ("fig1_controller_steps_per_step", "  controller steps per step", ""),
     ("drain_x_realtime", "Residual drain (10 days)", " x real time"),
     ("drain_wall_s", "  wall time", " s"),
     ("step_us_median", "Controller step, median", " us"),
@@ -300,7 +425,16 @@ ROWS = (
     ("year_wall_s", "  wall time", " s"),
     ("year_trace_rows", "  trace rows", ""),
     ("year_trace_mb", "  trace file", " MB"),
+    ("report_peak_rss_mb_10d", "Drain 10 d at 10 s + report: peak RSS", " MB"),
+    ("report_peak_rss_mb_100d", "  100 d: peak RSS", " MB"),
+    ("report_rss_growth", "  100 d / 10 d", " x"),
+    ("report_wall_s_100d", "  100 d: wall time", " s"),
+    ("report_html_mb_100d", "  100 d: report.html", " MB"),
+    ("short_run_s", "System+ short + report, whole process", " s"),
     ("stress_steps_per_h_max", "Stress set: most steps per sim hour", ""),
+    ("sweep_parallel_efficiency", "Sweep on Dask: 2 workers vs 1", ""),
+    ("sweep_variant_overhead_ms", "  overhead per variant", " ms"),
+    ("sweep_2_workers_wall_s", "  wall time, 2 workers", " s"),
 )
 
 
@@ -372,7 +506,14 @@ def _parser() -> argparse.ArgumentParser:
 def options_from(args: argparse.Namespace) -> Options:
     """The measurement options from the command line (`--quick` sets shorter defaults)."""
     quick = Options(
-        runs=1, slice_h=0.25, step_rounds=3, trace_rows=200_000, year_days=7.0, stress_h=1.0
+        runs=1,
+        slice_h=0.25,
+        step_rounds=3,
+        trace_rows=200_000,
+        year_days=7.0,
+        stress_h=1.0,
+        sweep_variants=8,
+        sweep_hours=6.0,
     )
     base = quick if args.quick else Options()
     return Options(
@@ -382,6 +523,8 @@ def options_from(args: argparse.Namespace) -> Options:
         trace_rows=args.trace_rows if args.trace_rows is not None else base.trace_rows,
         year_days=args.year_days if args.year_days is not None else base.year_days,
         stress_h=base.stress_h,
+        sweep_variants=base.sweep_variants,
+        sweep_hours=base.sweep_hours,
     )
 
 
@@ -403,7 +546,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = measure(options, progress)
     progress(f"the year ({options.year_days:g} days) in a subprocess")
     figures.update(measure_year(options.year_days, args.year_timeout))
+    # --quick: the same lengths traced every 10 min (a smoke test, not the memory figure)
+    figures.update(measure_report(progress, REPORT_DAYS, 600.0 if args.quick else 10.0))
     figures.update(measure_stress(options, progress))
+    progress(f"sweep: {options.sweep_variants} variants on 1 and 2 Dask workers")
+    figures.update(sweep_bench.measure_sweep(options.sweep_variants, options.sweep_hours))
     figures["slice_h"] = options.slice_h
     figures["runs"] = options.runs
     figures["quick"] = args.quick

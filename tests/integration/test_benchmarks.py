@@ -23,6 +23,9 @@ KEYS = {
     "year_peak_rss_mb",
     "year_days",
     "stress_steps_per_h_max",
+    "report_peak_rss_mb_10d",
+    "report_peak_rss_mb_100d",
+    "short_run_s",
 }
 
 

@@ -41,7 +41,9 @@ def test_err1_not_user_correctable_codes_say_replace(capsys: pytest.CaptureFixtu
 
 def test_unknown_code_is_one_clear_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["codes", "X-Y99"]) == 2
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == ""  # problems go to stderr, results to stdout
+    out = captured.err
     assert "no code 'X-Y99'" in out
     assert "A-B11" in out
     assert "Traceback" not in out
@@ -117,7 +119,7 @@ def test_simulate_a_broken_file_is_one_clear_paragraph_and_exit_2(
         'charge_limit_v = 16.0\n\n[[battery]]\nmodel = "LFP-Smart 12.8/200"\n'
     )
     assert main(["simulate", str(bad), "--out", str(tmp_path / "out")]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "van.toml, line 7, bms.charge_limit_v" in " ".join(out.split())
     assert "13.0 to 15.3 V" in out
     assert "Traceback" not in out
@@ -126,7 +128,7 @@ def test_simulate_a_broken_file_is_one_clear_paragraph_and_exit_2(
 
 def test_simulate_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", str(tmp_path / "nope.toml")]) == 2
-    assert "cannot read the file" in capsys.readouterr().out
+    assert "cannot read the file" in capsys.readouterr().err
 
 
 def test_schema_summary_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,7 +139,68 @@ def test_schema_summary_prints_json_schema(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_schema_of_an_unknown_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        main(["schema", "trace"])
-    assert stopped.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert main(["schema", "trace"]) == 2
+    captured = capsys.readouterr()
+    assert "'trace' is not one of 'summary', 'check'" in captured.err
+    assert captured.out == ""
+
+
+def test_smartbms_alone_shows_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 14: a bare `smartbms` is a request for help, not a mistake."""
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "Usage: smartbms" in out
+    for command in ("simulate", "demo", "codes", "controller-demo", "schema"):
+        assert command in out
+
+
+def test_an_unknown_command_is_a_usage_error_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simluate"]) == 2
+    captured = capsys.readouterr()
+    assert "No such command 'simluate'" in captured.err
+    assert captured.out == ""
+
+
+def test_controller_demo_names_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["controller-demo"]) == 0
+    assert "smartbms controller-demo" in capsys.readouterr().out
+
+
+def test_piped_tables_do_not_wrap_at_80_columns() -> None:
+    """Issue 14: a pipe gets one row a line, however long, and no colour codes."""
+    done = subprocess.run(
+        [sys.executable, "-m", "smartbms.cli", "codes"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if "A-A12" in line)
+    assert "System+" in row or "short" in row.lower()  # the cause sits on the code's own line
+    assert "\x1b[" not in done.stdout
+
+
+def test_progress_when_piped_is_sparse_and_time_based() -> None:
+    """Issue 14: a pipe gets a progress line at most every 10 s of wall time, never a bar."""
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from smartbms.cli.console import SparseProgress  # noqa: PLC0415
+
+    now = [0.0]
+    sink = io.StringIO()
+    progress = SparseProgress(Console(file=sink, width=200), "simulating", clock=lambda: now[0])
+    for step in range(1, 101):
+        now[0] = step * 0.5  # 50 s in all
+        progress.update(step / 100)
+    lines = sink.getvalue().splitlines()
+    assert len(lines) == 5  # at 10, 20, 30, 40 and 50 s
+    assert lines[0] == "simulating:  20 %, about 40 s left"
+
+
+def test_schema_check_prints_the_committed_check_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "check"]) == 0
+    committed = (EXAMPLES.parent / "docs" / "schemas" / "check.schema.json").read_text("utf-8")
+    assert capsys.readouterr().out == committed

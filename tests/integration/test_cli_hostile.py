@@ -53,7 +53,7 @@ def short(tmp_path: Path) -> Path:
 def _printed(capsys: pytest.CaptureFixture[str]) -> str:
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
-    return captured.out
+    return captured.out + captured.err
 
 
 # --- user text is never markup -------------------------------------------------------------------

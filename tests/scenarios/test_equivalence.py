@@ -24,8 +24,11 @@ SOC_TOLERANCE_PCT = 0.1
 # minute, else 6 h around what the example is about.
 CASES: list[tuple[str, float, float]] = [
     ("bms-cable-unplugged", 0.0, 1.0),
-    # warm-up, ATC back, charge limit reached and released
-    ("cold-morning", 0.0, 6.0),
+    # warm-up, ATC back, charge limit reached, released and reached again before the engine
+    # stops; the last release (5.56 h, the bank relaxing for half an hour at ~0.1 mV/s) is left
+    # to test_fast_accuracy: the 100 ms reference sees it 0.7 s late (the converged run agrees
+    # with the fast stepper to 40 ms)
+    ("cold-morning", 0.0, 5.5),
     ("fuse-mismatch", 0.0, 1.5),
     # drive out, charge limit, release under the evening loads
     ("manual-figure-1", 0.0, 6.0),
@@ -66,11 +69,6 @@ def _outcome(name: str, start_h: float, end_h: float, reference: bool) -> Outcom
     return Outcome(inside, socs, result.summary.to_dict())
 
 
-INVERTER_CHATTERS = (
-    "issue 12 part 2: the inverter's latch chatters (10.9 / 12.5 V, no delay); the chatter rule "
-    "takes it in 5 s steps, the reference in 100 ms ones, so the voltage ripple differs and the "
-    "pre-alarm comes ~40 s later"
-)
 STRESS_CASES: list[tuple[str, float, float, str | None]] = [
     ("flat-bank-small-alternator", 0.0, 6.0, None),  # the AB gate at its 1 s deadline, 4 h
     ("fridge-cycling", 0.0, 6.0, None),  # small commands: the step keeps its size across them
@@ -78,7 +76,13 @@ STRESS_CASES: list[tuple[str, float, float, str | None]] = [
     # answer (its held currents), which the fast stepper keeps within 15 ms (test_fast_accuracy)
     ("full-bank-big-alternator", 0.0, 0.3, None),
     ("figure-1-extra-10w", 40.0, 46.0, None),  # pre-alarm, 3 h of blinking, the drive home
-    ("inverter-loose-connection", 0.0, 2.0, INVERTER_CHATTERS),
+    # the inverter's own monitor: 9.3 V shutdown, 30 s restarts, gives up after three
+    ("inverter-loose-connection", 0.0, 2.0, None),
+    ("multiplus-system-plus-cable", 0.0, 2.0, None),
+    # the inverter and the cold cells' under-voltage, one cycle: each reconnect pulls a cell
+    # under 2.8 V at once, which the reference sees one 100 ms step late (the fast stepper
+    # within 10 ms), so the reference falls ~0.09 s further behind with every cycle
+    ("cold-small-bank-inverter", 0.0, 0.19, None),
     ("parked-buzzer-intermittent", 0.0, 6.0, None),  # the pre-alarm rises and blinks
     ("parked-buzzer-intermittent", 24.0, 30.0, None),  # blinking up to the load disconnect
     ("smart-alternator-low-bank", 0.0, 4.0, None),  # the AB gate against the sag, 3.5 h
@@ -135,10 +139,24 @@ def test_the_stress_cases_cover_the_stress_set_in_windows_of_at_most_6_h() -> No
         assert end_h * HOUR_S <= load_scenario(STRESS / f"{name}.toml").duration_s
 
 
+SHORTER_WINDOWS = {
+    "cold-morning": (
+        5.5,
+        (
+            "after 5.5 h the bank relaxes toward the charge limit's 0.5 V release over half an "
+            "hour, so a 100 ms reference step crosses it up to 0.7 s late; the converged-accuracy "
+            "test (test_fast_accuracy) covers that release to 5.7 h instead"
+        ),
+    ),
+}
+"""Examples compared over less than 6 h, with the window they get and why."""
+
+
 def test_the_cases_cover_every_example_and_windows_are_long_enough() -> None:
     names = {p.stem for p in EXAMPLES.glob("*.toml")}
     assert {name for name, _, _ in CASES} == names
     for name, start_h, end_h in CASES:
         duration_h = load_scenario(EXAMPLES / f"{name}.toml").duration_s / HOUR_S
         assert end_h <= duration_h
-        assert end_h - start_h >= min(6.0, duration_h), name
+        shortest_h = SHORTER_WINDOWS[name][0] if name in SHORTER_WINDOWS else 6.0
+        assert end_h - start_h >= min(shortest_h, duration_h), name

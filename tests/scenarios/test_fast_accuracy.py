@@ -29,14 +29,17 @@ SOC_TOLERANCE_PCT = 1e-4
 CASES = [
     # the charge limit in the taper, its release under the evening's first load
     ("manual-figure-1", 3.6),
-    # ATC back at 6 °C, the charge limit, the release 10 s after a 0.13 mV/s crossing
-    ("cold-morning", 5.1),
+    # ATC back at 6 °C, the charge limit, the release 10 s after a 0.13 mV/s crossing, the
+    # limit again and the release half an hour after the engine stops
+    ("cold-morning", 5.7),
     # the weak cell's pre-alarm, then its load disconnect
     ("weak-cell", 2.2),
     # the drain reaches the under-voltage shutdown
     ("residual-drain-200ah-remote-on", 1.0),
-    # stress set: three charge-limit cycles of a nearly full bank (the reference drifts here)
-    ("full-bank-big-alternator", 0.5),
+    # stress set: three charge-limit cycles of a nearly full bank (the reference drifts here);
+    # 0.42 h since the full starter battery stopped soaking up ~13 A (issue 13): the cycles are
+    # shorter, and 0.5 h would hold a fourth
+    ("full-bank-big-alternator", 0.42),
 ]
 
 

@@ -8,7 +8,14 @@ import dataclasses
 
 from smartbms.core.settings import Settings
 from smartbms.core.signals import ALL_OPEN, Readings
-from smartbms.sim.summary import BatterySummary, CellPlace, EnergySummary, Summary
+from smartbms.sim.summary import (
+    BatterySummary,
+    CellPlace,
+    EnergySummary,
+    Incidents,
+    RunClock,
+    Summary,
+)
 from smartbms.twin.state import (
     AlternatorState,
     BatteryState,
@@ -178,5 +185,34 @@ def summary(**changes: object) -> Summary:
         codes_seen=(),
         energy_wh=energy_summary(),
         event_counts={},
+        charge_limit_v=14.2,
+        clock=RunClock(start_time_of_day_s=8 * 3600.0, start_date=None),
+        incidents=incidents(),
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def incidents(**changes: object) -> Incidents:
+    """Nothing tripped, locked out, blown or mismatched; the loads always on."""
+    base = Incidents(
+        loads_off_s=0.0,
+        loads_off_first_s=None,
+        system_plus_trips=0,
+        system_plus_first_trip_s=None,
+        system_plus_trip_cause=None,
+        system_plus_trip_peak_a=None,
+        system_plus_lockout_at_s=None,
+        system_plus_locked_out_s=0.0,
+        fuse_blown_at_s=None,
+        fuse_mismatch_s=0.0,
+        fuse_setting=None,
+        fuse_installed=None,
+        fuse_mismatch_limit_a=None,
+        fuse_mismatch_ab_current_a=None,
+        fuse_mismatch_displayed_a=None,
+        fuse_mismatch_displayed_pct=None,
+        ab_at_limit_longest_s=0.0,
+        ab_at_limit_at_s=None,
+        ab_at_limit_a=None,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

@@ -81,7 +81,11 @@ def set_all_ocv(bat: LithiumBattery, volts: float) -> None:
 
 
 def monitor_at(
-    bat: LithiumBattery, *, lowest_v: float | None = None, highest_v: float | None = None
+    bat: LithiumBattery,
+    *,
+    lowest_v: float | None = None,
+    highest_v: float | None = None,
+    now_s: float = 0.0,
 ) -> None:
     """Cell 1 at `lowest_v` or cell 2 at `highest_v`, the others at 3.3 V; then the monitor runs."""
     set_all_ocv(bat, 3.3)
@@ -89,7 +93,13 @@ def monitor_at(
         set_cell_ocv(bat, 0, lowest_v)
     if highest_v is not None:
         set_cell_ocv(bat, 1, highest_v)
-    bat.update_monitor(0.0)
+    bat.update_monitor(0.0, now_s)
+
+
+def released_after_the_delay(bat: LithiumBattery, **level: float) -> None:
+    """At the release level: the alarm holds until it has stayed there for 60 s (cell_monitor)."""
+    monitor_at(bat, now_s=100.0, **level)
+    monitor_at(bat, now_s=159.9, **level)
 
 
 def monitor_at_temperature(bat: LithiumBattery, temperature_c: float) -> None:
@@ -224,7 +234,9 @@ def test_plt1_cold_hides_charge_and_warming_shows_it_again() -> None:
     assert bat.soc_pct > 18.0
     for cell in bat.cells:
         cell.v_rc_v = 0.0
-    bat.update_monitor(0.0)
+    bat.update_monitor(0.0, 1000.0)
+    assert not atd(bat)  # the release delay runs (cell_monitor)
+    bat.update_monitor(0.0, 1060.0)
     assert atd(bat)
 
 
@@ -413,7 +425,9 @@ def test_plt2_atd_withdrawn_at_2v8_and_back_at_3v2() -> None:
     for volts in (2.9, 3.1, 3.19):
         monitor_at(bat, lowest_v=volts)
         assert not atd(bat), volts  # hysteresis
-    monitor_at(bat, lowest_v=3.21)
+    released_after_the_delay(bat, lowest_v=3.21)
+    assert not atd(bat)
+    monitor_at(bat, lowest_v=3.21, now_s=160.0)
     assert atd(bat)
 
 
@@ -428,7 +442,9 @@ def test_plt2_atd_threshold_is_adjustable_to_2v6() -> None:
     assert not atd(bat)
     monitor_at(bat, lowest_v=3.0)
     assert not atd(bat)
-    monitor_at(bat, lowest_v=3.21)
+    released_after_the_delay(bat, lowest_v=3.21)
+    assert not atd(bat)
+    monitor_at(bat, lowest_v=3.21, now_s=160.0)
     assert atd(bat)
 
 
@@ -443,7 +459,9 @@ def test_plt2_prealarm_at_3v1_with_hysteresis_when_supported() -> None:
     assert atd(bat)  # a warning, not a shutdown
     monitor_at(bat, lowest_v=3.15)
     assert prealarm(bat)
-    monitor_at(bat, lowest_v=3.21)
+    released_after_the_delay(bat, lowest_v=3.21)
+    assert prealarm(bat)
+    monitor_at(bat, lowest_v=3.21, now_s=160.0)
     assert not prealarm(bat)
 
 
@@ -481,8 +499,27 @@ def test_plt2_atc_withdrawn_at_3v75_and_back_at_3v50() -> None:
     for volts in (3.7, 3.6, 3.51):
         monitor_at(bat, highest_v=volts)
         assert not atc(bat), volts
-    monitor_at(bat, highest_v=3.49)
+    released_after_the_delay(bat, highest_v=3.49)
+    assert not atc(bat)
+    monitor_at(bat, highest_v=3.49, now_s=160.0)
     assert atc(bat)
+
+
+@pytest.mark.req("PLT-2")
+def test_plt2_a_dip_back_under_the_release_level_restarts_the_delay() -> None:
+    """Decided (docs/decisions.md, cell_monitor): 60 s without a break at the release level."""
+    bat = battery(B100, soc_pct=50.0)
+    monitor_at(bat, lowest_v=2.79)
+    monitor_at(bat, lowest_v=3.21, now_s=10.0)
+    monitor_at(bat, lowest_v=3.19, now_s=50.0)  # sags again: the delay starts over
+    monitor_at(bat, lowest_v=3.21, now_s=60.0)
+    monitor_at(bat, lowest_v=3.21, now_s=119.0)
+    assert not atd(bat)
+    assert bat.release.due_s() == pytest.approx(120.0)
+    monitor_at(bat, lowest_v=3.21, now_s=120.0)
+    assert atd(bat)
+    monitor_at(bat, lowest_v=2.79, now_s=130.0)  # and it still trips at once
+    assert not atd(bat)
 
 
 @pytest.mark.req("PLT-2")

@@ -210,15 +210,15 @@ def switched_off(device: Device) -> None:
 
 
 def inverter_low_battery(device: Device) -> None:
-    device.advance(ctx(), 10.0, 1.0)
+    device.advance(ctx(), 9.0, 1.0)  # below Victron's 9.3 V shutdown
     assert isinstance(device, Inverter)
     assert device.low_battery
 
 
-def absorbing(context: DeviceContext) -> Callable[[Device], None]:
+def absorbing(context: DeviceContext, volts: float = 14.3) -> Callable[[Device], None]:
     def act(device: Device) -> None:
         assert device.stage == "bulk"
-        device.advance(context, 14.3, 1.0)
+        device.advance(context, volts, 1.0)
         assert device.stage == "absorption"
 
     return act
@@ -232,9 +232,9 @@ def protect_remote_off(device: Device) -> None:
 
 def protect_under_voltage(device: Device) -> None:
     assert isinstance(device, BatteryProtect)
-    device.advance(ctx(), 10.0, 1.0)  # the 90 s start: a timer running is a latch too
+    device.advance(ctx(), 10.0, 1.0)  # the 12 s start: a timer running is a latch too
     timing = device.discrete_state()
-    device.advance(ctx(now_s=1.0), 10.0, 89.0)
+    device.advance(ctx(now_s=1.0), 10.0, 101.0)
     assert device.error_code == "E3"
     assert device.discrete_state() != timing
 
@@ -256,7 +256,8 @@ LATCHES: dict[str, tuple[Callable[[], Device], Callable[[Device], None]]] = {
     "inverter": (Inverter, inverter_low_battery),
     "inverter-charger": (InverterCharger, absorbing(ctx(shore=True))),
     "charger": (Charger, absorbing(ctx(shore=True))),
-    "solar-charger": (SolarCharger, absorbing(ctx(sun=1.0))),
+    # 7.5 A: above the MPPT's 1 A tail current, which would end absorption at once
+    "solar-charger": (SolarCharger, absorbing(ctx(sun=1.0), 14.175)),
     "battery-protect remote": (BatteryProtect, protect_remote_off),
     "battery-protect E3": (BatteryProtect, protect_under_voltage),
     "cyrix-li-charge": (CyrixLiCharge, cyrix_engages),
@@ -279,7 +280,7 @@ def test_every_device_types_discrete_state_changes_with_its_latch(case: str) -> 
 @pytest.mark.parametrize(
     ("make", "context", "volts"),
     [
-        (Inverter, ctx(), 10.0),
+        (Inverter, ctx(), 9.0),
         (Charger, ctx(shore=True), 14.3),
         (lambda: BatteryProtect(engage_delay_s=0.0), ctx(ld=F), 13.0),
         (CyrixLiCharge, ctx(shore=True), 13.0),
@@ -311,12 +312,15 @@ def test_stage_is_the_charge_stage_of_a_charger_and_none_for_the_others() -> Non
 def test_hold_timers_keep_the_battery_protects_deadlines_exact() -> None:
     bp = BatteryProtect()
     bp.advance(ctx(now_s=100.0), 10.0, 0.25)
-    assert bp.next_change_s(ctx(now_s=100.25)) == 100.0 + 90.0
-    bp.advance(ctx(now_s=100.25), 10.0, 89.75 - 2e-9)  # short of it by more than the slack
+    assert bp.next_change_s(ctx(now_s=100.25)) == 100.0 + 12.0
+    bp.advance(ctx(now_s=100.25), 10.0, 11.75)
+    assert bp.alarm
+    assert bp.next_change_s(ctx(now_s=112.0)) == 100.0 + 12.0 + 90.0
+    bp.advance(ctx(now_s=112.0), 10.0, 90.0 - 2e-9)  # short of it by more than the slack
     assert not bp.under_voltage
-    bp.advance(ctx(now_s=190.0 - 2e-9), 10.0, 2e-9)
+    bp.advance(ctx(now_s=202.0 - 2e-9), 10.0, 2e-9)
     assert bp.error_code == "E3"
-    assert bp.next_change_s(ctx(now_s=190.0)) == math.inf  # its timer stopped when it fired
+    assert bp.next_change_s(ctx(now_s=202.0)) == math.inf  # its timer stopped when it fired
 
 
 def test_a_snapshot_fits_only_a_system_built_alike() -> None:

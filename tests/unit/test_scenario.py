@@ -279,17 +279,26 @@ type = "alarm"
         13.5,
         1.0,
     )
-    assert (multi.efficiency_pct, multi.idle_w, multi.ac_load_w) == (90.0, 10.0, 0.0)
+    # left out: the model's curve and zero-load power (plant.devices.inverter_models)
+    assert (multi.model, multi.efficiency_pct, multi.idle_w, multi.ac_load_w) == (
+        None,
+        None,
+        None,
+        0.0,
+    )
     mppt = s.device_named("mppt")
     assert (mppt.connection, mppt.remote_input) == ("bank", "ve.direct")
     phoenix = s.device_named("phoenix")
     assert isinstance(phoenix, sc.Inverter)
     assert phoenix.remote_input == "high-active"
-    assert (phoenix.idle_w, phoenix.low_voltage_cutoff_v, phoenix.restart_voltage_v) == (
-        8.0,
-        10.9,
-        12.5,
-    )
+    # Victron's 12 V defaults (Phoenix Inverter VE.Direct manual): 9.3 / 10.9 / 14 V, 30 s
+    assert (
+        phoenix.idle_w,
+        phoenix.low_voltage_cutoff_v,
+        phoenix.restart_voltage_v,
+        phoenix.charge_detect_v,
+        phoenix.restart_delay_s,
+    ) == (None, 9.3, 10.9, 14.0, 30.0)
     beeper = s.device_named("beeper")
     assert isinstance(beeper, sc.Alarm)
     assert (beeper.control, beeper.current_a, beeper.kind) == ("pre-alarm", 0.05, "buzzer")
@@ -560,7 +569,7 @@ def _device(kind: str, **values: object) -> dict[str, object]:
             id="vedirect-cable-needs-vedirect-input",
         ),
         pytest.param(
-            _device("inverter", restart_voltage_v=10.5),
+            _device("inverter", restart_voltage_v=9.2),
             "restart_voltage_v",
             "above low_voltage_cutoff_v",
             id="inverter-restart",

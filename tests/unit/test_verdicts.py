@@ -170,8 +170,9 @@ def test_times_read_as_durations() -> None:
     )
     found = verdicts(run)
     assert verdict(found, "Pre-alarm (W-B12)").value == "1 h 42 min"
-    assert verdict(found, "Lowest cell voltage").detail == "battery 1, cell 1, after 1 h 30 min"
-    assert verdict(found, "Battery damaged").detail == "battery 2; after 8 d"
+    lowest = verdict(found, "Lowest cell voltage").detail
+    assert lowest == "battery 1, cell 1, after 1 h 30 min (day 1 09:30:00)"
+    assert verdict(found, "Battery damaged").detail == "battery 2; after 8 d (day 9 08:00:00)"
 
 
 @pytest.mark.parametrize(

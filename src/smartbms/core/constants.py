@@ -13,6 +13,8 @@ ALT_ENGAGE_V: Final = 13.0
 """manual §2.2: current flows only while V_AB *exceeds* 13 V (strictly greater)."""
 ALT_ENGAGE_DEBOUNCE_S: Final = 1.0
 """SPEC §12: the AB port closes only after its conditions have held this long (no chatter)."""
+ALT_HOLD_MARGIN_V: Final = 0.05
+"""SPEC §12 (ALT-1): a sagging source is backed off to hold V_AB this far above 13 V."""
 ALT_RECONNECT_HYST_V: Final = 0.5
 """manual §3.5.1d: re-enable when the bank is 0.5 V below the charge limit ..."""
 ALT_RECONNECT_HOLD_S: Final = 10.0

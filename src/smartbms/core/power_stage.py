@@ -2,7 +2,8 @@
 
 The controller decides *whether* a port conducts and at what fuse-drop set point; these functions
 say what that means electrically, so the simulator and the safety tests use the same physics:
-the AB port is a one-way, current-limited switch (ALT-2, ALT-3, ALT-4), System+ an ideal diode
+the AB port is a one-way, current-limited switch that never pulls V_AB below `AB_HOLD_V` (ALT-1
+to ALT-4), System+ an ideal diode
 when only one direction is allowed (SP-6), and the Load/Charge disconnect outputs a 10 mA-limited
 source at V_bank - 0.1 V (OUT-1, OUT-2).
 """
@@ -10,11 +11,16 @@ source at V_bank - 0.1 V (OUT-1, OUT-2).
 import math
 
 from smartbms.core.constants import (
+    ALT_ENGAGE_V,
+    ALT_HOLD_MARGIN_V,
     OUTPUT_HIGH_DROP_V,
     OUTPUT_SOURCE_LIMIT_A,
 )
 from smartbms.core.fuses import FuseType
 from smartbms.core.signals import Level
+
+AB_HOLD_V = ALT_ENGAGE_V + ALT_HOLD_MARGIN_V
+"""ALT-1: an engaged AB port backs its current off rather than pull V_AB below this."""
 
 
 def ab_port_current_a(
@@ -25,11 +31,14 @@ def ab_port_current_a(
     enabled: bool,
     fuse_drop_setpoint_v: float,
     installed_fuse: FuseType,
+    source_at_hold_a: float = math.inf,
 ) -> float:
     """Current from AB into the bank: never negative, never above set point / R(installed fuse).
 
     `path_resistance_ohm` is everything between the AB source and the bank (wiring, fuse, the
-    source's own resistance); it must be positive.
+    source's own resistance); it must be positive. `source_at_hold_a` is what the AB source can
+    give with V_AB at `AB_HOLD_V` (ALT-1): the limiter never takes more, so a sagging source is
+    held just above 13.0 V instead of being pulled below the gate.
     """
     if path_resistance_ohm <= 0:
         msg = f"path resistance must be positive, got {path_resistance_ohm}"
@@ -38,7 +47,7 @@ def ab_port_current_a(
         return 0.0
     unlimited = (ab_voltage_v - bank_voltage_v) / path_resistance_ohm
     limit = max(0.0, fuse_drop_setpoint_v) / installed_fuse.sense_resistance_ohm
-    return min(max(unlimited, 0.0), limit)
+    return min(max(unlimited, 0.0), limit, max(source_at_hold_a, 0.0))
 
 
 def system_plus_current_a(

@@ -1,6 +1,6 @@
 """Times in words, one way everywhere: the report, the command line and the summary's readers.
 
-Every time in the code and in `summary.json` is seconds; these two functions are the only place
+Every time in the code and in `summary.json` is seconds; these functions are the only place
 that turns seconds into what a person reads, so the page and the terminal never disagree.
 """
 
@@ -38,3 +38,29 @@ def clock_text(seconds: float, *, tenths: bool = False) -> str:
     m, s = divmod(rest, 60)
     text = f"{d} {h:02d}:{m:02d}:{s:02d}"
     return f"{text}.{tenth}" if tenths else text
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def wall_clock_text(
+    seconds: float,
+    *,
+    start_time_of_day_s: float = 0.0,
+    start_weekday: int | None = None,
+    with_seconds: bool = True,
+) -> str:
+    """A time of the run as a wall clock reads it: 'Fri 16:00:05', or 'day 1 16:00:05' undated.
+
+    `seconds` is time since the start, which was `start_time_of_day_s` after midnight of a day
+    that was a `start_weekday` (0 Monday ... 6 Sunday; None: undated, day 1). Truncated like
+    `clock_text`, never rounded up. (A weekday, not a date: the core keeps clear of `datetime`.)
+    """
+    total = max(math.floor(seconds + start_time_of_day_s + 1e-6), 0)
+    days, rest = divmod(total, 86400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    clock = f"{h:02d}:{m:02d}:{s:02d}" if with_seconds else f"{h:02d}:{m:02d}"
+    if start_weekday is None:
+        return f"day {days + 1} {clock}"
+    return f"{_WEEKDAYS[(start_weekday + days) % 7]} {clock}"

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from smartbms.core import constants as c
 from smartbms.core.timing import Hold
+from smartbms.plant.cell_monitor import ReleaseTimers, hold_alarm
 from smartbms.plant.params import BatteryModel, CellModel, cell_model
 
 CELLS_IN_SERIES = 4
@@ -133,6 +134,7 @@ class BatterySnapshot(NamedTuple):
     overloaded_at_s: float | None
     overload_current_a: float
     cells: tuple[CellSnapshot, ...]
+    release: ReleaseTimers
 
 
 class LithiumBattery:
@@ -186,6 +188,8 @@ class LithiumBattery:
         self.over_voltage = False
         self.under_voltage = False
         self.prealarm = False
+        self.release = ReleaseTimers()
+        """The voltage alarms' release delays (`cell_monitor`)."""
         self.too_cold_to_charge = False
         self.too_hot_to_charge = False
         self.discharge_temperature_fault = False
@@ -329,6 +333,7 @@ class LithiumBattery:
             self.balancer_status,
             tuple(cell.bleeding for cell in self.cells),
             self.overload.running,
+            self.release.running(),
         )
 
     # --- its state ------------------------------------------------------------------------------
@@ -359,6 +364,7 @@ class LithiumBattery:
             self.overloaded_at_s,
             self.overload_current_a,
             tuple([cell.save_state() for cell in self.cells]),
+            self.release,
         )
 
     def load_state(self, state: BatterySnapshot) -> None:
@@ -383,6 +389,7 @@ class LithiumBattery:
             self.overloaded_at_s,
             self.overload_current_a,
             cells,
+            self.release,
         ) = state
         for cell, saved in zip(self.cells, cells, strict=True):
             cell.load_state(saved)
@@ -474,7 +481,7 @@ class LithiumBattery:
             self.damaged = True
             self.damaged_at_s = now_s
         self._watch_overload(current_a, now_s)
-        self.update_monitor(current_a)
+        self.update_monitor(current_a, now_s)
 
     def _watch_overload(self, current_a: float, now_s: float) -> None:
         """Above the maximum continuous current for more than 10 s: overloaded, once a stretch."""
@@ -599,23 +606,37 @@ class LithiumBattery:
             self._add_to_charge(cell, delta_ah, overfull_ah)
             cell.v_rc_v += cell.r0_ohm * model.r1_fraction_of_r0 * rc_drive_a * rc_ramp
 
-    def update_monitor(self, current_a: float) -> None:
-        """The battery's own cell monitor: chain lines with hysteresis, balancing (PLT-2)."""
+    def update_monitor(self, current_a: float, now_s: float = 0.0) -> None:
+        """The battery's own cell monitor: chain lines, balancing (PLT-2).
+
+        Each voltage alarm clears with hysteresis and a release delay (`cell_monitor`).
+        """
         volts = self.cell_voltages_v(current_a)
         highest, lowest = max(volts), min(volts)
         opts = self.options
-        if highest >= c.CELL_OV_V:
-            self.over_voltage = True
-        elif highest <= c.CELL_OV_RELEASE_V:
-            self.over_voltage = False
-        if lowest <= opts.cell_under_voltage_v:
-            self.under_voltage = True
-        elif lowest >= c.CELL_UV_RELEASE_V:
-            self.under_voltage = False
-        if lowest <= opts.cell_prealarm_v:
-            self.prealarm = True
-        elif lowest >= c.CELL_PREALARM_RELEASE_V:
-            self.prealarm = False
+        ov, uv, pre = self.release
+        self.over_voltage, ov = hold_alarm(
+            self.over_voltage,
+            ov,
+            tripped=highest >= c.CELL_OV_V,
+            clear=highest <= c.CELL_OV_RELEASE_V,
+            now_s=now_s,
+        )
+        self.under_voltage, uv = hold_alarm(
+            self.under_voltage,
+            uv,
+            tripped=lowest <= opts.cell_under_voltage_v,
+            clear=lowest >= c.CELL_UV_RELEASE_V,
+            now_s=now_s,
+        )
+        self.prealarm, pre = hold_alarm(
+            self.prealarm,
+            pre,
+            tripped=lowest <= opts.cell_prealarm_v,
+            clear=lowest >= c.CELL_PREALARM_RELEASE_V,
+            now_s=now_s,
+        )
+        self.release = ReleaseTimers(ov, uv, pre)
         t = self.temperature_c
         hyst = c.BATT_TEMP_HYST_C
         if t < opts.charge_min_c:

@@ -5,7 +5,8 @@ Three nodes carry the currents (positive = into the lithium bank):
 * the **bank** node (Li+): the batteries in parallel, each a Thevenin source (PLT-4); the
   devices wired directly to the bank; the BMS's own supply and output currents (SYS-4, PWR-1);
 * the **AB** node: alternator, starter battery and the vehicle's own loads; it feeds the bank
-  through the AB port, one way and limited to set point / R(installed fuse) (ALT-2, ALT-4);
+  through the AB port, one way and limited to set point / R(installed fuse) (ALT-2, ALT-4),
+  backing off rather than pulling V_AB below 13.0 V + `ALT_HOLD_MARGIN_V` (ALT-1);
 * the **System+** node: its devices reach the bank through the System+ port, an ideal diode in
   each direction the BMS allows (SP-6).
 
@@ -18,12 +19,12 @@ the safety tests use.
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from smartbms.core import constants as c
 from smartbms.core.fuses import FuseType
-from smartbms.core.power_stage import disconnect_output, system_plus_current_a
+from smartbms.core.power_stage import AB_HOLD_V, disconnect_output, system_plus_current_a
 from smartbms.core.signals import Inputs, Level, Outputs
 from smartbms.plant.battery import BatterySnapshot, LithiumBattery, thevenin_parallel
 from smartbms.plant.conditions import (
@@ -37,6 +38,7 @@ from smartbms.plant.conditions import (
     SurroundingsSnapshot,
 )
 from smartbms.plant.devices import Connection, Control, Device, DeviceContext, DeviceSnapshot
+from smartbms.plant.roots import solve_increasing
 from smartbms.plant.vehicle import (
     BMS_AB_SWITCH_RESISTANCE_OHM,
     BMS_SYSTEM_PLUS_RESISTANCE_OHM,
@@ -70,6 +72,8 @@ REMOTE_PULL_UP_DROP_V = 0.5
 """Chosen: an open L terminal reads the bank voltage minus this (its internal pull-up)."""
 _LD = (Control.LOAD_DISCONNECT, Control.BOTH)
 _CD = (Control.CHARGE_DISCONNECT, Control.BOTH)
+_SystemPlus = tuple[float, float, dict[str, float], float]
+"""(V_SP, I into the bank, per-device currents, short current) at the System+ port."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -122,6 +126,8 @@ class SystemState(NamedTuple):
     alternator: AlternatorSnapshot | None
     starter: StarterSnapshot | None
     devices: tuple[DeviceSnapshot, ...]
+    bank_guess_slope: float = 1.0
+    """The bank equation's slope at the last solve: the next solve's first Newton step."""
 
 
 class TwelveVoltSystem:
@@ -165,6 +171,7 @@ class TwelveVoltSystem:
         self.app_connected = app_connected
         self.energy = EnergyCounters()
         self._last_now_s = 0.0
+        self._bank_guess_slope = 1.0
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
@@ -211,42 +218,58 @@ class TwelveVoltSystem:
         limit_a = self._ab_limit_a(outputs)
         output_draw_a = self._output_draw_a(outputs, self._bank_guess_v)
 
-        # With the AB port open, or conducting at its limit, the AB node does not depend on the
-        # bank voltage: solve it once (the limited case holds while the port keeps its drop).
+        # With the AB port open, conducting at its limit, or holding V_AB up (ALT-1), the AB node
+        # does not depend on the bank voltage: solve it once (the limited case holds while the
+        # port keeps its drop, the held one while the bank is low enough to take what is left).
         ab_open = self._solve_ab_node(now_s, 0.0, 0.0) if limit_a <= 0.0 else None
+        ab_held = None if ab_open is not None else self._solve_ab_hold(now_s, limit_a)
+        if ab_held is not None and ab_held[1] <= 0.0:
+            ab_open, ab_held = ab_held, None  # the source cannot even hold 13.05 V unloaded
         ab_limited = None if ab_open is not None else self._solve_ab_node(now_s, -math.inf, limit_a)
-        ab_drop_v = limit_a * self._ab_path_resistance_ohm()
+        path_ohm = self._ab_path_resistance_ohm()
+        ab_drop_v = limit_a * path_ohm
+        held_drop_v = math.inf if ab_held is None else ab_held[1] * path_ohm
 
         def ab_node(bank_v: float) -> tuple[float, float, float, float]:
             if ab_open is not None:
                 return ab_open
+            if ab_held is not None and AB_HOLD_V - bank_v >= held_drop_v:
+                return ab_held
             if ab_limited is not None and ab_limited[0] - bank_v >= ab_drop_v:
                 return ab_limited
             return self._solve_ab_node(now_s, bank_v, limit_a)
 
-        def inflow(bank_v: float) -> float:
-            ab = ab_node(bank_v)[1]
-            sp = self._system_plus(ctx, outputs, bank_v)[1]
-            direct = 0.0
-            for device in self.devices:
-                if device.connection is Connection.BANK:
-                    direct += device.current_a(ctx, bank_v)
-            return ab + sp + direct - outputs.supply_current_a - output_draw_a
+        bank_devices = [d for d in self.devices if d.connection is Connection.BANK]
+        # the branches at the last voltage tried: the root is one of them, so the operating
+        # point takes them as they are instead of evaluating the network once more there
+        last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
 
-        bank_v = _solve_increasing(
+        def inflow(bank_v: float) -> float:
+            ab = ab_node(bank_v)
+            sp = self._system_plus(ctx, outputs, bank_v)
+            direct = [device.current_a(ctx, bank_v) for device in bank_devices]
+            last[:] = [(bank_v, ab, sp, direct)]
+            return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
+
+        bank_v, self._bank_guess_slope = solve_increasing(
             lambda v: v - emf_eq - r_eq * inflow(v),
             self._bank_guess_v,
             tolerance_v=SOLVE_TOLERANCE_A * r_eq,
+            slope=self._bank_guess_slope,
         )
         self._bank_guess_v = bank_v
-        ab_v, ab_a, alt_a, starter_a = ab_node(bank_v)
-        sp_v, sp_a, sp_currents, short_a = self._system_plus(ctx, outputs, bank_v)
-        device_currents = []
-        for device in self.devices:
-            if device.connection is Connection.BANK:
-                device_currents.append(device.current_a(ctx, bank_v))
-            else:
-                device_currents.append(sp_currents[device.name])
+        if not last or last[0][0] != bank_v:
+            inflow(bank_v)
+        _, ab, sp, direct = last[0]
+        ab_v, ab_a, alt_a, starter_a = ab
+        sp_v, sp_a, sp_currents, short_a = sp
+        bank_currents = iter(direct)
+        device_currents = [
+            next(bank_currents)
+            if device.connection is Connection.BANK
+            else sp_currents[device.name]
+            for device in self.devices
+        ]
         return OperatingPoint(
             bank_voltage_v=bank_v,
             bank_emf_v=emf_eq,
@@ -278,6 +301,37 @@ class TwelveVoltSystem:
             + BMS_AB_SWITCH_RESISTANCE_OHM
         )
 
+    def _solve_ab_hold(
+        self, now_s: float, limit_a: float
+    ) -> tuple[float, float, float, float] | None:
+        """The AB node with the limiter holding V_AB at `AB_HOLD_V` (ALT-1), or None.
+
+        The port then takes what the source has left at that voltage (the BMS turns the rest of
+        the drop into heat, PLT-11). None: the source gives the full limit there, so the limit
+        binds before the hold. A result carrying no current means the source cannot reach
+        `AB_HOLD_V` even unloaded: the port carries nothing and V_AB sits where the source
+        leaves it.
+        """
+        starter = self.starter
+        if starter is None:
+            return None
+        alternator = self.alternator
+        cranking = now_s < starter.crank_until_s
+        alt_on = alternator is not None and alternator.running and not cranking
+        surroundings_c = self.surroundings.ambient_c
+        alt_a = (
+            alternator.current_a(AB_HOLD_V, surroundings_c)
+            if alt_on and alternator is not None
+            else 0.0
+        )
+        starter_a = starter.current_a(AB_HOLD_V)
+        surplus_a = alt_a - starter_a - starter.load_a(now_s)
+        if surplus_a >= limit_a:
+            return None
+        if surplus_a <= 0.0:
+            return self._solve_ab_node(now_s, 0.0, 0.0)
+        return AB_HOLD_V, surplus_a, alt_a, starter_a
+
     def _solve_ab_node(
         self, now_s: float, bank_v: float, limit_a: float
     ) -> tuple[float, float, float, float]:
@@ -296,11 +350,16 @@ class TwelveVoltSystem:
 
         cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
         alt_on = alternator is not None and alternator.running and not cranking
+        surroundings_c = self.surroundings.ambient_c  # what the alternator derates by (PLT-5)
         ocv_v = starter.ocv_v
         starter_a = starter.characteristic()
 
         def branches(v: float) -> tuple[float, float, float]:
-            alt = alternator.current_a(v) if alt_on and alternator is not None else 0.0
+            alt = (
+                alternator.current_a(v, surroundings_c)
+                if alt_on and alternator is not None
+                else 0.0
+            )
             if limit_a <= 0.0:
                 ab = 0.0
             elif bank_v == -math.inf:  # saturated: the limit, whatever the bank
@@ -318,7 +377,8 @@ class TwelveVoltSystem:
             set_v = alternator.set_point_v
             points += [
                 set_v,
-                set_v - alternator.rated_current_a * alternator.internal_resistance_ohm,
+                set_v
+                - alternator.max_current_a(surroundings_c) * alternator.internal_resistance_ohm,
             ]
         points.sort()
         # net(V) falls strictly: walk the breakpoints up to the first one at or below zero
@@ -334,9 +394,7 @@ class TwelveVoltSystem:
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
-    def _system_plus(
-        self, ctx: DeviceContext, outputs: Outputs, bank_v: float
-    ) -> tuple[float, float, dict[str, float], float]:
+    def _system_plus(self, ctx: DeviceContext, outputs: Outputs, bank_v: float) -> _SystemPlus:
         """(V_SP, I into the bank, per-device currents, short current) through the diode port."""
         wanted: dict[str, float] = {}
         for device in self.devices:
@@ -608,6 +666,7 @@ class TwelveVoltSystem:
             None if alternator is None else alternator.save_state(),
             None if starter is None else starter.save_state(),
             tuple([device.save_state() for device in self.devices]),
+            self._bank_guess_slope,
         )
 
     def restore(self, state: SystemState) -> None:
@@ -633,6 +692,7 @@ class TwelveVoltSystem:
             alternator,
             starter,
             devices,
+            self._bank_guess_slope,
         ) = state
         self.bms_thermal.load_state(bms_temperature_c)
         self.energy.load_state(energy)
@@ -662,7 +722,9 @@ class TwelveVoltSystem:
             state.append(battery.latches())
         alternator = self.alternator
         if alternator is not None:
-            state.append((alternator.at_max.running, alternator.overheat_risk_at_s is None))
+            # a stopped engine ends the overheating episode (its flag clears in `advance`)
+            flagged = alternator.running and alternator.overheat_risk_at_s is not None
+            state.append((alternator.at_max.running, flagged))
         latching = [d for d in self.devices if d.has_latches]
         if latching:
             ctx = self.context(now_s, outputs)
@@ -685,48 +747,7 @@ class TwelveVoltSystem:
         )
 
     def next_device_change_s(self, now_s: float, outputs: Outputs) -> float:
-        """The earliest internal timer among the devices."""
+        """The earliest internal timer among the devices and the batteries' cell monitors."""
         ctx = self.context(now_s, outputs)
-        return min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
-
-
-def _solve_increasing(g: Callable[[float], float], guess: float, tolerance_v: float) -> float:
-    """Root of an increasing function: a unit-slope Newton step, bracketing, then Illinois.
-
-    g(V) = V - E - R * I(V) has a slope close to 1 (R is a fraction of a milliohm), so the
-    first Newton step with slope 1 usually lands within the tolerance: two evaluations.
-    """
-    a = guess
-    ga = g(a)
-    if abs(ga) < tolerance_v:
-        return a
-    b = a - ga
-    gb = g(b)
-    if abs(gb) < tolerance_v:
-        return b
-    step = b - a
-    while (ga < 0) == (gb < 0):
-        a, ga = b, gb
-        step *= 2.0
-        b = a + step
-        gb = g(b)
-        if abs(step) > 1e4:
-            msg = "network solve found no bracket"
-            raise ArithmeticError(msg)
-    side = 0
-    for _ in range(200):
-        x = (a * gb - b * ga) / (gb - ga)
-        gx = g(x)
-        if abs(gx) < tolerance_v or abs(b - a) < tolerance_v:
-            return x
-        if (gx < 0) == (gb < 0):
-            b, gb = x, gx
-            if side == -1:
-                ga /= 2.0
-            side = -1
-        else:
-            a, ga = x, gx
-            if side == 1:
-                gb /= 2.0
-            side = 1
-    return x
+        devices_s = min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
+        return min([devices_s, *(b.release.due_s() for b in self.batteries)])

@@ -1,33 +1,74 @@
 """The vehicle side of the AB port: alternator, lead-acid starter battery, and the BMS's own heat.
 
-The alternator is a regulated voltage source behind a small resistance with a hard current limit
-(its rating); a "smart" alternator can drop its set point to about 12.5 V, below the BMS's
-13.0 V gate (PLT-5). Running at its rating for more than 5 minutes is flagged as an overheating
-risk (manual §2.2). The starter battery is a lead-acid Thevenin source whose charge acceptance
-falls as it fills (PLT-6). The BMS itself is a first-order thermal mass heated by its limiter and
-switch losses (PLT-11), so a big alternator on a small fuse in a hot engine bay derates (ALT-8).
+The alternator is a regulated voltage source behind a small resistance with a hard current limit:
+its rating, scaled by what its speed and the heat around it allow (at engine idle about two
+thirds); a "smart" alternator can drop its set point to about 12.5 V, below the BMS's 13.0 V gate
+(PLT-5). Running at its rating for more than 5 minutes is flagged as an overheating risk, once
+per episode (manual §2.2). The starter battery is a lead-acid Thevenin source whose charge
+acceptance falls as it fills, after Copetti's model, to its float current when full (PLT-6).
+The BMS itself is a first-order thermal mass heated by its limiter and switch losses (PLT-11), so
+a big alternator on a small fuse in a hot engine bay derates (ALT-8).
 """
 
 import dataclasses
+import functools
 import math
+import tomllib
 from collections.abc import Callable
+from importlib import resources
 from typing import NamedTuple
 
 from smartbms.core import constants as c
 from smartbms.core.timing import Hold
 from smartbms.plant.battery import lag_ramp
+from smartbms.plant.params import Table
 from smartbms.plant.snapshot import FieldState, Snapshotted
 
-LEAD_ACID_EMPTY_V = 11.8
-"""Chosen: open-circuit voltage of an empty 12 V lead-acid battery."""
-LEAD_ACID_FULL_V = 12.7
-"""Chosen: open-circuit voltage of a full one."""
-LEAD_ACID_CHARGE_RESISTANCE_GROWTH = 20.0
-"""Chosen: charge resistance = R * (1 + 20 * SoC^2): a full starter battery accepts little."""
-LEAD_ACID_CHARGE_EFFICIENCY = 0.9
-"""Chosen: coulombic efficiency of lead-acid charging."""
+
+@functools.cache
+def _params() -> dict[str, dict[str, object]]:
+    """lead_acid.toml: the starter battery's and the alternator's numbers, with their sources."""
+    text = resources.files("smartbms.plant.params").joinpath("lead_acid.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _number(table: str, key: str) -> float:
+    value = _params()[table][key]
+    assert isinstance(value, int | float)  # noqa: S101  # our own data file
+    return float(value)
+
+
+def _numbers(table: str, key: str) -> tuple[float, ...]:
+    values = _params()[table][key]
+    assert isinstance(values, list)  # noqa: S101  # our own data file
+    return tuple(float(v) for v in values)
+
+
+LEAD_ACID_EMPTY_V = _number("starter", "empty_v")
+"""Open-circuit voltage of an empty 12 V lead-acid battery (lead_acid.toml)."""
+LEAD_ACID_FULL_V = _number("starter", "full_v")
+"""Open-circuit voltage of a full one."""
+LEAD_ACID_CELLS = _number("starter", "cells")
+LEAD_ACID_CHARGE_EFFICIENCY = _number("starter", "charge_efficiency")
+"""Coulombic efficiency of lead-acid charging."""
+COPETTI_A, COPETTI_B, COPETTI_C, COPETTI_D, COPETTI_E = (
+    _number("starter", f"copetti_{k}") for k in "abcde"
+)
+"""Copetti's charge-resistance coefficients (lead_acid.toml cites the paper)."""
+LEAD_ACID_ACCEPTANCE_SOC_MAX = _number("starter", "acceptance_soc_max")
+"""Above this state of charge the acceptance term is held: a full battery's float current."""
 ALTERNATOR_AT_MAX_FRACTION = 0.98
 """Chosen: output at or above this fraction of the rating counts as 'maximum output'."""
+ALTERNATOR_SPEED_CURVE = Table(
+    _numbers("alternator", "speed_rpm"), _numbers("alternator", "output_fraction")
+)
+"""The fraction of the rating an alternator can give, by its own speed (lead_acid.toml)."""
+ALTERNATOR_PULLEY_RATIO = _number("alternator", "pulley_ratio")
+IDLE_ENGINE_RPM = _number("alternator", "idle_engine_rpm")
+CRUISING_ENGINE_RPM = _number("alternator", "cruising_engine_rpm")
+ALTERNATOR_RATED_UP_TO_C = _number("alternator", "rated_up_to_c")
+ALTERNATOR_DERATE_PER_C = _number("alternator", "derate_per_c")
+ALTERNATOR_DERATE_FLOOR = _number("alternator", "derate_floor")
 
 BMS_HEAT_CAPACITY_J_PER_K = 1800.0
 """Chosen: 2 kg of mostly aluminium housing (manual §4: weight 2 kg)."""
@@ -63,6 +104,8 @@ class Alternator(Snapshotted[AlternatorSnapshot]):
     regulated_voltage_v: float = 14.4
     smart_voltage_v: float | None = None
     internal_resistance_ohm: float = 0.005
+    engine_rpm: float = CRUISING_ENGINE_RPM
+    """The engine's speed while it runs (the scenario's idle / cruising), through the pulley."""
     running: bool = False
     smart_mode: bool = False
     at_max: Hold = _NOT_AT_MAX
@@ -82,15 +125,31 @@ class Alternator(Snapshotted[AlternatorSnapshot]):
             return self.smart_voltage_v
         return self.regulated_voltage_v
 
-    def current_a(self, terminal_v: float) -> float:
-        """Output current at a terminal voltage: (set point - V) / R, within 0...rating."""
+    def max_current_a(self, surroundings_c: float) -> float:
+        """The most it can give now: the rating at this speed and in this heat (PLT-5)."""
+        speed = ALTERNATOR_SPEED_CURVE(self.engine_rpm * ALTERNATOR_PULLEY_RATIO)
+        hot_k = max(surroundings_c - ALTERNATOR_RATED_UP_TO_C, 0.0)
+        heat = max(1.0 - ALTERNATOR_DERATE_PER_C * hot_k, ALTERNATOR_DERATE_FLOOR)
+        return self.rated_current_a * speed * heat
+
+    def current_a(
+        self, terminal_v: float, surroundings_c: float = ALTERNATOR_RATED_UP_TO_C
+    ) -> float:
+        """Output current at a terminal voltage: (set point - V) / R, within 0...its maximum."""
         if not self.running:
             return 0.0
         raw = (self.set_point_v - terminal_v) / self.internal_resistance_ohm
-        return min(max(raw, 0.0), self.rated_current_a)
+        return min(max(raw, 0.0), self.max_current_a(surroundings_c))
 
     def advance(self, current_a: float, dt_s: float, now_s: float) -> bool:
-        """Track time at maximum output; True when the 5-minute overheating risk starts now."""
+        """Track time at maximum output; True when the 5-minute overheating risk starts now.
+
+        "Maximum" is the real output against the rating: an idling or hot alternator that
+        cannot reach its rating is not at it. An episode ends when the engine stops: the next
+        drive is watched afresh (its flag comes once more, at its own time).
+        """
+        if not self.running and self.overheat_risk_at_s is not None:
+            self.overheat_risk_at_s = None  # the episode is over
         at_max = self.running and current_a >= ALTERNATOR_AT_MAX_FRACTION * self.rated_current_a
         self.at_max = self.at_max.look(at_max, now_s)
         since_s = self.at_max.since_s
@@ -134,11 +193,22 @@ class StarterBattery(Snapshotted[StarterSnapshot]):
         return LEAD_ACID_EMPTY_V + (LEAD_ACID_FULL_V - LEAD_ACID_EMPTY_V) * soc
 
     def resistance_ohm(self, charging: bool) -> float:
-        """Discharge resistance, or the growing resistance of charge acceptance."""
+        """Discharge resistance, or the charge resistance of Copetti's model at this SoC.
+
+        R_int + cells / C10 * (a / (1 + I_ref^b) + c / (1 - SoC)^d + e), with I_ref the 10-hour
+        rate: it grows without bound towards full (lead_acid.toml), held at its float value.
+        """
         if not charging:
             return self.internal_resistance_ohm
-        soc = min(max(self.soc_pct, 0.0), 100.0) / 100.0
-        return self.internal_resistance_ohm * (1.0 + LEAD_ACID_CHARGE_RESISTANCE_GROWTH * soc**2)
+        soc = min(max(self.soc_pct / 100.0, 0.0), LEAD_ACID_ACCEPTANCE_SOC_MAX)
+        c10_ah = self.capacity_ah
+        i_ref_a = c10_ah / 10.0
+        per_cell: float = (
+            COPETTI_A / (1.0 + math.pow(i_ref_a, COPETTI_B))
+            + COPETTI_C / math.pow(1.0 - soc, COPETTI_D)
+            + COPETTI_E
+        )
+        return self.internal_resistance_ohm + LEAD_ACID_CELLS / c10_ah * per_cell
 
     def current_a(self, terminal_v: float) -> float:
         """Current into the battery at a terminal voltage."""

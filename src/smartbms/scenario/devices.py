@@ -4,6 +4,13 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
+from smartbms.plant.devices.inverter_models import (
+    INVERTER_CHARGER_MODEL,
+    INVERTER_MODEL,
+    INVERTER_MODELS,
+    EfficiencyCurve,
+    InverterModel,
+)
 from smartbms.scenario.base import _num, _problem, _Table
 
 # --- [[device]] ----------------------------------------------------------------------------------
@@ -27,10 +34,22 @@ _IdleW = Annotated[float, Field(ge=0.0, le=200.0)]
 _AbsorptionV = Annotated[float, Field(ge=12.0, le=15.5)]
 _FloatV = Annotated[float, Field(ge=12.0, le=15.5)]
 _AbsorptionH = Annotated[float, Field(ge=0.0, le=24.0)]
+_TailA = Annotated[float, Field(ge=0.0, le=100.0)]
+"""Absorption ends below this current (0: on time only); left out, the device's default."""
 _CutOffV = Annotated[float, Field(ge=9.0, le=13.0)]
 """Where a device's own low-voltage disconnect cuts off ..."""
 _ReconnectV = Annotated[float, Field(ge=9.0, le=14.0)]
 """... and where it reconnects (`_check_above` it)."""
+_SurgeW = Annotated[float, Field(gt=0.0, le=30_000.0)]
+
+
+def _surge_field() -> Any:
+    """`surge_w`: the AC power an inverter delivers for seconds when a load starts.
+
+    Only the design check reads it (CHK-10: an inrush that trips A-A12); None means the model
+    class's default (`smartbms.check`). It is left out of `model_dump`, so the plant never sees it.
+    """
+    return Field(default=None, exclude=True)
 
 
 def _check_above(low_key: str, low_v: float, high_key: str, high_v: float) -> None:
@@ -131,15 +150,24 @@ class DcLoad(DeviceBase):
         return data
 
 
-class Inverter(DeviceBase):
-    """A DC-to-AC inverter (Phoenix): AC load to DC current through the efficiency (PLT-8)."""
+class _InverterFields(DeviceBase):
+    """What every inverter has: its model class and its own low-battery monitor.
 
-    type: Literal["inverter"] = "inverter"
+    Defaults (docs/scenario-format.md): the model's efficiency curve and zero-load power;
+    Victron's 12 V low-battery levels 9.3 / 10.9 / 14.0 V with the 30 s restart delay.
+    """
+
     ac_load_w: _AcLoadW = 0.0
-    efficiency_pct: _EfficiencyPct = 90.0
-    idle_w: _IdleW = 8.0
-    low_voltage_cutoff_v: _CutOffV = 10.9
-    restart_voltage_v: _ReconnectV = 12.5
+    surge_w: _SurgeW | None = _surge_field()
+    model: str | None = None
+    efficiency_pct: _EfficiencyPct | None = None
+    """A flat efficiency instead of the model's curve."""
+    idle_w: _IdleW | None = None
+    """Another zero-load power than the model's."""
+    low_voltage_cutoff_v: _CutOffV = 9.3
+    restart_voltage_v: _ReconnectV = 10.9
+    charge_detect_v: Annotated[float, Field(ge=9.0, le=16.0)] = 14.0
+    restart_delay_s: Annotated[float, Field(ge=0.0, le=600.0)] = 30.0
 
     @model_validator(mode="after")
     def _restart(self) -> Self:
@@ -149,7 +177,44 @@ class Inverter(DeviceBase):
             "restart_voltage_v",
             self.restart_voltage_v,
         )
+        if self.charge_detect_v < self.restart_voltage_v:
+            msg = (
+                f"must not be below restart_voltage_v ({_num(self.restart_voltage_v)} V) "
+                f"(got {_num(self.charge_detect_v)})"
+            )
+            raise _problem(msg, "charge_detect_v")
+        if self.model is not None and self.model not in INVERTER_MODELS:
+            msg = f"unknown inverter model {self.model!r}; known: {', '.join(INVERTER_MODELS)}"
+            raise _problem(msg, "model")
         return self
+
+    @property
+    def model_class(self) -> InverterModel:
+        """The model's published figures (the type's default model when the file names none)."""
+        default = (
+            INVERTER_CHARGER_MODEL if self.device_type == "inverter-charger" else INVERTER_MODEL
+        )
+        return INVERTER_MODELS[self.model or default]
+
+    def dc_power_w(self, ac_power_w: float) -> float:
+        """DC input while inverting `ac_power_w`, as the twin draws it (for the design check)."""
+        model = self.model_class
+        no_load_w = model.no_load_w if self.idle_w is None else self.idle_w
+        if self.efficiency_pct is not None:
+            flat = EfficiencyCurve.flat(efficiency_pct=self.efficiency_pct, no_load_w=no_load_w)
+            return flat.dc_power_w(ac_power_w)
+        curve = EfficiencyCurve.from_peak(
+            rated_power_w=model.rated_power_w,
+            peak_efficiency_pct=model.peak_efficiency_pct,
+            no_load_w=no_load_w,
+        )
+        return curve.dc_power_w(ac_power_w)
+
+
+class Inverter(_InverterFields):
+    """A DC-to-AC inverter (Phoenix): AC load to DC current through its efficiency (PLT-8)."""
+
+    type: Literal["inverter"] = "inverter"
 
 
 def _check_float_below_absorption(absorption_v: float, float_v: float) -> None:
@@ -160,18 +225,16 @@ def _check_float_below_absorption(absorption_v: float, float_v: float) -> None:
         raise _problem(msg, "float_voltage_v")
 
 
-class InverterCharger(DeviceBase):
+class InverterCharger(_InverterFields):
     """An inverter/charger (MultiPlus): inverts, and charges while shore power is on (PLT-8)."""
 
     type: Literal["inverter-charger"] = "inverter-charger"
     connection: Connection = "system+"
-    ac_load_w: _AcLoadW = 0.0
     charge_current_a: _ChargeA
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
-    efficiency_pct: _EfficiencyPct = 90.0
-    idle_w: _IdleW = 10.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
@@ -187,6 +250,7 @@ class Charger(DeviceBase):
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:
@@ -205,6 +269,7 @@ class SolarCharger(DeviceBase):
     absorption_voltage_v: _AbsorptionV = 14.2
     float_voltage_v: _FloatV = 13.5
     absorption_time_h: _AbsorptionH = 1.0
+    tail_current_a: _TailA | None = None
 
     @model_validator(mode="after")
     def _voltages(self) -> Self:

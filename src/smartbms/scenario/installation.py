@@ -1,15 +1,17 @@
 """The installation's tables: [scenario], [environment], [bms], [[battery]] and the engine."""
 
+import datetime
 import math
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, InstanceOf, model_validator
+from pydantic import Field, InstanceOf, field_validator, model_validator
 
 from smartbms.core import constants as c
 from smartbms.core.fuses import INSTALLABLE_FUSES, FuseType, parse_fuse_type
 from smartbms.core.settings import SETTING_SPECS, NumberSpec, Settings, SettingsError
 from smartbms.plant.battery import BatteryOptions
 from smartbms.plant.params import BatteryModel, battery_models
+from smartbms.plant.vehicle import CRUISING_ENGINE_RPM, IDLE_ENGINE_RPM
 from smartbms.scenario.base import (
     _DQ,
     _DURATION,
@@ -47,6 +49,24 @@ class ScenarioSection(_Table):
     timeline_period_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
     trace_resolution_s: float = Field(default=10.0, ge=0.1, le=3600.0)
     start_time_of_day_h: float = Field(default=8.0, ge=0.0, lt=24.0)
+    start_date: datetime.date | None = None
+    """The calendar day of t = 0 (ISO date): the report then says 'Fri 16:00', not 'day 1 16:00'."""
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        """A TOML date (2026-12-04) or the same written as a string; nothing else."""
+        if isinstance(value, datetime.datetime):
+            value = value.isoformat()
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                pass
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value
+        msg = f"must be an ISO date like 2026-12-04 (got {value!r})"
+        raise _problem(msg)
 
     @model_validator(mode="after")
     def _period_within_duration(self) -> Self:
@@ -272,6 +292,7 @@ class BatteryConfig(_Table):
 # --- [alternator] and [starter_battery] --------------------------------------------------------
 
 AlternatorMode = Literal["normal", "smart"]
+AlternatorSpeed = Literal["idle", "cruising"]
 
 
 class AlternatorConfig(_Table):
@@ -281,8 +302,16 @@ class AlternatorConfig(_Table):
     regulated_voltage_v: float = Field(default=14.4, ge=12.0, le=15.5)
     smart_voltage_v: float | None = Field(default=None, ge=11.5, le=14.0)
     mode: AlternatorMode = "normal"
+    speed: AlternatorSpeed = "cruising"
+    """The engine's speed while it runs: at idle the alternator gives about two thirds of its
+    rating, cruising its full rating (the default, so older scenarios keep their meaning)."""
     internal_resistance_ohm: float = Field(default=0.005, gt=0.0, le=0.1)
     running: bool = False
+
+    @property
+    def engine_rpm(self) -> float:
+        """The engine speed `speed` stands for (the plant's parameter file)."""
+        return IDLE_ENGINE_RPM if self.speed == "idle" else CRUISING_ENGINE_RPM
 
     @model_validator(mode="after")
     def _smart(self) -> Self:

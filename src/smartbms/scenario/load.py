@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from smartbms.scenario import limits
-from smartbms.scenario.base import _tuples
+from smartbms.scenario.base import _DURATION, _tuples
 from smartbms.scenario.errors import (
     Problem,
     ScenarioError,
@@ -25,8 +25,12 @@ from smartbms.scenario.locate import _Locator
 from smartbms.scenario.model import Scenario
 
 
-def load_scenario(path: Path | str) -> Scenario:
-    """Read and validate a scenario file (a `Path` or a str); every problem is a `ScenarioError`."""
+def load_scenario(path: Path | str, *, design_only: bool = False) -> Scenario:
+    """Read and validate a scenario file (a `Path` or a str); every problem is a `ScenarioError`.
+
+    `design_only` (for `smartbms check`) reads a file that may describe only the installation:
+    see `parse_scenario`.
+    """
     source = str(path)
     data = _read(Path(path), source)
     try:
@@ -34,7 +38,7 @@ def load_scenario(path: Path | str) -> Scenario:
     except UnicodeDecodeError as exc:
         msg = f"not a UTF-8 text file ({exc.reason} at byte {exc.start})"
         raise ScenarioError(source, None, "", msg) from None
-    return parse_scenario(text, source)
+    return parse_scenario(text, source, design_only=design_only)
 
 
 def _read(path: Path, source: str) -> bytes:
@@ -68,14 +72,21 @@ def _too_big(size: int) -> str:
     )
 
 
-def parse_scenario(text: str, source: str) -> Scenario:
-    """Validate scenario text; `source` names it in messages (usually the file's path)."""
+def parse_scenario(text: str, source: str, *, design_only: bool = False) -> Scenario:
+    """Validate scenario text; `source` names it in messages (usually the file's path).
+
+    With `design_only` the file may be an installation without a run: [scenario] may be left
+    out, and so may its name (the file's name) and duration (`DESIGN_DURATION_S`); a timeline is
+    optional anyway. Everything that is written is checked exactly as for a run.
+    """
     if len(text) > limits.MAX_FILE_BYTES:
         raise ScenarioError(source, None, "", _too_big(len(text.encode("utf-8", "replace"))))
     found = limits.text_problem(text)
     if found is not None:
         raise ScenarioError(source, found[0], "", found[1])
     raw = _toml(text, source)
+    if design_only:
+        raw = _design_defaults(raw, source)
     too_big = limits.size_problems(raw)
     if too_big:
         locator = _Locator(text)
@@ -92,6 +103,22 @@ def parse_scenario(text: str, source: str) -> Scenario:
         return Scenario.model_validate(_tuples(raw))
     except ValidationError as exc:
         raise _translate(exc, _Locator(text), source, Scenario) from None
+
+
+DESIGN_DURATION_S = 86_400.0
+"""A design without a [scenario] duration is read as one day (nothing runs it)."""
+
+
+def _design_defaults(raw: dict[str, object], source: str) -> dict[str, object]:
+    """[scenario] with its name and duration filled in where a design file leaves them out."""
+    section = raw.get("scenario", {})
+    if not isinstance(section, dict):
+        return raw  # the model reports a [scenario] that is not a table
+    filled = dict(section)
+    filled.setdefault("name", Path(source).stem or source)
+    if not any(key in section for key in _DURATION.keys):
+        filled[_DURATION.field] = DESIGN_DURATION_S
+    return {**raw, "scenario": filled}
 
 
 def _toml(text: str, source: str) -> dict[str, object]:

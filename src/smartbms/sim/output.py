@@ -44,6 +44,8 @@ FLAG_COLUMNS = (
     "prealarm_high",
 )
 _INT_COLUMNS = frozenset({*FLAG_COLUMNS, *LED_COLUMNS})
+CELLS_PER_BATTERY = 4
+"""Every Lithium Battery 12,8V Smart has four cells in series: battery{n}_cell{1..4}_v."""
 _SAMPLE_EPS_S = 1e-9
 
 
@@ -64,6 +66,7 @@ def columns_for(battery_count: int) -> tuple[str, ...]:
             f"battery{index}_cell_min_v",
             f"battery{index}_cell_max_v",
             f"battery{index}_temperature_c",
+            *(f"battery{index}_cell{k}_v" for k in range(1, CELLS_PER_BATTERY + 1)),
         ]
     columns += [
         "ab_voltage_v",
@@ -80,6 +83,7 @@ def columns_for(battery_count: int) -> tuple[str, ...]:
         "bms_temperature_c",
         "ambient_c",
         "solar_fraction",
+        "charge_limit_v",
         *FLAG_COLUMNS,
         *LED_COLUMNS,
         "codes",
@@ -101,6 +105,7 @@ def trace_row(state: TwinState) -> list[TraceValue]:
     for battery in batteries:
         volts = battery.cell_voltages_v
         row += [battery.soc_pct, battery.current_a, min(volts), max(volts), battery.temperature_c]
+        row += _cells(volts)
     readings, outputs = state.readings, state.outputs
     row += [
         state.ab_voltage_v,
@@ -117,6 +122,7 @@ def trace_row(state: TwinState) -> list[TraceValue]:
         state.bms_temperature_c,
         state.ambient_c,
         state.solar_fraction,
+        state.settings.charge_limit_v,
         int(outputs.ab_enabled),
         int(outputs.system_plus_charge_allowed),
         int(outputs.system_plus_discharge_allowed),
@@ -127,6 +133,12 @@ def trace_row(state: TwinState) -> list[TraceValue]:
         codes_text(outputs.codes) if outputs.codes else "",
     ]
     return row
+
+
+def _cells(volts: tuple[float, ...]) -> list[TraceValue]:
+    """The cell voltages, exactly `CELLS_PER_BATTERY` of them (NaN for a missing one)."""
+    cells: list[TraceValue] = list(volts[:CELLS_PER_BATTERY])
+    return cells + [math.nan] * (CELLS_PER_BATTERY - len(cells))
 
 
 def _or_nan(value: float | None) -> float:

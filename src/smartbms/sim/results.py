@@ -1,8 +1,14 @@
-"""Where a run's results go: events as JSON Lines, the trace as CSV (or Parquet), streamed.
+"""A run's results: written as they happen, and read back for a notebook as DataFrames.
 
-Both writers stream, so memory does not grow with the simulated duration. An event
+Events go to JSON Lines, the trace to CSV (or Parquet), streamed; `Results.load(folder)` reads them
+back. Both writers stream, so memory does not grow with the simulated duration. An event
 record is `{"t_s": ..., "event": "LoadDisconnected", "code": "A-B11", ...details}`: the same shape
 for controller events and plant events.
+
+    run = Results.load("out/system-plus-short")
+    run.summary.incidents.system_plus_trips, run.trace["bank_soc_pct"].min()
+
+pandas is imported only when `.trace` or `.events` is first read (the `pandas` extra).
 """
 
 import csv
@@ -14,13 +20,17 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from smartbms.core.codes import Code
 from smartbms.core.events import Event
+from smartbms.sim.summary import Summary
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 TraceValue = float | int | str
 FloatArray = npt.NDArray[np.float64]
@@ -344,3 +354,72 @@ def _cell(value: TraceValue) -> TraceValue:
     if isinstance(value, float):
         return f"{value:.10g}"
     return value
+
+
+class Results:
+    """One finished run's folder, read back: `.summary` (typed), `.trace` and `.events` (pandas).
+
+    Column names carry their units (`t_s`, `bank_voltage_v`, `battery1_cell3_v`, `current_a`),
+    as the files have them. The DataFrames are read on first use and kept; a folder without a
+    summary (a run killed hard) raises FileNotFoundError.
+    """
+
+    def __init__(self, folder: Path, summary: Summary) -> None:
+        self.folder = folder
+        self.summary = summary
+        self._trace: pd.DataFrame | None = None
+        self._events: pd.DataFrame | None = None
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "Results":
+        """Open a run's folder (what `smartbms simulate --out FOLDER` wrote)."""
+        path = Path(folder)
+        summary = Summary.from_json((path / "summary.json").read_bytes())
+        return cls(path, summary)
+
+    @property
+    def trace_path(self) -> Path:
+        """trace.parquet when the run wrote one, else trace.csv."""
+        parquet = self.folder / "trace.parquet"
+        return parquet if parquet.exists() else self.folder / "trace.csv"
+
+    @property
+    def trace(self) -> "pd.DataFrame":
+        """The trace, one row per sample time; codes as text ('' for none)."""
+        if self._trace is None:
+            pd = _pandas()
+            path = self.trace_path
+            if path.suffix == ".parquet":
+                self._trace = pd.read_parquet(path)
+            else:
+                self._trace = pd.read_csv(path, dtype={"codes": "string"}, keep_default_na=False)
+                self._trace = self._trace.apply(
+                    lambda column: (
+                        column if column.name == "codes" else pd.to_numeric(column, errors="coerce")
+                    )
+                )
+        return self._trace
+
+    @property
+    def events(self) -> "pd.DataFrame":
+        """The events in time order: `t_s`, `event`, `code` and each kind's own fields."""
+        if self._events is None:
+            pd = _pandas()
+            path = self.folder / "events.jsonl"
+            records = [
+                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line
+            ]
+            frame = pd.DataFrame.from_records(records)
+            if frame.empty:
+                frame = pd.DataFrame(columns=["t_s", "event", "code"])
+            self._events = frame
+        return self._events
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd  # noqa: PLC0415  # optional extra, on first use
+    except ImportError as error:
+        msg = "reading results as DataFrames needs pandas: pip install 'smartbms[pandas]'"
+        raise RuntimeError(msg) from error
+    return pd

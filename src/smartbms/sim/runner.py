@@ -59,7 +59,13 @@ class Simulation:
         started = time.perf_counter()
         twin = self.twin
         end_s = self.scenario.duration_s
-        summary = SummaryBuilder(self.scenario.scenario.name, end_s)
+        section = self.scenario.scenario
+        summary = SummaryBuilder(
+            section.name,
+            end_s,
+            start_time_of_day_s=section.start_time_of_day_h * 3600.0,
+            start_date=section.start_date,
+        )
         events: list[Event] = []
 
         def step(t: float, dt: float, state: TwinState) -> None:

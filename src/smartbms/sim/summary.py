@@ -8,6 +8,7 @@ from plant objects), so it costs no memory per step and works for any driver of 
 """
 
 import dataclasses
+import datetime
 import functools
 import json
 import math
@@ -15,8 +16,16 @@ from typing import Any, Literal, TypeVar, dataclass_transform
 
 from pydantic import ConfigDict, TypeAdapter
 
-from smartbms.core.events import CodeRaised, Event, LoadDisconnected, PreAlarmRaised
-from smartbms.core.signals import Readings
+from smartbms.core.events import (
+    CodeRaised,
+    Event,
+    LoadDisconnected,
+    PreAlarmRaised,
+    SystemPlusChanged,
+    SystemPlusLockedOut,
+    SystemPlusTripped,
+)
+from smartbms.core.signals import Level, Readings
 from smartbms.plant.events import AlternatorOverheatRisk, BatteryDamaged, BatteryOverloaded
 from smartbms.twin.state import EnergyState, TwinState
 
@@ -109,6 +118,69 @@ class EnergySummary:
 
 
 @_summary_value
+class RunClock:
+    """When the run started, so that times can be read as a clock ('Fri 16:00', 'day 1 16:00')."""
+
+    start_time_of_day_s: float
+    """Seconds after midnight at t = 0."""
+    start_date: str | None
+    """The ISO date of t = 0; None: undated (times read 'day 1 16:00')."""
+
+    @property
+    def date(self) -> datetime.date | None:
+        """`start_date` as a date."""
+        return None if self.start_date is None else datetime.date.fromisoformat(self.start_date)
+
+    @property
+    def weekday(self) -> int | None:
+        """The start's weekday (0 Monday ... 6 Sunday); None: undated."""
+        date = self.date
+        return None if date is None else date.weekday()
+
+
+@_summary_value
+class Incidents:
+    """What went wrong besides the cell limits: trips, lock-outs, fuses, the loads off."""
+
+    loads_off_s: float
+    """Time with the loads off: load-disconnect output low or System+ not allowed to discharge."""
+    loads_off_first_s: float | None
+    """When the loads first went off; None: never."""
+    system_plus_trips: int
+    """How many times System+ tripped (a short circuit or an overload)."""
+    system_plus_first_trip_s: float | None
+    system_plus_trip_cause: str | None
+    """The first trip's cause ("short circuit", "overload")."""
+    system_plus_trip_peak_a: float | None
+    """The largest current (by size) that tripped System+."""
+    system_plus_lockout_at_s: float | None
+    """When System+ first locked out after its retries (A-A12); None: never."""
+    system_plus_locked_out_s: float
+    """Total time locked out, until the system was switched off and on (or the end)."""
+    fuse_blown_at_s: float | None
+    """When the AB fuse blew; None: it did not."""
+    fuse_mismatch_s: float
+    """Time the alternator charged while the fuse type setting differed from the installed fuse."""
+    fuse_setting: str | None
+    """The fuse type setting during the first mismatch."""
+    fuse_installed: str | None
+    """The fuse physically installed during the first mismatch."""
+    fuse_mismatch_limit_a: float | None
+    """The highest alternator current limit the BMS applied during a mismatch."""
+    fuse_mismatch_ab_current_a: float | None
+    """The highest alternator current that flowed during a mismatch."""
+    fuse_mismatch_displayed_a: float | None
+    """The highest alternator current the app showed during a mismatch."""
+    fuse_mismatch_displayed_pct: float | None
+    ab_at_limit_longest_s: float
+    """The longest stretch with the alternator current held at the BMS's limit."""
+    ab_at_limit_at_s: float | None
+    """When that stretch began; None: never at the limit."""
+    ab_at_limit_a: float | None
+    """The limit during that stretch."""
+
+
+@_summary_value
 class Summary:
     """One run in numbers; the verdicts (`smartbms.sim.verdicts`) are judged from these."""
 
@@ -160,6 +232,10 @@ class Summary:
     energy_wh: EnergySummary
     event_counts: dict[str, int]
     """How many events of each kind, by name."""
+    charge_limit_v: float
+    """The charge limit setting in force at the end."""
+    clock: RunClock
+    incidents: Incidents
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as plain JSON values (lists for tuples)."""
@@ -190,17 +266,147 @@ def _adapter() -> TypeAdapter[Summary]:
     return TypeAdapter(Summary)
 
 
-def _r(value: float, digits: int = 3) -> float | None:
-    """Round a quantity that is not a time; infinite (never seen) becomes None."""
-    return None if math.isinf(value) or math.isnan(value) else round(value, digits)
+def _r(value: float | None, digits: int = 3) -> float | None:
+    """Round a quantity that is not a time; infinite (never seen) or None becomes None."""
+    if value is None or math.isinf(value) or math.isnan(value):
+        return None
+    return round(value, digits)
+
+
+def _soc(value: float) -> float:
+    """A state of charge as a person reads it: 0 to 100 %, to 0.01 %."""
+    return round(min(max(value, 0.0), 100.0), 2)
+
+
+_AT_LIMIT_SLACK_A = 0.5
+"""The alternator current counts as held at the limit within this much of it (or 1 %)."""
+
+
+class _IncidentWatch:
+    """Trips, lock-outs, blown and mismatched fuses, loads off and the AB limit, as they happen."""
+
+    def __init__(self) -> None:
+        self.loads_off_s = 0.0
+        self.loads_off_first_s: float | None = None
+        self.trips = 0
+        self.first_trip: tuple[float, str, float] | None = None
+        self.trip_peak_a: float | None = None
+        self.lockout_at_s: float | None = None
+        self.locked_since_s: float | None = None
+        self.locked_out_s = 0.0
+        self.fuse_blown_at_s: float | None = None
+        self.mismatch_s = 0.0
+        self.mismatch_fuses: tuple[str, str] | None = None
+        self.mismatch_peaks = [-math.inf, -math.inf, -math.inf, -math.inf]
+        """limit, current, displayed current, displayed %."""
+        self.at_limit_since: tuple[float, float] | None = None
+        self.at_limit_best: tuple[float, float, float] | None = None
+        """(length, start, limit) of the longest stretch at the limit."""
+
+    def step(self, t_s: float, dt_s: float, state: TwinState) -> None:
+        outputs = state.outputs
+        if outputs.load_disconnect is not Level.HIGH or not outputs.system_plus_discharge_allowed:
+            self.loads_off_s += dt_s
+            if self.loads_off_first_s is None:
+                self.loads_off_first_s = t_s
+        if state.fuse.blown and self.fuse_blown_at_s is None:
+            self.fuse_blown_at_s = t_s
+        charging = state.ab_current_a > 0.1
+        if charging and state.fuse.setting != state.fuse.installed:
+            self.mismatch_s += dt_s
+            if self.mismatch_fuses is None:
+                self.mismatch_fuses = (state.fuse.setting, state.fuse.installed)
+            shown = state.readings
+            values = (
+                state.ab_limit_a,
+                state.ab_current_a,
+                shown.alternator_current_a or 0.0,
+                shown.alternator_current_pct or 0.0,
+            )
+            self.mismatch_peaks = [
+                max(a, b) for a, b in zip(self.mismatch_peaks, values, strict=True)
+            ]
+        self._at_limit(t_s, dt_s, state, charging=charging)
+
+    def _at_limit(self, t_s: float, dt_s: float, state: TwinState, *, charging: bool) -> None:
+        limit = state.ab_limit_a
+        slack = max(_AT_LIMIT_SLACK_A, 0.01 * limit)
+        if not (charging and limit > 0.0 and state.ab_current_a >= limit - slack):
+            self.at_limit_since = None
+            return
+        if self.at_limit_since is None:
+            self.at_limit_since = (t_s, limit)
+        start, at = self.at_limit_since
+        length = t_s + dt_s - start
+        if self.at_limit_best is None or length > self.at_limit_best[0]:
+            self.at_limit_best = (length, start, at)
+
+    def event(self, event: Event) -> None:
+        if isinstance(event, SystemPlusTripped):
+            self.trips += 1
+            size = abs(event.current_a)
+            if self.first_trip is None:
+                self.first_trip = (event.t_s, event.cause.value, size)
+            self.trip_peak_a = max(self.trip_peak_a or 0.0, size)
+        elif isinstance(event, SystemPlusLockedOut):
+            if self.lockout_at_s is None:
+                self.lockout_at_s = event.t_s
+            if self.locked_since_s is None:
+                self.locked_since_s = event.t_s
+        elif isinstance(event, SystemPlusChanged) and event.discharge_allowed:
+            self._unlock(event.t_s)
+
+    def _unlock(self, t_s: float) -> None:
+        if self.locked_since_s is not None:
+            self.locked_out_s += t_s - self.locked_since_s
+            self.locked_since_s = None
+
+    def build(self, end_s: float) -> Incidents:
+        self._unlock(end_s)
+        peaks = [_r(v, 2) for v in self.mismatch_peaks]
+        best = self.at_limit_best
+        first = self.first_trip
+        fuses = self.mismatch_fuses
+        return Incidents(
+            loads_off_s=self.loads_off_s,
+            loads_off_first_s=self.loads_off_first_s,
+            system_plus_trips=self.trips,
+            system_plus_first_trip_s=first[0] if first else None,
+            system_plus_trip_cause=first[1] if first else None,
+            system_plus_trip_peak_a=_r(self.trip_peak_a, 1) if self.trip_peak_a else None,
+            system_plus_lockout_at_s=self.lockout_at_s,
+            system_plus_locked_out_s=self.locked_out_s,
+            fuse_blown_at_s=self.fuse_blown_at_s,
+            fuse_mismatch_s=self.mismatch_s,
+            fuse_setting=fuses[0] if fuses else None,
+            fuse_installed=fuses[1] if fuses else None,
+            fuse_mismatch_limit_a=peaks[0],
+            fuse_mismatch_ab_current_a=peaks[1],
+            fuse_mismatch_displayed_a=peaks[2],
+            fuse_mismatch_displayed_pct=peaks[3],
+            ab_at_limit_longest_s=best[0] if best else 0.0,
+            ab_at_limit_at_s=best[1] if best else None,
+            ab_at_limit_a=round(best[2], 2) if best else None,
+        )
 
 
 class SummaryBuilder:
     """Watches one run's steps and events (the twin's state and events only) and sums them up."""
 
-    def __init__(self, scenario_name: str, duration_s: float) -> None:
+    def __init__(
+        self,
+        scenario_name: str,
+        duration_s: float,
+        *,
+        start_time_of_day_s: float = 0.0,
+        start_date: datetime.date | None = None,
+    ) -> None:
         self.scenario_name = scenario_name
         self.duration_s = duration_s
+        self.clock = RunClock(
+            start_time_of_day_s, None if start_date is None else start_date.isoformat()
+        )
+        self._incidents = _IncidentWatch()
         self._lowest_cell_v = math.inf
         self._lowest_cell_at_s = 0.0
         self._lowest_cell: CellPlace | None = None
@@ -232,6 +438,7 @@ class SummaryBuilder:
         self._bank(
             dt_s, state.bank_soc_pct, state.bms_temperature_c, state.ab_current_a, state.readings
         )
+        self._incidents.step(t_s, dt_s, state)
 
     def _battery(
         self, t_s: float, number: int, volts: tuple[float, ...], temperature_c: float
@@ -280,6 +487,7 @@ class SummaryBuilder:
     def event(self, event: Event) -> None:
         """Take in one event."""
         self._event_counts[event.kind] = self._event_counts.get(event.kind, 0) + 1
+        self._incidents.event(event)
         if isinstance(event, PreAlarmRaised):
             self._prealarm_times.append(event.t_s)
         elif isinstance(event, LoadDisconnected):
@@ -319,7 +527,7 @@ class SummaryBuilder:
             BatterySummary(
                 battery=b.number,
                 model=b.model,
-                final_soc_pct=round(b.soc_pct, 2),
+                final_soc_pct=_soc(b.soc_pct),
                 damaged=b.damaged,
                 damaged_at_s=self._damaged_at_s.get(b.number, b.damaged_at_s),
                 balancer=b.balancer,
@@ -337,6 +545,8 @@ class SummaryBuilder:
             steps=steps,
             wall_time_s=wall_time_s,
             status=status,
+            end_s=final.t_s,
+            charge_limit_v=final.settings.charge_limit_v,
         )
 
     def _assemble(
@@ -350,6 +560,8 @@ class SummaryBuilder:
         steps: int,
         wall_time_s: float,
         status: Status,
+        end_s: float,
+        charge_limit_v: float,
     ) -> Summary:
         first_damage = min(self._damaged_at_s.values(), default=None)
         return Summary(
@@ -362,8 +574,10 @@ class SummaryBuilder:
             lowest_cell_at_s=self._lowest_cell_at_s,
             lowest_cell=self._lowest_cell,
             highest_cell_voltage_v=_r(self._highest_cell_v),
-            lowest_bank_soc_pct=_r(self._lowest_bank_soc_pct, 2),
-            final_bank_soc_pct=round(final_bank_soc_pct, 2),
+            lowest_bank_soc_pct=_soc(self._lowest_bank_soc_pct)
+            if math.isfinite(self._lowest_bank_soc_pct)
+            else None,
+            final_bank_soc_pct=_soc(final_bank_soc_pct),
             time_to_prealarm_s=self._prealarm_times[0] if self._prealarm_times else None,
             time_to_load_disconnect_s=self._disconnect_times[0] if self._disconnect_times else None,
             prealarm_lead_s=self._leads_s(),
@@ -387,4 +601,7 @@ class SummaryBuilder:
             codes_seen=tuple(self._codes_seen),
             energy_wh=energy,
             event_counts=dict(sorted(self._event_counts.items())),
+            charge_limit_v=charge_limit_v,
+            clock=self.clock,
+            incidents=self._incidents.build(end_s),
         )

@@ -12,8 +12,8 @@ from typing import Literal
 from smartbms.core import constants as c
 from smartbms.core.codes import CODE_TABLE, Code, CodeInfo, Severity
 from smartbms.core.events import UNDER_VOLTAGE
-from smartbms.core.units import duration_text
-from smartbms.sim.summary import Summary
+from smartbms.core.units import duration_text, wall_clock_text
+from smartbms.sim.summary import Incidents, RunClock, Summary
 
 VerdictStatus = Literal["ok", "warning", "problem", "info"]
 """"info": nothing to judge (no alternator, no disconnect needing a lead, ...)."""
@@ -26,6 +26,8 @@ STARTER_MIN_V = 9.6
 """Below this while cranking the engine may not start."""
 SOC_OK_PCT = 20.0
 SOC_LOW_PCT = 10.0
+AT_LIMIT_WARN_S = 300.0
+"""The alternator held at the BMS's current limit this long is worth a word (manual §2.2)."""
 
 EventRecord = Mapping[str, object]
 """One event as events.jsonl has it: {"t_s": ..., "event": "LoadDisconnected", ...}."""
@@ -55,11 +57,17 @@ def code_info(label: str) -> CodeInfo | None:
 def verdicts(summary: Summary, events: Sequence[EventRecord] = ()) -> tuple[Verdict, ...]:
     """The run's verdicts in reading order; `events` refine the load-disconnect ones."""
     leads = prealarm_leads(summary, events)
+    clock = summary.clock
+    incidents = summary.incidents
     found = (
         _lowest_cell(summary),
         _prealarm(summary),
-        _disconnect(leads),
+        _disconnect(leads, incidents, clock),
         _lead(leads),
+        _system_plus(incidents, clock),
+        _fuse_mismatch(incidents),
+        _fuse_blown(incidents, clock),
+        _at_limit(incidents, clock),
         _alternator(summary),
         _starter(summary),
         _damage(summary),
@@ -71,17 +79,27 @@ def verdicts(summary: Summary, events: Sequence[EventRecord] = ()) -> tuple[Verd
     return tuple(v for v in found if v is not None)
 
 
-def _at(t_s: float | None) -> str:
+def clock_at(clock: RunClock, t_s: float) -> str:
+    """A time of the run on the wall clock, to the second: 'Fri 16:00:05' or 'day 1 16:00:05'."""
+    return wall_clock_text(
+        t_s, start_time_of_day_s=clock.start_time_of_day_s, start_weekday=clock.weekday
+    )
+
+
+def _at(t_s: float | None, clock: RunClock | None = None) -> str:
+    """'after 1 h 42 min (day 1 09:42:13)', 'at the start (...)', or '' for no time."""
     if t_s is None:
         return ""
-    return "at the start" if t_s < 0.5 else f"after {duration_text(t_s)}"
+    when = "at the start" if t_s < 0.5 else f"after {duration_text(t_s)}"
+    return f"{when} ({clock_at(clock, t_s)})" if clock is not None else when
 
 
-def _time_to(t_s: float) -> tuple[str, str]:
-    """A value and the words after it: '1 h 42 min' 'after the start', or 'at once'."""
+def _time_to(t_s: float, clock: RunClock | None = None) -> tuple[str, str]:
+    """A value and the words after it: '1 h 42 min' 'after the start (day 1 09:42:13)'."""
+    at = f" ({clock_at(clock, t_s)})" if clock is not None else ""
     if t_s < 0.5:
-        return "at once", "at the start"
-    return duration_text(t_s), "after the start"
+        return "at once", f"at the start{at}"
+    return duration_text(t_s), f"after the start{at}"
 
 
 def _lowest_cell(summary: Summary) -> Verdict:
@@ -91,7 +109,7 @@ def _lowest_cell(summary: Summary) -> Verdict:
         return Verdict(title, "info", "—", "no cell data")
     where = summary.lowest_cell
     place = f"battery {where.battery}, cell {where.cell}" if where is not None else ""
-    when = _at(summary.lowest_cell_at_s)
+    when = _at(summary.lowest_cell_at_s, summary.clock)
     detail = ", ".join(part for part in (place, when) if part)
     value = f"{volts:.3f} V"
     if volts >= c.CELL_PREALARM_V:
@@ -106,7 +124,7 @@ def _prealarm(summary: Summary) -> Verdict:
     t_s = summary.time_to_prealarm_s
     if t_s is None:
         return Verdict(title, "ok", "never", "the buzzer stayed quiet", "✓ none")
-    value, when = _time_to(t_s)
+    value, when = _time_to(t_s, summary.clock)
     return Verdict(title, "warning", value, f"{when}: the buzzer sounds", "! sounded")
 
 
@@ -163,12 +181,26 @@ def _time(record: EventRecord) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
-def _disconnect(leads: Leads) -> Verdict:
+def _disconnect(leads: Leads, incidents: Incidents, clock: RunClock) -> Verdict:
     title = "Load disconnect"
+    off_s = incidents.loads_off_s
     if leads.first_disconnect is None:
-        return Verdict(title, "ok", "never", "the loads stayed on", "✓ none")
+        if off_s <= 0.0 or incidents.loads_off_first_s is None:
+            return Verdict(title, "ok", "never", "the loads stayed on", "✓ none")
+        why = (
+            "System+ locked out"
+            if incidents.system_plus_lockout_at_s is not None
+            else ("System+ tripped" if incidents.system_plus_trips else "outputs off")
+        )
+        detail = (
+            f"loads off for {duration_text(off_s)} in all, first "
+            f"{_at(incidents.loads_off_first_s, clock)}: {why}"
+        )
+        return Verdict(title, "problem", duration_text(off_s), detail, "✗ loads off")
     t, reason = leads.first_disconnect
-    value, when = _time_to(t)
+    value, when = _time_to(t, clock)
+    if off_s > 0.0:
+        when = f"{when}; loads off {duration_text(off_s)} in all"
     if reason == UNDER_VOLTAGE:
         detail = f"{when}: under-voltage (A-B11), loads cut"
         return Verdict(title, "problem", value, detail, "✗ loads cut")
@@ -199,15 +231,90 @@ def _lead(leads: Leads) -> Verdict:
     return Verdict(title, "problem", value, detail, "✗ under 30 s")
 
 
+def _amps(label: str | None) -> str:
+    """A fuse label as read: '125A' -> '125 A'."""
+    return (label or "?").removesuffix("A") + " A"
+
+
+def _system_plus(incidents: Incidents, clock: RunClock) -> Verdict | None:
+    """A System+ trip (A-A12), and the lock-out after three retries, with the numbers."""
+    trips = incidents.system_plus_trips
+    first = incidents.system_plus_first_trip_s
+    if not trips or first is None:
+        return None
+    title = "System+ trip (A-A12)"
+    peak = incidents.system_plus_trip_peak_a
+    cause = incidents.system_plus_trip_cause or "trip"
+    amps = f" at {peak:,.0f} A" if peak is not None else ""
+    times = "once" if trips == 1 else f"{trips} times"
+    detail = f"{cause}{amps}, first {_at(first, clock)}; tripped {times}"
+    locked = incidents.system_plus_lockout_at_s
+    if locked is None:
+        return Verdict(title, "warning", f"tripped {times}", detail, "! tripped, retried")
+    held = duration_text(incidents.system_plus_locked_out_s)
+    detail += (
+        f"; locked out {_at(locked, clock)} for {held}: System+ loads and chargers off "
+        "until the system is switched off and on"
+    )
+    return Verdict(title, "problem", f"locked out {held}", detail, "✗ locked out")
+
+
+def _fuse_mismatch(incidents: Incidents) -> Verdict | None:
+    """The fuse type setting that does not match the installed fuse, while the alternator ran."""
+    if incidents.fuse_mismatch_s <= 0.0:
+        return None
+    setting, installed = _amps(incidents.fuse_setting), _amps(incidents.fuse_installed)
+    limit = incidents.fuse_mismatch_limit_a
+    flowed = incidents.fuse_mismatch_ab_current_a
+    shown = incidents.fuse_mismatch_displayed_a
+    pct = incidents.fuse_mismatch_displayed_pct
+    parts = []
+    if limit is not None:
+        parts.append(
+            f"alternator limited to {limit:.0f} A with the {setting} fuse setting while a "
+            f"{installed} fuse is installed"
+        )
+    if flowed is not None and shown is not None:
+        shown_pct = f" ({pct:.0f} %)" if pct is not None else ""
+        parts.append(f"up to {flowed:.0f} A flowed, the app showed {shown:.0f} A{shown_pct}")
+    parts.append(f"for {duration_text(incidents.fuse_mismatch_s)} of charging")
+    value = f"{setting} set, {installed} fitted"
+    return Verdict("Fuse type setting", "problem", value, "; ".join(parts), "✗ mismatch")
+
+
+def _fuse_blown(incidents: Incidents, clock: RunClock) -> Verdict | None:
+    at = incidents.fuse_blown_at_s
+    if at is None:
+        return None
+    detail = f"{_at(at, clock)}: the alternator no longer charges the bank"
+    return Verdict("AB fuse", "problem", "blown", detail, "✗ blown")
+
+
+def _at_limit(incidents: Incidents, clock: RunClock) -> Verdict | None:
+    """The alternator held at the BMS's current limit for more than 5 minutes at a stretch."""
+    longest = incidents.ab_at_limit_longest_s
+    if longest <= AT_LIMIT_WARN_S or incidents.ab_at_limit_at_s is None:
+        return None
+    limit = incidents.ab_at_limit_a
+    amps = f" of {limit:.0f} A" if limit is not None else ""
+    detail = (
+        f"held at the BMS limit{amps} for {duration_text(longest)} from "
+        f"{clock_at(clock, incidents.ab_at_limit_at_s)}; check the alternator's cooling"
+    )
+    return Verdict(
+        "Alternator at its limit", "warning", duration_text(longest), detail, "! > 5 min"
+    )
+
+
 def _alternator(summary: Summary) -> Verdict:
     title = "Alternator overheating"
     at_max_s = summary.alternator_at_max_output_s
     risk = summary.alternator_overheating_risk
     if at_max_s is None and not risk:
         return Verdict(title, "info", "no alternator", "", "— n/a")
-    at_max = f"{at_max_s / 60.0:.1f} min at maximum output" if at_max_s is not None else ""
+    at_max = _at_max_text(at_max_s)
     if risk:
-        when = _at(summary.alternator_overheating_risk_at_s)
+        when = _at(summary.alternator_overheating_risk_at_s, summary.clock)
         detail = "; ".join(part for part in (at_max, when) if part)
         return Verdict(title, "problem", "RISK", detail, "✗ over 5 min at max")
     return Verdict(title, "ok", "no risk", at_max, "✓ ok")
@@ -231,7 +338,7 @@ def _damage(summary: Summary) -> Verdict:
     if not summary.battery_damaged:
         return Verdict(title, "ok", "no", "no deep-discharge damage", "✓ none")
     which = [str(b.battery) for b in summary.batteries if b.damaged]
-    detail = _at(summary.battery_damaged_at_s)
+    detail = _at(summary.battery_damaged_at_s, summary.clock)
     if which:
         detail = f"battery {', '.join(which)}; {detail}"
     return Verdict(title, "problem", "YES", detail, "✗ deep discharge")
@@ -257,15 +364,20 @@ def _overload(summary: Summary) -> Verdict:
 
 def _soc(summary: Summary) -> Verdict:
     title = "Final state of charge"
-    final = summary.final_bank_soc_pct
+    final = _clamp_pct(summary.final_bank_soc_pct)
     lowest = summary.lowest_bank_soc_pct
-    detail = f"lowest {lowest:.1f} %" if lowest is not None else ""
+    detail = f"lowest {_clamp_pct(lowest):.1f} %" if lowest is not None else ""
     value = f"{final:.1f} %"
     if final >= SOC_OK_PCT:
         return Verdict(title, "ok", value, detail, "✓ ok")
     if final >= SOC_LOW_PCT:
         return Verdict(title, "warning", value, detail, "! low")
     return Verdict(title, "problem", value, detail, "✗ empty")
+
+
+def _clamp_pct(value: float) -> float:
+    """A state of charge shown honestly: 0 to 100 %, never -0.3 %."""
+    return min(max(value, 0.0), 100.0) + 0.0  # + 0.0: no "-0.0"
 
 
 def _bms_temperature(summary: Summary) -> Verdict | None:
@@ -298,3 +410,11 @@ def _codes(summary: Summary) -> Verdict:
     if Severity.ALARM in severities:
         return Verdict(title, "problem", " ".join(codes), names, "✗ alarm")
     return Verdict(title, "warning", " ".join(codes), names, "! warning")
+
+
+def _at_max_text(at_max_s: float | None) -> str:
+    if at_max_s is None:
+        return ""
+    if at_max_s <= 0.0:
+        return "never at maximum output"
+    return f"{duration_text(at_max_s)} at maximum output"

@@ -8,6 +8,7 @@ format, the first-boot rule, and how writers lock, refuse non-regular files and 
 symlinks are documented in `smartbms.store.settings_store`.
 """
 
+from smartbms.store.device_keys import DEVICE_IDS, KeyStore, KeyStoreError
 from smartbms.store.settings_store import (
     FORMAT_VERSION,
     MAGIC,
@@ -21,8 +22,11 @@ from smartbms.store.settings_store import (
 )
 
 __all__ = [
+    "DEVICE_IDS",
     "FORMAT_VERSION",
     "MAGIC",
+    "KeyStore",
+    "KeyStoreError",
     "LoadResult",
     "SettingsPathError",
     "SettingsStore",

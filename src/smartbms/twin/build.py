@@ -57,11 +57,16 @@ def build_system(scenario: sc.Scenario) -> TwelveVoltSystem:
     batteries = [
         LithiumBattery(config.params, config.options()) for config in scenario.expanded_batteries()
     ]
-    # the tables' keys are the parameters of their parts (the alternator's mode a flag)
+    # the tables' keys are the parameters of their parts (the alternator's mode a flag, its
+    # speed an engine rpm)
     alternator = None
     if scenario.alternator is not None:
         a = scenario.alternator
-        alternator = Alternator(**a.model_dump(exclude={"mode"}), smart_mode=a.mode == "smart")
+        alternator = Alternator(
+            **a.model_dump(exclude={"mode", "speed"}),
+            smart_mode=a.mode == "smart",
+            engine_rpm=a.engine_rpm,
+        )
     starter = None
     if scenario.starter_battery is not None:
         starter = StarterBattery(**scenario.starter_battery.model_dump())

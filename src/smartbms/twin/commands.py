@@ -250,6 +250,17 @@ class BmsPower(Command):
         _flag(self.TYPE, "on", self.on)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AppConnection(Command):
+    """A phone app connects to (or leaves) the BMS: the blue LED is on while it is connected."""
+
+    TYPE: ClassVar[str] = "app-connection"
+    connected: bool
+
+    def __post_init__(self) -> None:
+        _flag(self.TYPE, "connected", self.connected)
+
+
 # --- injected faults (PLT-12) --------------------------------------------------------------------
 
 
@@ -455,6 +466,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ChangePin,
         FactoryReset,
         BmsPower,
+        AppConnection,
         BmsCableUnplugged,
         BmsCablePlugged,
         WeakCell,

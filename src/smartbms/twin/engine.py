@@ -145,6 +145,8 @@ class Engine:
         self._jolt_limit_c = (
             stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()
         ).jolt_c
+        self._known_latches: tuple[OperatingPoint, Outputs, Signature] | None = None
+        """The latches a step's trial saw at its end (op, outputs): the next start's, if alike."""
         self.located: list[Crossing] = []
         """The crossings the fast stepper located (the first thousands of them)."""
         self._inputs = self.system.measure(self.system.solve(0.0, ALL_OPEN), ALL_OPEN)
@@ -253,6 +255,7 @@ class Engine:
         flip = None
         if trial is None:
             trial, flip = self._adaptive_step(stepper, here)
+            self._known_latches = (trial.op_end, self.outputs, trial.signature)
         else:
             previous_slopes = None
         return Planned(
@@ -362,13 +365,16 @@ class Engine:
         self, t: float, op: OperatingPoint, limit_s: float, result: StepResult
     ) -> StepStart:
         system = self.system
+        known, self._known_latches = self._known_latches, None
+        if known is None or known[0] is not op or known[1] != self.outputs:
+            known = (op, self.outputs, system.discrete_state(t, op, self.outputs))
         return StepStart(
             state=system.snapshot(),
             t_s=t,
             op=op,
             limit_s=limit_s,
             result=result,
-            signature=system.discrete_state(t, op, self.outputs),
+            signature=known[2],
             ambient_c=system.surroundings.ambient_c,
             context=system.context(t, self.outputs, op.bank_voltage_v),
         )
@@ -797,3 +803,4 @@ class Engine:
         self._flips = state.flips
         self._chatter = state.chatter
         self.steps = state.steps
+        self._known_latches = None

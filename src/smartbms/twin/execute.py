@@ -207,6 +207,11 @@ def _bms_power(command: cmd.BmsPower, target: Target, _t: float, _: list[Event])
     return "on" if command.on else "off"
 
 
+def _app_connection(command: cmd.AppConnection, target: Target, _t: float, _: list[Event]) -> str:
+    target.system.app_connected = command.connected
+    return "connected" if command.connected else "disconnected"
+
+
 def _ambient(command: cmd.Ambient, target: Target, _t: float, _: list[Event]) -> str:
     target.world.ambient_c = command.ambient_c
     return f"{command.ambient_c:g} °C"
@@ -365,6 +370,7 @@ _HANDLERS: dict[type[cmd.Command], Handler] = {
     cmd.ChangePin: _change_pin,
     cmd.FactoryReset: _factory_reset,
     cmd.BmsPower: _bms_power,
+    cmd.AppConnection: _app_connection,
     cmd.Ambient: _ambient,
     cmd.Solar: _solar,
     cmd.Note: _note,

@@ -2,8 +2,10 @@
 
     context    DeviceContext: the time, the world and the BMS outputs, as every device sees them
     wiring     how a remote input is tied to a BMS output, the signal chain, wiring checks
-    base       Device (the solver's contract, save_state/load_state), ChargeAlgorithm,
+    base       Device (the solver's contract, save_state/load_state),
                SwitchedDevice (the keywords every switched device shares)
+    charging   ChargeAlgorithm: bulk, absorption, float and re-bulk of a Victron charger
+    low_battery, inverter_models   an inverter's own low-battery monitor and efficiency curve
     loads      DcLoad, ResidualLoad, Alarm
     inverters  Inverter, InverterCharger
     chargers   Charger, SolarCharger
@@ -14,9 +16,6 @@ The names below are the package's public face; the defaults (constants) live in 
 """
 
 from smartbms.plant.devices.base import (
-    ChargeAlgorithm,
-    ChargeSnapshot,
-    ChargeStage,
     Device,
     DeviceSnapshot,
     Role,
@@ -24,6 +23,12 @@ from smartbms.plant.devices.base import (
     power_draw_a,
 )
 from smartbms.plant.devices.chargers import Charger, SolarCharger, mppt_rating, mppt_remote_input
+from smartbms.plant.devices.charging import (
+    ChargeAlgorithm,
+    ChargeSnapshot,
+    ChargeStage,
+    Rebulk,
+)
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.factory import DEVICE_TYPES, make_device
 from smartbms.plant.devices.inverters import Inverter, InverterCharger
@@ -62,6 +67,7 @@ __all__ = [
     "DeviceSnapshot",
     "Inverter",
     "InverterCharger",
+    "Rebulk",
     "RemoteInput",
     "ResidualLoad",
     "Role",

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import ClassVar, Final, NamedTuple, TypedDict, get_args
 
 from smartbms.core.signals import Level
+from smartbms.plant.devices.charging import ChargeAlgorithm, ChargeSetPoints
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import (
     NOMINAL_BANK_V,
@@ -47,17 +48,6 @@ so P/V never blows up and the solver always sees a continuous curve."""
 TIME_SLACK_S: Final = 1e-9
 """Float slack when a timer's end is compared with the end of a step (lands exactly on it)."""
 
-ABSORPTION_V: Final = 14.2
-"""Victron's LiFePO4 charge preset, equal to the BMS's default charge limit (manual §3.5.1d)."""
-FLOAT_V: Final = 13.5
-"""Victron's LiFePO4 float preset: holds a full bank without pushing the cells."""
-ABSORPTION_TIME_H: Final = 1.0
-"""Victron's fixed LiFePO4 absorption time (lithium needs no long absorption)."""
-CV_RESISTANCE_OHM: Final = 0.01
-"""Chosen: the CV stage as a 10 mohm droop (100 A per volt below the set point): stiff and
-continuous, so the solver never sees a step."""
-
-
 # --- closed sets ----------------------------------------------------------------------------------
 
 
@@ -68,14 +58,6 @@ class Role(enum.Enum):
     CHARGER = "charger"
     BOTH = "both"
     PASSIVE = "passive"
-
-
-class ChargeStage(enum.Enum):
-    """A Victron charger's stage."""
-
-    BULK = "bulk"
-    ABSORPTION = "absorption"
-    FLOAT = "float"
 
 
 # --- shared physics -------------------------------------------------------------------------------
@@ -97,112 +79,6 @@ def current_draw_a(current_a: float, bus_voltage_v: float) -> float:
     if bus_voltage_v <= 0.0:
         return 0.0
     return current_a * bus_voltage_v / MIN_BUS_V
-
-
-class ChargeSetPoints(TypedDict, total=False):
-    """A charging device's keywords for its charge algorithm (left out: the LiFePO4 presets)."""
-
-    absorption_voltage_v: float
-    float_voltage_v: float
-    absorption_time_h: float
-    cv_resistance_ohm: float
-
-
-class ChargeSnapshot(NamedTuple):
-    """A charge algorithm's state (see `ChargeAlgorithm.save_state`)."""
-
-    stage: ChargeStage
-    absorption_elapsed_s: float
-
-
-class ChargeAlgorithm:
-    """Bulk -> absorption -> float of a Victron charger, with a droop-type CV stage.
-
-    The current is clip((V_set - V) / R_cv, 0, limit). Bulk ends when that CV limit binds (the
-    charger has reached its absorption voltage); absorption lasts its set time, then the set
-    point drops to float. Losing the source (shore power, sun, remote) restarts at bulk.
-    """
-
-    def __init__(
-        self,
-        *,
-        absorption_voltage_v: float,
-        float_voltage_v: float,
-        absorption_time_h: float,
-        cv_resistance_ohm: float,
-    ) -> None:
-        if not 0.0 < float_voltage_v <= absorption_voltage_v:
-            msg = "float voltage must be positive and not above the absorption voltage"
-            raise ValueError(msg)
-        if absorption_time_h < 0.0 or cv_resistance_ohm <= 0.0:
-            msg = "absorption time must be >= 0 and the CV resistance > 0"
-            raise ValueError(msg)
-        self.absorption_voltage_v = absorption_voltage_v
-        self.float_voltage_v = float_voltage_v
-        self.absorption_time_s = absorption_time_h * 3600.0
-        self.cv_resistance_ohm = cv_resistance_ohm
-        self.stage = ChargeStage.BULK
-        self.absorption_elapsed_s = 0.0
-
-    @classmethod
-    def from_params(cls, params: ChargeSetPoints) -> "ChargeAlgorithm":
-        """The algorithm a charging device's keywords ask for."""
-        return cls(
-            absorption_voltage_v=params.get("absorption_voltage_v", ABSORPTION_V),
-            float_voltage_v=params.get("float_voltage_v", FLOAT_V),
-            absorption_time_h=params.get("absorption_time_h", ABSORPTION_TIME_H),
-            cv_resistance_ohm=params.get("cv_resistance_ohm", CV_RESISTANCE_OHM),
-        )
-
-    def save_state(self) -> ChargeSnapshot:
-        """The stage and the time spent in absorption (the set points are fixed)."""
-        return ChargeSnapshot(self.stage, self.absorption_elapsed_s)
-
-    def load_state(self, state: ChargeSnapshot) -> None:
-        """Put back what `save_state` gave."""
-        self.stage, self.absorption_elapsed_s = state
-
-    @property
-    def set_point_v(self) -> float:
-        """The voltage the charger regulates to in its present stage."""
-        if self.stage is ChargeStage.FLOAT:
-            return self.float_voltage_v
-        return self.absorption_voltage_v
-
-    def current_a(self, bus_voltage_v: float, limit_a: float) -> float:
-        """Charge current at a bus voltage with the charger able to give `limit_a`."""
-        taper = (self.set_point_v - bus_voltage_v) / self.cv_resistance_ohm
-        return min(max(taper, 0.0), max(limit_a, 0.0))
-
-    def reset(self) -> None:
-        """The source went away: the next charge starts at bulk."""
-        self.stage = ChargeStage.BULK
-        self.absorption_elapsed_s = 0.0
-
-    def step(self, *, active: bool, bus_voltage_v: float, limit_a: float, dt_s: float) -> None:
-        """Advance the stage over `dt_s` at this operating point."""
-        if not active:
-            self.reset()
-            return
-        if self.stage is ChargeStage.BULK:
-            if bus_voltage_v >= self.absorption_voltage_v - limit_a * self.cv_resistance_ohm:
-                # reached at this step's operating point: the step counts as absorption
-                self.stage = ChargeStage.ABSORPTION
-                self.absorption_elapsed_s = dt_s
-                self._finish_absorption()
-        elif self.stage is ChargeStage.ABSORPTION:
-            self.absorption_elapsed_s += dt_s
-            self._finish_absorption()
-
-    def _finish_absorption(self) -> None:
-        if self.absorption_elapsed_s >= self.absorption_time_s - TIME_SLACK_S:
-            self.stage = ChargeStage.FLOAT
-
-    def next_change_s(self, now_s: float, *, active: bool) -> float:
-        """End of the absorption stage, if it is running."""
-        if active and self.stage is ChargeStage.ABSORPTION:
-            return now_s + self.absorption_time_s - self.absorption_elapsed_s
-        return math.inf
 
 
 # --- the devices ----------------------------------------------------------------------------------

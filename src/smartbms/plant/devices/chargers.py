@@ -6,14 +6,17 @@ from typing import ClassVar, Final, NamedTuple, Unpack, cast
 
 from smartbms.plant.devices.base import (
     MIN_BUS_V,
-    ChargeAlgorithm,
     ChargerParams,
     ChargesBank,
-    ChargeSnapshot,
     Role,
     SwitchedDevice,
     finite,
     valid_efficiency_pct,
+)
+from smartbms.plant.devices.charging import (
+    ChargeAlgorithm,
+    ChargeSnapshot,
+    Rebulk,
 )
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import Cable, Connection, Control, RemoteInput
@@ -24,6 +27,9 @@ MPPT_MODEL: Final = "SmartSolar MPPT 75/15"
 """The smallest common SmartSolar; it needs the VE.Direct cable (manual App. A §4)."""
 MPPT_PV_PEAK_W: Final = 200.0
 """A panel that suits a 75/15 on a 12 V bank (15 A x 14.2 V = 213 W)."""
+MPPT_TAIL_CURRENT_A: Final = 1.0
+"""SmartSolar MPPT 75/10-100/20 manual §3.8: absorption also ends below the tail current, 1 A by
+default (2 A on the larger models)."""
 MPPT_EFFICIENCY_PCT: Final = 97.0
 """SmartSolar data sheets: 98 % maximum; 97 % in typical use."""
 
@@ -59,7 +65,9 @@ class Charger(ChargesBank, SwitchedDevice):
     ) -> None:
         super().__init__(name=name, connection=connection, params=params)
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
-        self.charging = ChargeAlgorithm.from_params(params)
+        self.charging = ChargeAlgorithm.from_params(
+            params, rated_current_a=self.charge_current_a, rebulk=Rebulk.CURRENT
+        )
 
     def _active(self, ctx: DeviceContext, bus_voltage_v: float) -> bool:
         return ctx.shore_power and self.on and self.remote(ctx, bus_voltage_v)[1]
@@ -78,6 +86,7 @@ class Charger(ChargesBank, SwitchedDevice):
 
     def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
         self.charging.step(
+            now_s=ctx.now_s,
             active=self._active(ctx, bus_voltage_v),
             bus_voltage_v=bus_voltage_v,
             limit_a=self.charge_current_a,
@@ -97,7 +106,7 @@ class Charger(ChargesBank, SwitchedDevice):
         self.charging.load_state(charging)
 
     def _latches(self) -> tuple[object, ...]:
-        return (self.charging.stage,)
+        return self.charging.latches()
 
 
 _MPPT_RATING = re.compile(r"(\d+)\s*/\s*(\d+)")
@@ -165,7 +174,12 @@ class SolarCharger(ChargesBank, SwitchedDevice):
         if max_current_a is None:
             max_current_a = float(mppt_rating(model)[1])
         self.max_current_a = finite(name, "max_current_a", max_current_a)
-        self.charging = ChargeAlgorithm.from_params(params)
+        self.charging = ChargeAlgorithm.from_params(
+            params,
+            rated_current_a=self.max_current_a,
+            tail_current_a=MPPT_TAIL_CURRENT_A,
+            rebulk=Rebulk.VOLTAGE,
+        )
 
     def pv_power_w(self, ctx: DeviceContext) -> float:
         """Power out of the tracker: peak x irradiance x efficiency."""
@@ -192,6 +206,7 @@ class SolarCharger(ChargesBank, SwitchedDevice):
 
     def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
         self.charging.step(
+            now_s=ctx.now_s,
             active=self._active(ctx, bus_voltage_v),
             bus_voltage_v=bus_voltage_v,
             limit_a=self._limit_a(ctx, bus_voltage_v),
@@ -211,4 +226,4 @@ class SolarCharger(ChargesBank, SwitchedDevice):
         self.charging.load_state(charging)
 
     def _latches(self) -> tuple[object, ...]:
-        return (self.charging.stage,)
+        return self.charging.latches()

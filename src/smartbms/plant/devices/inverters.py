@@ -1,13 +1,15 @@
-"""Inverters: a Phoenix or VE.Bus inverter, and a MultiPlus inverter/charger."""
+"""Inverters: a Phoenix or VE.Bus inverter, and a MultiPlus inverter/charger.
+
+Their DC draw follows the model's efficiency curve (`inverter_models`), and their own
+low-battery monitor shuts down, restarts and gives up as Victron's do (`low_battery`).
+"""
 
 from collections.abc import Mapping
 from typing import ClassVar, Final, NamedTuple, TypedDict, Unpack, cast
 
 from smartbms.plant.devices.base import (
-    ChargeAlgorithm,
+    MIN_BUS_V,
     ChargesBank,
-    ChargeSetPoints,
-    ChargeSnapshot,
     Role,
     SwitchedDevice,
     WiringParams,
@@ -15,17 +17,29 @@ from smartbms.plant.devices.base import (
     power_draw_a,
     valid_efficiency_pct,
 )
+from smartbms.plant.devices.charging import (
+    ChargeAlgorithm,
+    ChargeSetPoints,
+    ChargeSnapshot,
+    Rebulk,
+)
 from smartbms.plant.devices.context import DeviceContext
+from smartbms.plant.devices.inverter_models import (
+    INVERTER_CHARGER_MODEL,
+    INVERTER_MODEL,
+    EfficiencyCurve,
+    inverter_model,
+)
+from smartbms.plant.devices.low_battery import (
+    CHARGE_DETECT_V,
+    RESTART_DELAY_S,
+    RESTART_V,
+    SHUTDOWN_V,
+    LowBatteryMonitor,
+    LowBatteryState,
+)
 from smartbms.plant.devices.wiring import Connection, Control
 
-INVERTER_EFFICIENCY_PCT: Final = 90.0
-"""Phoenix inverters at moderate load (data sheets: 91...94 % peak)."""
-INVERTER_IDLE_W: Final = 8.0
-"""Zero-load power of a Phoenix 12 V inverter of 800...1200 VA, drawn while it is on."""
-INVERTER_LOW_VOLTAGE_CUTOFF_V: Final = 10.9
-"""A lithium-friendly low-battery shutdown, well above a 12 V lead-acid setting of 9.3 V."""
-INVERTER_RESTART_V: Final = 12.5
-"""Restart only on a visibly recharged bank (1.6 V hysteresis: no load cycling)."""
 MULTIPLUS_CHARGE_CURRENT_A: Final = 70.0
 """MultiPlus 12/1600/70: a 70 A charger."""
 
@@ -33,10 +47,13 @@ MULTIPLUS_CHARGE_CURRENT_A: Final = 70.0
 class _InverterSettings(TypedDict, total=False):
     """An inverter's own keywords after its load (left out: the defaults above)."""
 
+    model: str
     efficiency_pct: float
     idle_w: float
     low_voltage_cutoff_v: float
     restart_voltage_v: float
+    charge_detect_v: float
+    restart_delay_s: float
 
 
 class InverterParams(_InverterSettings, WiringParams, total=False):
@@ -49,12 +66,12 @@ class InverterChargerParams(ChargeSetPoints, InverterParams, total=False):
 
 class _InverterState(NamedTuple):
     ac_load_w: float
-    low_battery: bool
+    low_battery: LowBatteryState
 
 
 class _InverterChargerState(NamedTuple):
     ac_load_w: float
-    low_battery: bool
+    low_battery: LowBatteryState
     charge_current_a: float
     charging: ChargeSnapshot
 
@@ -62,13 +79,17 @@ class _InverterChargerState(NamedTuple):
 class Inverter(SwitchedDevice):
     """A DC-to-AC inverter: Phoenix (HIGH-active H) or VE.Bus >= 1200 VA (LOW-active).
 
-    DC power = AC load / efficiency + idle power while it runs. It has its own low-battery
-    latch: off below `low_voltage_cutoff_v`, on again only at `restart_voltage_v`.
+    DC power = its model's efficiency curve at the AC load (zero-load power included) while it
+    inverts; `efficiency_pct` gives a flat efficiency instead, `idle_w` another zero-load power.
+    Its own low-battery monitor (`LowBatteryMonitor`): off below `low_voltage_cutoff_v`, on
+    again after `restart_delay_s` above `restart_voltage_v`, and after three quick failures only
+    once above `charge_detect_v` for 30 s.
     """
 
     TYPE_NAME = "inverter"
     ROLE = Role.LOAD
     SETTABLE: ClassVar[Mapping[str, str]] = {"ac_load_w": "ac_load_w", **SwitchedDevice.SETTABLE}
+    DEFAULT_MODEL: ClassVar[str] = INVERTER_MODEL
 
     def __init__(
         self,
@@ -79,32 +100,56 @@ class Inverter(SwitchedDevice):
         **params: Unpack[InverterParams],
     ) -> None:
         super().__init__(name=name, connection=connection, params=params)
-        self.efficiency_pct = valid_efficiency_pct(
-            name, params.get("efficiency_pct", INVERTER_EFFICIENCY_PCT)
-        )
-        cutoff_v = params.get("low_voltage_cutoff_v", INVERTER_LOW_VOLTAGE_CUTOFF_V)
-        restart_v = params.get("restart_voltage_v", INVERTER_RESTART_V)
-        if not 0.0 < cutoff_v < restart_v:
-            msg = f"{name}: need 0 < low_voltage_cutoff_v < restart_voltage_v"
-            raise ValueError(msg)
         self.ac_load_w = finite(name, "ac_load_w", ac_load_w)
-        self.idle_w = finite(name, "idle_w", params.get("idle_w", INVERTER_IDLE_W))
-        self.low_voltage_cutoff_v = float(cutoff_v)
-        self.restart_voltage_v = float(restart_v)
-        self.low_battery = False
-        """Its own low-battery shutdown latch."""
+        self.model = params.get("model", self.DEFAULT_MODEL)
+        self.efficiency = _efficiency(name, self.model, params)
+        cutoff_v = params.get("low_voltage_cutoff_v", SHUTDOWN_V)
+        restart_v = params.get("restart_voltage_v", RESTART_V)
+        charge_detect_v = params.get("charge_detect_v", max(CHARGE_DETECT_V, restart_v))
+        if not 0.0 < cutoff_v < restart_v <= charge_detect_v:
+            msg = f"{name}: need 0 < low_voltage_cutoff_v < restart_voltage_v <= charge_detect_v"
+            raise ValueError(msg)
+        self.monitor = LowBatteryMonitor(
+            shutdown_v=cutoff_v,
+            restart_v=restart_v,
+            charge_detect_v=charge_detect_v,
+            restart_delay_s=finite(
+                name, "restart_delay_s", params.get("restart_delay_s", RESTART_DELAY_S)
+            ),
+        )
+        """Its own low-battery monitor."""
+
+    @property
+    def low_battery(self) -> bool:
+        """Its low-battery monitor keeps it off now."""
+        return self.monitor.shut_down
+
+    @property
+    def low_voltage_cutoff_v(self) -> float:
+        """Where it shuts down."""
+        return self.monitor.shutdown_v
+
+    @property
+    def restart_voltage_v(self) -> float:
+        """Where it may restart (after the restart delay)."""
+        return self.monitor.restart_v
+
+    @property
+    def idle_w(self) -> float:
+        """Its zero-load power."""
+        return self.efficiency.no_load_w
 
     @property
     def dc_power_w(self) -> float:
         """DC input power while inverting."""
-        return self.ac_load_w * 100.0 / self.efficiency_pct + self.idle_w
+        return self.efficiency.dc_power_w(self.ac_load_w)
 
     def _inverting(self, ctx: DeviceContext, remote: tuple[bool, bool]) -> bool:
         del ctx  # an inverter without a charger ignores shore power
         return self.on and remote[0] and not self.low_battery
 
     def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
-        """-(AC load / efficiency + idle) / V while inverting."""
+        """-(DC power of the AC load) / V while inverting."""
         if not self._inverting(ctx, self.remote(ctx, bus_voltage_v)):
             return 0.0
         return -power_draw_a(self.dc_power_w, bus_voltage_v) - self.prealarm_output_current_a(
@@ -115,24 +160,61 @@ class Inverter(SwitchedDevice):
         """Inverting now."""
         return self._inverting(ctx, self.remote(ctx, self.last_bus_voltage_v))
 
+    def _wants_to_invert(self, ctx: DeviceContext, remote: tuple[bool, bool]) -> bool:
+        """Switched on and allowed to invert, whatever its monitor says."""
+        del ctx
+        return remote[0]
+
     def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
-        del dt_s  # the latch acts at once, no delay
-        if self.low_battery:
-            if bus_voltage_v >= self.restart_voltage_v:
-                self.low_battery = False
-        elif bus_voltage_v < self.low_voltage_cutoff_v and self._inverting(
-            ctx, self.remote(ctx, bus_voltage_v)
-        ):
-            self.low_battery = True
+        remote = self.remote(ctx, bus_voltage_v)
+        if not self.on or not remote[0]:
+            self.monitor.reset()  # switched off, by hand or by its remote
+            return
+        if self.low_battery and bus_voltage_v < MIN_BUS_V:
+            # shut down it draws nothing, so this is its supply gone (a blocked System+ port)
+            self.monitor.power_lost()
+            return
+        self.monitor.step(
+            ctx.now_s,
+            ctx.now_s + dt_s,
+            bus_voltage_v,
+            inverting=self._wants_to_invert(ctx, remote),
+        )
+
+    def next_change_s(self, ctx: DeviceContext) -> float:
+        """The end of its restart or charge-detect delay."""
+        del ctx
+        return self.monitor.next_change_s()
 
     def _save_own(self) -> tuple[object, ...]:
-        return _InverterState(self.ac_load_w, self.low_battery)
+        return _InverterState(self.ac_load_w, self.monitor.save_state())
 
     def _load_own(self, own: tuple[object, ...]) -> None:
-        self.ac_load_w, self.low_battery = cast(_InverterState, own)
+        state = cast(_InverterState, own)
+        self.ac_load_w = state.ac_load_w
+        self.monitor.load_state(state.low_battery)
 
     def _latches(self) -> tuple[object, ...]:
-        return (self.low_battery,)
+        return self.monitor.latches()
+
+
+def _efficiency(name: str, model_name: str, params: InverterParams) -> EfficiencyCurve:
+    """The model's curve, or what the keywords say instead."""
+    try:
+        model = inverter_model(model_name)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    no_load_w = finite(name, "idle_w", params.get("idle_w", model.no_load_w))
+    flat_pct = params.get("efficiency_pct")
+    if flat_pct is not None:
+        return EfficiencyCurve.flat(
+            efficiency_pct=valid_efficiency_pct(name, flat_pct), no_load_w=no_load_w
+        )
+    return EfficiencyCurve.from_peak(
+        rated_power_w=model.rated_power_w,
+        peak_efficiency_pct=model.peak_efficiency_pct,
+        no_load_w=no_load_w,
+    )
 
 
 class InverterCharger(ChargesBank, Inverter):
@@ -152,6 +234,7 @@ class InverterCharger(ChargesBank, Inverter):
         "charge_current_a": "charge_current_a",
         **SwitchedDevice.SETTABLE,
     }
+    DEFAULT_MODEL: ClassVar[str] = INVERTER_CHARGER_MODEL
 
     def __init__(
         self,
@@ -172,10 +255,16 @@ class InverterCharger(ChargesBank, Inverter):
         inverter: InverterParams = params  # the charge set points ride along, unread
         super().__init__(name=name, connection=connection, ac_load_w=ac_load_w, **inverter)
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
-        self.charging = ChargeAlgorithm.from_params(params)
+        # decided: VE.Bus chargers re-bulk like the Blue Smart (at full current for 4 s)
+        self.charging = ChargeAlgorithm.from_params(
+            params, rated_current_a=self.charge_current_a, rebulk=Rebulk.CURRENT
+        )
 
     def _inverting(self, ctx: DeviceContext, remote: tuple[bool, bool]) -> bool:
         return not ctx.shore_power and self.on and remote[0] and not self.low_battery
+
+    def _wants_to_invert(self, ctx: DeviceContext, remote: tuple[bool, bool]) -> bool:
+        return not ctx.shore_power and remote[0]
 
     def _charging(self, ctx: DeviceContext, remote: tuple[bool, bool]) -> bool:
         return ctx.shore_power and self.on and remote[1]
@@ -200,6 +289,7 @@ class InverterCharger(ChargesBank, Inverter):
     def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
         super()._step(ctx, bus_voltage_v, dt_s)
         self.charging.step(
+            now_s=ctx.now_s,
             active=self._charging(ctx, self.remote(ctx, bus_voltage_v)),
             bus_voltage_v=bus_voltage_v,
             limit_a=self.charge_current_a,
@@ -207,19 +297,25 @@ class InverterCharger(ChargesBank, Inverter):
         )
 
     def next_change_s(self, ctx: DeviceContext) -> float:
-        """End of absorption while charging."""
+        """End of absorption while charging, or of its low-battery monitor's delays."""
         active = self._charging(ctx, self.remote(ctx, self.last_bus_voltage_v))
-        return self.charging.next_change_s(ctx.now_s, active=active)
+        return min(
+            self.charging.next_change_s(ctx.now_s, active=active), self.monitor.next_change_s()
+        )
 
     def _save_own(self) -> tuple[object, ...]:
         return _InverterChargerState(
-            self.ac_load_w, self.low_battery, self.charge_current_a, self.charging.save_state()
+            self.ac_load_w,
+            self.monitor.save_state(),
+            self.charge_current_a,
+            self.charging.save_state(),
         )
 
     def _load_own(self, own: tuple[object, ...]) -> None:
         state = cast(_InverterChargerState, own)
-        self.ac_load_w, self.low_battery, self.charge_current_a, charging = state
+        self.ac_load_w, low_battery, self.charge_current_a, charging = state
+        self.monitor.load_state(low_battery)
         self.charging.load_state(charging)
 
     def _latches(self) -> tuple[object, ...]:
-        return (self.low_battery, self.charging.stage)
+        return (*self.monitor.latches(), *self.charging.latches())

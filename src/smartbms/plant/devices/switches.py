@@ -12,16 +12,19 @@ from typing import ClassVar, Final, NamedTuple, Unpack, cast
 from smartbms.core.timing import Hold
 from smartbms.plant.devices.base import (
     TIME_SLACK_S,
-    ChargeAlgorithm,
     ChargerParams,
     ChargesBank,
-    ChargeSnapshot,
     Role,
     SwitchedDevice,
     WiringParams,
     current_draw_a,
     finite,
     power_draw_a,
+)
+from smartbms.plant.devices.charging import (
+    ChargeAlgorithm,
+    ChargeSnapshot,
+    Rebulk,
 )
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import Connection, Control
@@ -32,8 +35,12 @@ BP_RECONNECT_V: Final = 12.0
 """Smart BatteryProtect 12 V factory re-engage level for that disengage level."""
 BP_ENGAGE_DELAY_S: Final = 1.0
 """Smart BatteryProtect manual: it connects the load 1 s after the remote input closes."""
+BP_ALARM_DELAY_S: Final = 12.0
+"""BatteryProtect data sheet: the alarm output activates after 12 s below the disconnect level
+(so starting the engine does not trigger it)."""
 BP_DISCONNECT_DELAY_S: Final = 90.0
-"""Smart BatteryProtect manual: under-voltage disconnects after 90 s (rides through cranking)."""
+"""BatteryProtect data sheet: the load is disconnected 90 s after the alarm activated, unless the
+voltage rises to the reconnect level meanwhile (e.g. the engine was started)."""
 BP_RECONNECT_DELAY_S: Final = 30.0
 """Smart BatteryProtect manual: reconnect delay after under-voltage, 30 s."""
 BP_LI_ION_DEAD_S: Final = 30.0
@@ -49,8 +56,20 @@ BP_ON_A: Final = 0.0015
 BP_OFF_A: Final = 0.0006
 """Smart BatteryProtect data sheet: own consumption while off or after a low-voltage shutdown."""
 
+CYRIX_LOAD_ENGAGE_DELAY_S: Final = 30.0
+"""Cyrix-Li-Load data sheet: when the BMS output is high again it re-engages after 30 s."""
+CYRIX_LOAD_ATTEMPTS: Final = 3
+"""Cyrix-Li-Load data sheet: after 3 attempts it stays open until the bank is recharged ..."""
+CYRIX_LOAD_RELEASE_V: Final = 13.0
+"""... that is, above 13 V (12 V system) ..."""
+CYRIX_LOAD_RELEASE_S: Final = 30.0
+"""... for at least 30 s."""
 CYRIX_ENGAGE_DELAY_S: Final = 3.0
-"""Cyrix-Li-Charge: it engages 3 s after control and charge voltage are both present."""
+"""Cyrix-Li-Charge data sheet: it engages 3 s after control and charge voltage are present."""
+CYRIX_CHARGE_QUICK_ATTEMPTS: Final = 2
+"""Cyrix-Li-Charge data sheet: after 2 re-attempts ..."""
+CYRIX_CHARGE_SLOW_DELAY_S: Final = 600.0
+"""... the delay becomes 10 min (a charger that keeps tripping the cell over-voltage alarm)."""
 CYRIX_CHARGE_CURRENT_A: Final = 30.0
 """Chosen: a 30 A charger behind the Cyrix-Li-Charge."""
 
@@ -58,6 +77,8 @@ CYRIX_CHARGE_CURRENT_A: Final = 30.0
 class _BatteryProtectState(NamedTuple):
     load_w: float
     engaged: bool
+    alarm: bool
+    countdown: Hold
     under_voltage: bool
     locked_out: bool
     attempts: int
@@ -72,6 +93,8 @@ class _BatteryProtectState(NamedTuple):
 class _CyrixLiChargeState(NamedTuple):
     charge_current_a: float
     engaged: bool
+    attempts: int
+    retrying: bool
     ready: Hold
     charging: ChargeSnapshot
 
@@ -80,8 +103,10 @@ class BatteryProtect(SwitchedDevice):
     """A (Smart) BatteryProtect in front of DC loads `load_w`.
 
     It conducts while its remote says on (1 s after the remote closes; at once off when it
-    opens) and its own under-voltage protection has not tripped: below `disconnect_voltage_v`
-    for 90 s it disengages, at `reconnect_voltage_v` for 30 s it re-engages. In Li-ion mode
+    opens: the BMS's disconnect is instantaneous) and its own under-voltage protection has not
+    tripped: 12 s below `disconnect_voltage_v` raise its alarm, 90 s later it disengages unless
+    the voltage has risen to `reconnect_voltage_v`; at `reconnect_voltage_v` for 30 s it
+    re-engages. In Li-ion mode
     (for a BMS) the voltage thresholds are off; after the remote floats it stays off 30 s, and
     the third disengage/re-engage request locks it out (E7) until the input has been above
     13.0 V for 30 s.
@@ -101,6 +126,7 @@ class BatteryProtect(SwitchedDevice):
         disconnect_voltage_v: float = BP_DISCONNECT_V,
         reconnect_voltage_v: float = BP_RECONNECT_V,
         engage_delay_s: float = BP_ENGAGE_DELAY_S,
+        alarm_delay_s: float = BP_ALARM_DELAY_S,
         disconnect_delay_s: float = BP_DISCONNECT_DELAY_S,
         reconnect_delay_s: float = BP_RECONNECT_DELAY_S,
         li_ion_mode: bool = False,
@@ -114,11 +140,16 @@ class BatteryProtect(SwitchedDevice):
         self.disconnect_voltage_v = float(disconnect_voltage_v)
         self.reconnect_voltage_v = float(reconnect_voltage_v)
         self.engage_delay_s = finite(name, "engage_delay_s", engage_delay_s)
+        self.alarm_delay_s = finite(name, "alarm_delay_s", alarm_delay_s)
         self.disconnect_delay_s = finite(name, "disconnect_delay_s", disconnect_delay_s)
         self.reconnect_delay_s = finite(name, "reconnect_delay_s", reconnect_delay_s)
         self.li_ion_mode = li_ion_mode
         self.engaged = True
         """The remote side has let it conduct (it starts as an installed, running unit)."""
+        self.alarm = False
+        """Its alarm output: 12 s under the disconnect level, until the reconnect level."""
+        self._countdown = Hold(self.disconnect_delay_s)
+        """From the alarm to the disconnect."""
         self.under_voltage = False
         """Its own under-voltage protection has tripped (E3)."""
         self.locked_out = False
@@ -130,8 +161,8 @@ class BatteryProtect(SwitchedDevice):
         """The remote has said on: it engages after its delay (and the Li-ion dead time)."""
         self._dead_until_s = -math.inf
         """Li-ion mode: the end of the dead time after the remote went floating."""
-        self._below = Hold(self.disconnect_delay_s)
-        """Under the disconnect voltage, towards E3."""
+        self._below = Hold(self.alarm_delay_s)
+        """Under the disconnect voltage, towards the alarm."""
         self._above = Hold(self.reconnect_delay_s)
         """At the reconnect voltage while E3 holds, towards clearing it."""
         self._recharged = Hold(BP_LOCKOUT_RELEASE_S)
@@ -193,23 +224,37 @@ class BatteryProtect(SwitchedDevice):
         self._remote_was_on = remote_on
 
     def _step_monitor(self, now_s: float, end_s: float, bus_voltage_v: float) -> None:
-        """Its own input monitor: E3 after the disconnect delay, cleared after the reconnect one."""
+        """Its own input monitor: the alarm after 12 s, E3 90 s later, cleared after 30 s."""
         if self.li_ion_mode:
-            self.under_voltage = False
+            self.under_voltage = self.alarm = False
             self._below = self._below.stop()
+            self._countdown = self._countdown.stop()
             self._above = self._above.stop()
         elif not self.under_voltage:
             self._above = self._above.stop()
-            self._below = self._below.look(bus_voltage_v < self.disconnect_voltage_v, now_s)
-            if self._below.done(end_s, TIME_SLACK_S):
-                self.under_voltage = True
-                self._below = self._below.stop()
+            self._step_alarm(now_s, end_s, bus_voltage_v)
         else:
             self._below = self._below.stop()
             self._above = self._above.look(bus_voltage_v >= self.reconnect_voltage_v, now_s)
             if self._above.done(end_s, TIME_SLACK_S):
-                self.under_voltage = False
+                self.under_voltage = self.alarm = False
                 self._above = self._above.stop()
+
+    def _step_alarm(self, now_s: float, end_s: float, bus_voltage_v: float) -> None:
+        """Towards the alarm, then from the alarm towards E3 (cancelled at the reconnect level)."""
+        if not self.alarm:
+            self._below = self._below.look(bus_voltage_v < self.disconnect_voltage_v, now_s)
+            if not self._below.done(end_s, TIME_SLACK_S):
+                return
+            self.alarm = True
+            self._countdown = Hold(self.disconnect_delay_s, self._below.due_s)
+            self._below = self._below.stop()
+        if bus_voltage_v >= self.reconnect_voltage_v:
+            self.alarm = False
+            self._countdown = self._countdown.stop()
+        elif self._countdown.done(end_s, TIME_SLACK_S):
+            self.under_voltage = True
+            self._countdown = self._countdown.stop()
 
     def _engage_at_s(self, now_s: float) -> float:
         remote_on = self._remote_on
@@ -222,12 +267,20 @@ class BatteryProtect(SwitchedDevice):
         remote_on = self.remote(ctx, self.last_bus_voltage_v)[0]
         if remote_on and not self.engaged and not self.locked_out:
             engage_s = self._engage_at_s(ctx.now_s)
-        return min(engage_s, self._below.due_s, self._above.due_s, self._recharged.due_s)
+        return min(
+            engage_s,
+            self._below.due_s,
+            self._countdown.due_s,
+            self._above.due_s,
+            self._recharged.due_s,
+        )
 
     def _save_own(self) -> _BatteryProtectState:
         return _BatteryProtectState(
             self.load_w,
             self.engaged,
+            self.alarm,
+            self._countdown,
             self.under_voltage,
             self.locked_out,
             self.attempts,
@@ -243,6 +296,8 @@ class BatteryProtect(SwitchedDevice):
         (
             self.load_w,
             self.engaged,
+            self.alarm,
+            self._countdown,
             self.under_voltage,
             self.locked_out,
             self.attempts,
@@ -257,6 +312,8 @@ class BatteryProtect(SwitchedDevice):
     def _latches(self) -> tuple[object, ...]:
         return (
             self.engaged,
+            self.alarm,
+            self._countdown.running,
             self.under_voltage,
             self.locked_out,
             self.attempts,
@@ -277,8 +334,24 @@ class BatteryProtect(SwitchedDevice):
         return None
 
 
+class _CyrixLiLoadState(NamedTuple):
+    load_w: float
+    engaged: bool
+    attempts: int
+    locked_out: bool
+    remote_was_on: bool
+    remote_on: Hold
+    recharged: Hold
+
+
 class CyrixLiLoad(SwitchedDevice):
-    """A Cyrix-Li-Load in front of DC loads `load_w`: closed while its control input is HIGH."""
+    """A Cyrix-Li-Load in front of DC loads `load_w`.
+
+    Cyrix-Li-Load data sheet: it opens when its control input goes free floating; when the
+    BMS output comes back high (the bank recovered after the loads went) it re-engages after
+    30 s; after 3 attempts it stays open until the bank has been above 13 V for at least 30 s
+    (a sign it is being recharged).
+    """
 
     TYPE_NAME = "cyrix-li-load"
     ROLE = Role.LOAD
@@ -291,14 +364,27 @@ class CyrixLiLoad(SwitchedDevice):
         name: str = "cyrix-li-load",
         connection: Connection = Connection.BANK,
         load_w: float = 0.0,
+        engage_delay_s: float = CYRIX_LOAD_ENGAGE_DELAY_S,
         **params: Unpack[WiringParams],
     ) -> None:
         super().__init__(name=name, connection=connection, params=params)
         self.load_w = finite(name, "load_w", load_w)
+        self.engage_delay_s = finite(name, "engage_delay_s", engage_delay_s)
+        self.engaged = True
+        """Closed (it starts as an installed, running unit)."""
+        self.attempts = 0
+        """Re-engagements since the bank was last seen recharged."""
+        self.locked_out = False
+        self._remote_was_on = True
+        self._remote_on = Hold(self.engage_delay_s)
+        self._recharged = Hold(CYRIX_LOAD_RELEASE_S)
+
+    def _closed(self, remote_on: bool) -> bool:
+        return self.on and remote_on and self.engaged
 
     def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
         """Its loads while closed."""
-        if not (self.on and self.remote(ctx, bus_voltage_v)[0]):
+        if not self._closed(self.remote(ctx, bus_voltage_v)[0]):
             return 0.0
         return -power_draw_a(self.load_w, bus_voltage_v) - self.prealarm_output_current_a(
             ctx, bus_voltage_v
@@ -306,13 +392,75 @@ class CyrixLiLoad(SwitchedDevice):
 
     def is_on(self, ctx: DeviceContext) -> bool:
         """Closed now."""
-        return self.on and self.remote(ctx, self.last_bus_voltage_v)[0]
+        return self._closed(self.remote(ctx, self.last_bus_voltage_v)[0])
 
-    def _save_own(self) -> tuple[float]:
-        return (self.load_w,)
+    def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
+        now_s, end_s = ctx.now_s, ctx.now_s + dt_s
+        remote_on = self.remote(ctx, bus_voltage_v)[0]
+        if not remote_on:
+            self.engaged = False
+            self._remote_on = self._remote_on.stop()
+        else:
+            if not self._remote_was_on:
+                self.attempts += 1
+                if self.attempts > CYRIX_LOAD_ATTEMPTS:
+                    self.locked_out = True
+            if not self.engaged and not self.locked_out:
+                self._remote_on = self._remote_on.start(now_s)
+                if self._remote_on.done(end_s, TIME_SLACK_S):
+                    self.engaged = True
+                    self._remote_on = self._remote_on.stop()
+        self._remote_was_on = remote_on
+        # a recharged bank clears the count and the lockout
+        self._recharged = self._recharged.look(
+            bus_voltage_v > CYRIX_LOAD_RELEASE_V and (self.attempts > 0 or self.locked_out),
+            now_s,
+        )
+        if self._recharged.done(end_s, TIME_SLACK_S):
+            self.attempts = 0
+            self.locked_out = False
+            self._recharged = self._recharged.stop()
+
+    def next_change_s(self, ctx: DeviceContext) -> float:
+        """The end of the re-engage delay or of the 30 s above 13 V."""
+        engage_s = math.inf
+        remote_on = self.remote(ctx, self.last_bus_voltage_v)[0]
+        if remote_on and not self.engaged and not self.locked_out:
+            remote = self._remote_on
+            engage_s = remote.due_s if remote.running else ctx.now_s + self.engage_delay_s
+        return min(engage_s, self._recharged.due_s)
+
+    def _save_own(self) -> _CyrixLiLoadState:
+        return _CyrixLiLoadState(
+            self.load_w,
+            self.engaged,
+            self.attempts,
+            self.locked_out,
+            self._remote_was_on,
+            self._remote_on,
+            self._recharged,
+        )
 
     def _load_own(self, own: tuple[object, ...]) -> None:
-        (self.load_w,) = cast(tuple[float], own)
+        (
+            self.load_w,
+            self.engaged,
+            self.attempts,
+            self.locked_out,
+            self._remote_was_on,
+            self._remote_on,
+            self._recharged,
+        ) = cast(_CyrixLiLoadState, own)
+
+    def _latches(self) -> tuple[object, ...]:
+        return (
+            self.engaged,
+            self.attempts,
+            self.locked_out,
+            self._remote_was_on,
+            self._remote_on.running,
+            self._recharged.running,
+        )
 
 
 CHARGE_SOURCES: Final = ("shore", "always")
@@ -323,7 +471,9 @@ class CyrixLiCharge(ChargesBank, SwitchedDevice):
     """A Cyrix-Li-Charge between a charger and the bank.
 
     It engages `engage_delay_s` after its control input is HIGH *and* charge voltage is present
-    on its charger side, and opens at once when either goes. Behind it, a charger of
+    on its charger side, and opens at once when either goes. After 2 re-attempts (engaging again
+    after the BMS opened it while the charger stayed) the delay becomes 10 min (data sheet);
+    decided: the count starts afresh when the charge source goes. Behind it, a charger of
     `charge_current_a` with the usual charge stages.
     """
 
@@ -352,15 +502,31 @@ class CyrixLiCharge(ChargesBank, SwitchedDevice):
         self.source = source
         self.charge_current_a = finite(name, "charge_current_a", charge_current_a)
         self.engage_delay_s = finite(name, "engage_delay_s", engage_delay_s)
-        self.charging = ChargeAlgorithm.from_params(params)
+        self.charging = ChargeAlgorithm.from_params(
+            params, rated_current_a=self.charge_current_a, rebulk=Rebulk.CURRENT
+        )
         self.engaged = False
+        self.attempts = 0
+        """Re-attempts since the charge source came."""
+        self._retrying = False
+        """The BMS opened it while the charger stayed: the next engagement is a re-attempt."""
         self._ready = Hold(self.engage_delay_s)
         """Control HIGH and charge voltage present, towards engaging."""
 
+    @property
+    def delay_s(self) -> float:
+        """The engage delay now: 3 s, or 10 min after 2 re-attempts."""
+        if self._retrying and self.attempts >= CYRIX_CHARGE_QUICK_ATTEMPTS:
+            return max(self.engage_delay_s, CYRIX_CHARGE_SLOW_DELAY_S)
+        return self.engage_delay_s
+
+    def _has_source(self, ctx: DeviceContext) -> bool:
+        """Its charger gives voltage (and it is switched on)."""
+        return self.on and (self.source == "always" or ctx.shore_power)
+
     def _is_ready(self, ctx: DeviceContext, bus_voltage_v: float) -> bool:
         """Control HIGH and charge voltage present."""
-        charge_voltage = self.source == "always" or ctx.shore_power
-        return self.on and charge_voltage and self.remote(ctx, bus_voltage_v)[1]
+        return self._has_source(ctx) and self.remote(ctx, bus_voltage_v)[1]
 
     def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
         """The charger's current while engaged."""
@@ -376,20 +542,30 @@ class CyrixLiCharge(ChargesBank, SwitchedDevice):
 
     def _step(self, ctx: DeviceContext, bus_voltage_v: float, dt_s: float) -> None:
         ready = self._is_ready(ctx, bus_voltage_v)
+        if not self._has_source(ctx):
+            self.attempts = 0
+            self._retrying = False
         if not ready:
+            if self.engaged and self._has_source(ctx):
+                self._retrying = True
             self.engaged = False
             self._ready = self._ready.stop()
         self.charging.step(
+            now_s=ctx.now_s,
             active=ready and self.engaged,
             bus_voltage_v=bus_voltage_v,
             limit_a=self.charge_current_a,
             dt_s=dt_s,
         )
         if ready and not self.engaged:
-            self._ready = self._ready.start(ctx.now_s)
+            if not self._ready.running:
+                self._ready = Hold(self.delay_s, ctx.now_s)
             if self._ready.done(ctx.now_s + dt_s, TIME_SLACK_S):
                 self.engaged = True
                 self._ready = self._ready.stop()
+                if self._retrying:
+                    self.attempts += 1
+                    self._retrying = False
 
     def next_change_s(self, ctx: DeviceContext) -> float:
         """The end of the engage delay, or of absorption while engaged."""
@@ -397,18 +573,36 @@ class CyrixLiCharge(ChargesBank, SwitchedDevice):
             return math.inf
         if not self.engaged:
             ready = self._ready
-            return ready.due_s if ready.running else ctx.now_s + self.engage_delay_s
+            return ready.due_s if ready.running else ctx.now_s + self.delay_s
         return self.charging.next_change_s(ctx.now_s, active=True)
 
     def _save_own(self) -> _CyrixLiChargeState:
         return _CyrixLiChargeState(
-            self.charge_current_a, self.engaged, self._ready, self.charging.save_state()
+            self.charge_current_a,
+            self.engaged,
+            self.attempts,
+            self._retrying,
+            self._ready,
+            self.charging.save_state(),
         )
 
     def _load_own(self, own: tuple[object, ...]) -> None:
         state = cast(_CyrixLiChargeState, own)
-        self.charge_current_a, self.engaged, self._ready, charging = state
+        (
+            self.charge_current_a,
+            self.engaged,
+            self.attempts,
+            self._retrying,
+            self._ready,
+            charging,
+        ) = state
         self.charging.load_state(charging)
 
     def _latches(self) -> tuple[object, ...]:
-        return (self.engaged, self._ready.running, self.charging.stage)
+        return (
+            self.engaged,
+            self.attempts,
+            self._retrying,
+            self._ready.running,
+            *self.charging.latches(),
+        )

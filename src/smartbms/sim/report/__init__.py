@@ -1,21 +1,23 @@
-"""report.html: one run on one self-contained page (verdicts, plots on one time axis, events).
+"""report.html: one run on one self-contained page (verdicts, linked interactive charts, events).
 
-`write_report` is the entry point. The modules: `trace` reads and thins the trace, `plots`
-draws the matplotlib figures, `svg` inlines them, `events` turns events into markers and table
-rows, `page` assembles the HTML. The verdicts themselves come from `smartbms.sim.verdicts`.
+`write_report` is the entry point. The modules: `digest` reads the trace in one streaming pass and
+thins it, `charts` turns it into panels with sensible axes, `events` turns events into markers and
+table rows, `page` renders the Jinja2 template (`templates/`, package data) with uPlot inlined,
+and `static` (only with `--static`) draws the same panels as PNG images with matplotlib. The
+verdicts themselves come from `smartbms.sim.verdicts`.
 """
 
+from smartbms.sim.report.digest import BUCKETS, Digest, Series, digest_trace
 from smartbms.sim.report.events import MAX_EVENT_ROWS, event_details, table_events
 from smartbms.sim.report.page import render_page, write_report
-from smartbms.sim.report.trace import Trace, envelope, intervals, read_trace
 
 __all__ = [
+    "BUCKETS",
     "MAX_EVENT_ROWS",
-    "Trace",
-    "envelope",
+    "Digest",
+    "Series",
+    "digest_trace",
     "event_details",
-    "intervals",
-    "read_trace",
     "render_page",
     "table_events",
     "write_report",

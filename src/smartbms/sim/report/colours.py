@@ -21,9 +21,3 @@ LED_HEX = {
     "orange": "#f76707",
 }
 SEVERITY_HEX = {Severity.ERROR: RED, Severity.ALARM: ORANGE, Severity.WARNING: AMBER}
-
-# --- page geometry: every plot has the same width and margins, so their time axes line up -------
-FIG_W_IN = 11.0
-LEFT_IN = 0.9
-RIGHT_IN = 2.35
-PANEL_H_IN = 2.35

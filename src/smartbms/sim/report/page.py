@@ -1,118 +1,59 @@
 """report.html: one run on one page, for an installer who would rather look than read.
 
-The page answers the questions a van or boat installer asks before wiring anything (when does the
-pre-alarm sound, when are the loads cut, does the alternator overheat, is a battery damaged) with
-coloured verdict cards, then shows why with plots on one shared time axis, then lists the events.
-
-It is one self-contained file: inline CSS, plots as inline SVG, no scripts and no external
-address, so it can be mailed or archived as is. The verdicts are judged in
-`smartbms.sim.verdicts`; this module only renders them.
+The page answers the installer's questions (when does the pre-alarm sound, when are the loads cut,
+does the alternator overheat, is a battery damaged) with coloured verdict cards, then shows why
+with interactive charts on one linked time axis (uPlot, inlined: the file works offline and can
+be mailed as is), a day-by-day table and the events. The HTML is a Jinja2 template
+(`templates/report.html.j2`, package data); the verdicts are judged in `smartbms.sim.verdicts`,
+this module only renders them. The trace is read once, thinned as it is read (`digest`), so the
+page costs the same memory and stays a few MB however long the run.
 """
 
-import html
+import json
+import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
-import matplotlib
-from matplotlib.figure import Figure
+import jinja2
+import numpy as np
 
 from smartbms import __version__
-from smartbms.core import constants as c
-from smartbms.core.units import clock_text, duration_text
-from smartbms.sim.report.events import (
-    MarkerGroup,
-    event_class,
-    event_details,
-    marker_groups,
-    num,
-    table_events,
-)
-from smartbms.sim.report.plots import (
-    PLOT_STYLE,
-    PlotContext,
-    TimeAxis,
-    plot_cells,
-    plot_currents,
-    plot_soc,
-    plot_temperatures,
-    plot_timeline,
-    plot_voltage,
-    timeline_rows,
-)
-from smartbms.sim.report.svg import figure_svg
-from smartbms.sim.report.trace import Trace, read_trace
-from smartbms.sim.summary import Summary
-from smartbms.sim.verdicts import Verdict, code_info, verdicts
+from smartbms.core.units import clock_text, duration_text, wall_clock_text
+from smartbms.sim.report.charts import ChartSpec, Panel, chart_spec
+from smartbms.sim.report.digest import DAY_S, Digest, digest_trace
+from smartbms.sim.report.events import event_class, event_details, num, table_events
+from smartbms.sim.summary import RunClock, Summary
+from smartbms.sim.verdicts import code_info, verdicts
 
 _BADGE = {"ok": "✓ OK", "warning": "! Warning", "problem": "✗ Problem", "info": "— n/a"}
 """A verdict's status in words when it brings none of its own."""
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("smartbms.sim.report", "templates"),
+        autoescape=True,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
 
 
-_CSS = """
-:root { --ink:#1f2328; --muted:#57606a; --line:#d0d7de; --bg:#f6f8fa;
-  --ok:#1a7f37; --ok-bg:#dafbe1; --warn:#7d5a00; --warn-bg:#fff3bf;
-  --bad:#c92a2a; --bad-bg:#ffe3e3; --info:#57606a; --info-bg:#eef1f4; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-  font: 14px/1.45 "DejaVu Sans", system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 40px; }
-header h1 { font-size: 24px; margin: 0 0 4px; }
-header p { margin: 0 0 4px; color: var(--muted); }
-.meta { font-size: 13px; }
-h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px;
-  border-bottom: 1px solid var(--line); }
-h3 { font-size: 14px; margin: 16px 0 2px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px;
-  margin-top: 16px; }
-.card { background:#fff; border:1px solid var(--line); border-left:6px solid var(--info);
-  border-radius:6px; padding:10px 12px; }
-.card .t { font-size:12px; color:var(--muted); text-transform:uppercase; letter-spacing:.03em; }
-.card .v { font-size:22px; font-weight:700; margin:2px 0; }
-.card .d { font-size:12px; color:var(--muted); }
-.badge { display:inline-block; font-size:12px; font-weight:700; padding:1px 7px; border-radius:10px;
-  background:var(--info-bg); color:var(--info); }
-.card.ok { border-left-color:var(--ok); }
-.card.ok .badge { background:var(--ok-bg); color:var(--ok); }
-.card.warning { border-left-color:#e0a800; }
-.card.warning .badge { background:var(--warn-bg); color:var(--warn); }
-.card.problem { border-left-color:var(--bad); }
-.card.problem .badge { background:var(--bad-bg); color:var(--bad); }
-.card.problem .v { color:var(--bad); }
-.tables { display:flex; flex-wrap:wrap; gap:24px; align-items:flex-start; }
-table { border-collapse: collapse; background:#fff; border:1px solid var(--line); font-size:13px; }
-th, td { padding: 4px 10px; border-bottom: 1px solid #eaeef2; text-align:left; vertical-align:top; }
-th { background:#eef1f4; font-weight:600; }
-td.n, th.n { text-align:right; font-variant-numeric: tabular-nums; }
-.figure { background:#fff; border:1px solid var(--line); border-radius:6px; padding:6px 4px 2px;
-  margin: 6px 0 12px; }
-.figure p { margin: 0 8px 2px; font-size: 12px; color: var(--muted); }
-svg.plot { display:block; width:100%; height:auto; }
-svg.plot * { stroke-linejoin: round; stroke-linecap: butt; }
-.scroll { max-height: 720px; overflow-y: auto; border:1px solid var(--line); }
-.events { width:100%; border:0; }
-.events thead th { position: sticky; top: 0; z-index: 1; }
-.events th:nth-child(1) { width: 8.5em; } .events th:nth-child(2) { width: 13em; }
-.events th:nth-child(3) { width: 14em; }
-.events td.time { font-family: "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace;
-  white-space:nowrap; font-size:12px; }
-.events tr { border-left: 5px solid transparent; }
-.events tr.sev-e { background:#ffe3e3; border-left-color:#c92a2a; }
-.events tr.sev-a { background:#ffe8d6; border-left-color:#d9480f; }
-.events tr.sev-w { background:#fff3bf; border-left-color:#e0a800; }
-.events tr.cleared td { color:#1a7f37; }
-.events tr.noisy td { color:#8c959f; font-size:12px; }
-.code { font-weight:700; white-space:nowrap; }
-.code.bad { color: var(--bad); }
-.note { color: var(--muted); font-size: 13px; }
-footer { margin-top: 28px; padding-top: 10px; border-top:1px solid var(--line); color:var(--muted);
-  font-size: 13px; }
-footer code { background:#eef1f4; padding:0 4px; border-radius:3px; }
-"""
+@cache
+def _asset(name: str) -> str:
+    """A packaged text file: the page's CSS and script, and the vendored uPlot."""
+    if name.startswith("uPlot"):
+        root = resources.files("smartbms").joinpath("assets", "vendor", "uplot", name)
+    else:
+        root = resources.files("smartbms.sim.report").joinpath("templates", name)
+    text = root.read_text(encoding="utf-8")
+    # uPlot's banner names its home page as an address; the page must hold none (offline, mailed)
+    return text.replace("/*! https://github.com/", "/*! uPlot, MIT licence: github.com/", 1)
 
 
 def write_report(
@@ -123,19 +64,33 @@ def write_report(
     summary: Summary,
     trace_path: Path,
     events: Sequence[Mapping[str, object]],
+    static: bool = False,
 ) -> Path:
-    """Write `out_dir/report.html` (one self-contained page) and return its path."""
+    """Write `out_dir/report.html` (one self-contained page) and return its path.
+
+    `static` also draws the charts as PNG files in `out_dir/static/` with matplotlib (slower; for
+    print or a document).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    trace = read_trace(trace_path)
-    end_s = max(summary.duration_s, float(trace.t_s[-1]) if trace.t_s.size else 0.0)
+    clock = summary.clock
+    digest = digest_trace(
+        trace_path, summary.duration_s, start_time_of_day_s=clock.start_time_of_day_s
+    )
+    spec = chart_spec(digest, events)
+    static_names: list[str] = []
+    if static:
+        from smartbms.sim.report.static import write_static  # noqa: PLC0415  # matplotlib
+
+        static_names = write_static(out_dir / "static", spec, clock)
     page = render_page(
         title=title,
         description=description,
         summary=summary,
-        trace=trace,
+        digest=digest,
+        spec=spec,
         trace_name=trace_path.name,
         events=events,
-        end_s=end_s,
+        static_names=static_names,
     )
     path = out_dir / "report.html"
     temporary = out_dir / f".report.html.{os.getpid()}.tmp"  # whole or not at all
@@ -152,141 +107,82 @@ def render_page(
     title: str,
     description: str,
     summary: Summary,
-    trace: Trace,
+    digest: Digest,
+    spec: ChartSpec,
     trace_name: str,
     events: Sequence[Mapping[str, object]],
-    end_s: float,
+    static_names: Sequence[str] = (),
 ) -> str:
     """The whole HTML page as text."""
-    axis = TimeAxis.for_duration(end_s)
-    window = axis.end_s / 600.0
-    event_groups = marker_groups(events, window, "events")
-    timeline_groups = marker_groups(events, window, "timeline")
-    lines = [(g.t_s, g.colour) for g in event_groups[:200]]
-    ctx = PlotContext(trace, axis, lines)
-    figures = _figures(ctx, summary, events, event_groups, timeline_groups)
+    end_s = spec.end_s
     if summary.status != "complete":  # a run stopped early must not pass for a whole one
-        ran_s = float(trace.t_s[-1]) if trace.t_s.size else 0.0
+        ran_s = digest.last_s
         title = f"INCOMPLETE: {title}"
         stopped = (
             f"The run was {summary.status} after {duration_text(ran_s)} of "
             f"{duration_text(summary.duration_s)}: everything below covers only the part that ran."
         )
         description = f"{stopped} {description}".strip()
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)} · smartbms report</title>",
-        f"<style>{_CSS}</style></head><body><main>",
-        _header(title, description, summary, trace, end_s),
-        _cards_html(verdicts(summary, events)),
-        _tables_html(summary),
-        "<h2>Over time</h2>",
-        (
-            f'<p class="note">All plots share one time axis: {_esc(axis.label)}. Dashed vertical '
-            "lines mark the important events named in the strip at the bottom.</p>"
-        ),
-        *figures,
-        _events_html(events),
-        _footer(trace_name, trace, events),
-        "</main></body></html>",
-    ]
-    return "\n".join(parts) + "\n"
+    clock = summary.clock
+    step = duration_text(digest.first_step_s) if digest.first_step_s else ""
+    shown, left_out, noisy_left_out = table_events(events)
+    context: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "facts": _facts(summary, digest, end_s),
+        "verdicts": [
+            {
+                "title": v.title,
+                "status": v.status,
+                "value": v.value,
+                "detail": v.detail,
+                "badge": v.status_text or _BADGE[v.status],
+            }
+            for v in verdicts(summary, events)
+        ],
+        "energy": _energy_rows(summary),
+        "batteries": _battery_rows(summary),
+        **_day_table(digest, clock),
+        "step": step,
+        "panels": spec.panels,
+        "strip": spec.strip,
+        "axis_note": _axis_note(clock),
+        "clock_note": _clock_note(clock),
+        "event_count": f"{len(events):,}",
+        "events": [_event_row(record, clock) for record in shown],
+        "left_out": _left_out_note(left_out, noisy_left_out),
+        "trace_name": trace_name,
+        "rows": f"{digest.rows:,}",
+        "static": list(static_names),
+        "version": __version__,
+        "data": _data_json(spec, clock),
+        "uplot_css": _asset("uPlot.min.css"),
+        "uplot_js": _asset("uPlot.iife.min.js"),
+        "css": _asset("report.css"),
+        "js": _asset("report.js"),
+    }
+    return _environment().get_template("report.html.j2").render(context)
 
 
-def _figures(
-    ctx: PlotContext,
-    summary: Summary,
-    events: Sequence[Mapping[str, object]],
-    event_groups: list[MarkerGroup],
-    timeline_groups: list[MarkerGroup],
-) -> list[str]:
-    limit = _charge_limit_v(events)
-    plots: list[tuple[str, str, str, Callable[[], Figure]]] = [
-        (
-            "voltage",
-            "Voltages",
-            "Bank voltage at Li+ and the AB terminal (the starter battery, or the alternator).",
-            lambda: plot_voltage(ctx, limit),
-        ),
-        (
-            "cells",
-            "Cell voltages",
-            "The lowest cell decides: the pre-alarm sounds at 3.1 V, the loads are cut at 2.8 V.",
-            lambda: plot_cells(ctx),
-        ),
-        ("soc", "State of charge", "", lambda: plot_soc(ctx)),
-        (
-            "currents",
-            "Currents per port",
-            "Positive is into the bank: charging. Negative is drawn from it.",
-            lambda: plot_currents(ctx),
-        ),
-        (
-            "temperatures",
-            "Temperatures",
-            "",
-            lambda: plot_temperatures(ctx, summary.highest_bms_temperature_c),
-        ),
-        (
-            "timeline",
-            "Outputs, LEDs, codes and events",
-            "A bar means the state holds (hatched: LED blinking). Labels name the events.",
-            lambda: plot_timeline(
-                ctx, timeline_rows(ctx.trace, ctx.axis.end_s), event_groups, timeline_groups
-            ),
-        ),
-    ]
-    html_parts = []
-    with matplotlib.rc_context(PLOT_STYLE):
-        for name, heading, note, make in plots:
-            fig = make()
-            svg = figure_svg(fig, name, heading)
-            note_html = f"<p>{_esc(note)}</p>" if note else ""
-            html_parts.append(f'<h3>{_esc(heading)}</h3><div class="figure">{note_html}{svg}</div>')
-    return html_parts
-
-
-def _charge_limit_v(events: Iterable[Mapping[str, object]]) -> float:
-    """The charge limit to draw: the last one set during the run, or the factory's."""
-    limit: float | None = None
-    for record in events:
-        if record.get("event") == "SettingsChanged" and record.get("setting") == "charge_limit_v":
-            new = num(record, "new")
-            limit = new if new is not None else limit
-        elif record.get("event") == "ChargeLimitReached" and limit is None:
-            limit = num(record, "bank_voltage_v")
-    return limit if limit is not None else c.CHARGE_LIMIT_DEFAULT_V
-
-
-def _header(title: str, description: str, summary: Summary, trace: Trace, end_s: float) -> str:
-    facts = [f"simulated {duration_text(end_s)}"]
-    count = len(summary.batteries) or trace.battery_count
+def _facts(summary: Summary, digest: Digest, end_s: float) -> list[str]:
+    clock = summary.clock
+    start = wall_clock_text(
+        0.0,
+        start_time_of_day_s=clock.start_time_of_day_s,
+        start_weekday=clock.weekday,
+        with_seconds=False,
+    )
+    if clock.date is not None:
+        start = f"{start} {clock.date.day} {clock.date:%b %Y}"
+    facts = [f"simulated {duration_text(end_s)} from {start}"]
+    count = len(summary.batteries) or digest.battery_count
     if count:
         models = sorted({b.model for b in summary.batteries})
         times = "\N{MULTIPLICATION SIGN}"
         facts.append(f"{count} {times} {', '.join(models)}" if models else f"{count} batteries")
     if summary.steps:
         facts.append(f"{summary.steps:,} steps in {summary.wall_time_s:.2f} s")
-    desc = f"<p>{_esc(description)}</p>" if description else ""
-    return (
-        f"<header><h1>{_esc(title)}</h1>{desc}"
-        f'<p class="meta">{" · ".join(_esc(f) for f in facts)}</p></header>'
-    )
-
-
-def _cards_html(found: Sequence[Verdict]) -> str:
-    items = []
-    for verdict in found:
-        badge = verdict.status_text or _BADGE[verdict.status]
-        detail = f'<div class="d">{_esc(verdict.detail)}</div>' if verdict.detail else ""
-        items.append(
-            f'<div class="card {verdict.status}"><div class="t">{_esc(verdict.title)}</div>'
-            f'<div class="v">{_esc(verdict.value)}</div>'
-            f'<span class="badge">{_esc(badge)}</span>{detail}</div>'
-        )
-    return f'<section class="cards">{"".join(items)}</section>'
+    return facts
 
 
 def _wh(value: float | None) -> str:
@@ -303,85 +199,185 @@ _ENERGY_ROWS = (
 )
 
 
-def _tables_html(summary: Summary) -> str:
+def _energy_rows(summary: Summary) -> list[dict[str, str]]:
     energy = summary.energy_wh
-    body = "".join(
-        f"<tr><td>{_esc(label)}</td>"
-        f'<td class="n">{_wh(getattr(energy, key_in) if key_in else None)}</td>'
-        f'<td class="n">{_wh(getattr(energy, key_out) if key_out else None)}</td></tr>'
+    return [
+        {
+            "label": label,
+            "into": _wh(getattr(energy, key_in) if key_in else None),
+            "out": _wh(getattr(energy, key_out) if key_out else None),
+        }
         for label, key_in, key_out in _ENERGY_ROWS
-    )
-    parts = [
-        (
-            "<div><h3>Energy per port</h3><table><tr><th>port</th>"
-            '<th class="n">in (Wh)</th><th class="n">out (Wh)</th></tr>'
-            f"{body}</table></div>"
-        )
     ]
-    if summary.batteries:
-        body = ""
-        for b in summary.batteries:
-            when = b.damaged_at_s
-            after = f", after {duration_text(when)}" if when is not None else ""
-            damage = f'<span class="code bad">✗ yes{after}</span>' if b.damaged else "no"
-            body += (
-                f"<tr><td>{b.battery}</td><td>{_esc(b.model)}</td>"
-                f'<td class="n">{b.final_soc_pct:.1f} %</td><td>{damage}</td>'
-                f"<td>{_esc(b.balancer)}</td></tr>"
-            )
-        parts.append(
-            "<div><h3>Batteries</h3><table><tr><th>#</th><th>model</th>"
-            '<th class="n">final SoC</th><th>damaged</th><th>balancer</th></tr>'
-            f"{body}</table></div>"
-        )
-    return f'<section class="tables">{"".join(parts)}</section>'
 
 
-def _events_html(events: Sequence[Mapping[str, object]]) -> str:
-    shown, left_out, noisy_left_out = table_events(events)
-    head = f"<h2>Events ({len(events):,})</h2>"
-    if not events:
-        return head + '<p class="note">Nothing happened that the BMS or the plant reports.</p>'
+def _battery_rows(summary: Summary) -> list[dict[str, object]]:
     rows = []
-    for record in shown:
-        t = num(record, "t_s")
-        code = str(record.get("code") or "")
-        code_html = ""
-        if code:
-            info = code_info(code)
-            name = info.name if info is not None else ""
-            code_html = f'<span class="code">{_esc(code)}</span> {_esc(name)}'
+    for b in summary.batteries:
+        damaged = ""
+        if b.damaged:
+            when = b.damaged_at_s
+            damaged = f"yes, after {duration_text(when)}" if when is not None else "yes"
         rows.append(
-            f'<tr class="{event_class(record)}">'
-            f'<td class="time">{clock_text(t) if t is not None else ""}</td>'
-            f"<td>{_esc(record.get('event', ''))}</td><td>{code_html}</td>"
-            f"<td>{_esc(event_details(record))}</td></tr>"
+            {
+                "battery": b.battery,
+                "model": b.model,
+                "soc": f"{min(max(b.final_soc_pct, 0.0), 100.0):.1f} %",
+                "damaged": damaged,
+                "balancer": b.balancer,
+            }
         )
-    note = ""
-    if left_out:
-        routine = f", {noisy_left_out:,} of them routine" if noisy_left_out else ""
-        note = (
-            f'<p class="note">{left_out:,} more events are not shown{routine}; '
-            "events.jsonl has every one.</p>"
-        )
-    return (
-        f"{head}{note}"
-        '<p class="note">Time since the start as d hh:mm:ss. Red: error (E-), orange: alarm (A-), '
-        "amber: warning (W-); grey: routine; green: cleared.</p>"
-        '<div class="scroll"><table class="events"><thead><tr><th>time</th><th>event</th>'
-        f"<th>code</th><th>details</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
+    return rows
 
 
-def _footer(trace_name: str, trace: Trace, events: Sequence[Mapping[str, object]]) -> str:
-    step = ""
-    if trace.t_s.size > 1:
-        step = f", one row every {duration_text(float(trace.t_s[1] - trace.t_s[0]))}"
-    return (
-        "<footer>The full data is next to this file: "
-        f'<a href="events.jsonl"><code>events.jsonl</code></a> (all {len(events):,} events, one '
-        f'JSON object a line), <a href="{_esc(trace_name)}"><code>{_esc(trace_name)}</code></a> '
-        f"({trace.t_s.size:,} rows{step}) and "
-        '<a href="summary.json"><code>summary.json</code></a> (the verdicts above). '
-        f"Made by smartbms {_esc(__version__)}.</footer>"
-    )
+_DAY_COLUMNS = (
+    ("alternator", "alternator in"),
+    ("system_plus_in", "System+ in"),
+    ("system_plus_out", "System+ out"),
+    ("bank_devices_in", "bank devices in"),
+    ("bank_devices_out", "bank devices out"),
+    ("bms", "BMS own use"),
+    ("batteries_in", "batteries charged"),
+    ("batteries_out", "batteries discharged"),
+)
+
+
+def _day_label(day: int, clock: RunClock) -> str:
+    date = clock.date
+    if date is None:
+        return f"day {day + 1}"
+    import datetime  # noqa: PLC0415  # stdlib, only for dated runs
+
+    when = date + datetime.timedelta(days=day)
+    return f"{_WEEKDAY_NAMES[when.weekday()]} {when.day} {when:%b}"
+
+
+def _day_table(digest: Digest, clock: RunClock) -> dict[str, object]:
+    """The daily rows: energy (Wh) and charge (Ah) per port that carried any, SoC, loads off."""
+    days = digest.days
+    used = [
+        (key, label)
+        for key, label in _DAY_COLUMNS
+        if any(d.wh.get(key, 0.0) >= 0.05 or d.ah.get(key, 0.0) >= 0.0005 for d in days)
+    ]
+    rows = []
+    for d in days:
+        cells = [f"{d.wh.get(key, 0.0):,.1f} Wh / {d.ah.get(key, 0.0):,.2f} Ah" for key, _ in used]
+        part = "" if d.seconds >= DAY_S - 1.0 else f" ({duration_text(d.seconds)})"
+        rows.append(
+            {
+                "label": _day_label(d.day, clock) + part,
+                "cells": cells,
+                "min_soc": (
+                    f"{min(max(d.min_soc_pct, 0.0), 100.0):.1f} %"
+                    if math.isfinite(d.min_soc_pct)
+                    else "—"
+                ),
+                "loads_off": duration_text(d.loads_off_s) if d.loads_off_s > 0.0 else "—",
+            }
+        )
+    note = "days run midnight to midnight on the run's clock; a part day says how long it covers"
+    return {
+        "days": rows,
+        "day_columns": [label for _, label in used],
+        "day_note": note,
+    }
+
+
+def _axis_note(clock: RunClock) -> str:
+    if clock.date is not None:
+        return f"Time on the clock, starting {clock.date:%A} {clock.date.day} {clock.date:%B %Y}."
+    return "Time on the clock; day 1 is the day the run starts."
+
+
+def _clock_note(clock: RunClock) -> str:
+    if clock.date is not None:
+        return f"weekday and time; day 1 is {clock.date:%a} {clock.date.day} {clock.date:%b %Y}"
+    return "day of the run and time; hover a time for the time since the start"
+
+
+def _event_row(record: Mapping[str, object], clock: RunClock) -> dict[str, str]:
+    t = num(record, "t_s")
+    code = str(record.get("code") or "")
+    info = code_info(code) if code else None
+    time = ""
+    if t is not None:
+        time = wall_clock_text(
+            t, start_time_of_day_s=clock.start_time_of_day_s, start_weekday=clock.weekday
+        )
+    return {
+        "cls": event_class(record),
+        "time": time,
+        "since": clock_text(t) if t is not None else "",
+        "kind": str(record.get("event", "")),
+        "code": code,
+        "code_name": info.name if info is not None else "",
+        "details": event_details(record),
+    }
+
+
+def _left_out_note(left_out: int, noisy_left_out: int) -> str:
+    if not left_out:
+        return ""
+    routine = f", {noisy_left_out:,} of them routine" if noisy_left_out else ""
+    return f"{left_out:,} more events are not shown{routine}; events.jsonl has every one."
+
+
+def _rounded(values: np.ndarray, digits: int) -> list[float | None]:
+    """Values for JSON: `digits` significant digits, NaN as null."""
+    out: list[float | None] = []
+    for v in values.tolist():
+        if not math.isfinite(v):
+            out.append(None)
+        elif v == 0.0:
+            out.append(0.0)
+        else:
+            out.append(float(f"{v:.{digits}g}"))
+    return out
+
+
+def _panel_json(panel: Panel) -> dict[str, object]:
+    return {
+        "key": panel.key,
+        "unit": panel.unit,
+        "y_min": panel.y_min,
+        "y_max": panel.y_max,
+        "asinh": panel.asinh,
+        "soft_span": panel.soft_span,
+        "refs": [{"y": r.y, "label": r.label, "colour": r.colour} for r in panel.refs],
+        "series": [
+            {
+                "label": line.label,
+                "colour": line.colour,
+                "width": line.width,
+                "dash": list(line.dash),
+                "t": np.round(line.series.t_s, 3).tolist(),
+                "v": _rounded(line.series.values, 6),
+            }
+            for line in panel.lines
+        ],
+    }
+
+
+def _data_json(spec: ChartSpec, clock: RunClock) -> str:
+    """The charts' data for report.js, safe inside a <script> element."""
+    date = clock.date
+    start_tod = clock.start_time_of_day_s
+    multi_day = math.floor((start_tod + spec.end_s) / DAY_S) > 0
+    data = {
+        "end": spec.end_s,
+        "multiDay": multi_day,
+        "clock": {"tod": start_tod, "weekday0": date.weekday() if date is not None else None},
+        "panels": [_panel_json(p) for p in spec.panels],
+        "strip": [
+            {
+                "label": row.label,
+                "colour": row.colour,
+                "spans": [[round(a, 3), round(b, 3), v] for a, b, v in row.spans],
+            }
+            for row in spec.strip
+        ],
+        "markers": [{"t": m.t_s, "colour": m.colour, "label": m.label} for m in spec.markers],
+    }
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,0 +1,1 @@
+"""Drivers that connect the twin to the outside world (Instant Readout in `readout`)."""

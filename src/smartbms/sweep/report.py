@@ -1,0 +1,189 @@
+"""The sweep report: one self-contained HTML page from results.parquet's rows.
+
+It shows the best variant for each figure that has a direction, a chart of each figure against
+each axis (uPlot, the project's one charting library, inlined from
+`smartbms/assets/vendor/uplot/`: the page works offline, no CDN), and every variant as a table.
+On a chart the other axes are drawn as one line per combination when there are few of them,
+else as the lowest, median and highest value across them.
+"""
+
+import dataclasses
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from smartbms.sweep.execute import Row
+from smartbms.sweep.figures import FIGURES, Figure, rank_key
+from smartbms.sweep.plan import Sweep
+
+REPORT = "report.html"
+MAX_LINES = 6
+"""At most this many combinations of the other axes are drawn as their own lines."""
+MAX_TABLE_ROWS = 2000
+"""The page lists at most this many variants (results.parquet has them all)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Best:
+    """The best variant for one figure."""
+
+    figure: Figure
+    value: str
+    variant_id: int
+    params: str
+
+
+def fmt(figure: Figure, value: object) -> str:
+    """A figure's value for a reader: '12.2 h', 'never', 'yes'."""
+    if value is None:
+        return figure.none_text
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+        return f"{text} {figure.unit}".strip()
+    return str(value)
+
+
+def _param_text(value: object) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def best_variants(sweep: Sweep, rows: Sequence[Row]) -> list[Best]:
+    """For each figure with a direction, the best "ok" variant (the lowest ID among equals)."""
+    found = []
+    ok = [row for row in rows if row["status"] == "ok"]
+    for name in sweep.figures:
+        figure = FIGURES[name]
+        if figure.better is None or not ok:
+            continue
+        row = min(ok, key=lambda r: (rank_key(figure, r[name]), r["variant_id"]))
+        if math.isinf(rank_key(figure, row[name])) and rank_key(figure, row[name]) > 0:
+            continue
+        params = ", ".join(f"{a.name} = {_param_text(row[a.name])}" for a in sweep.axes)
+        found.append(Best(figure, fmt(figure, row[name]), int(row["variant_id"]), params))
+    return found
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def chart(sweep: Sweep, rows: Sequence[Row], figure: Figure, axis_index: int) -> dict[str, Any]:
+    """One chart's data: the figure (y) against one axis (x), the other axes as lines."""
+    axis = sweep.axes[axis_index]
+    numeric = all(_number(v) is not None for v in axis.values)
+    xs = sorted(set(axis.values), key=lambda v: float(v) if numeric else axis.values.index(v))
+    position = {value: k for k, value in enumerate(xs)}
+    others = [a for k, a in enumerate(sweep.axes) if k != axis_index]
+    groups: dict[str, dict[int, list[float]]] = {}
+    for row in rows:
+        label = ", ".join(f"{a.name} = {_param_text(row[a.name])}" for a in others) or figure.title
+        points = groups.setdefault(label, {})  # in row order: the same colours on every chart
+        y = _number(row.get(figure.name)) if row["status"] == "ok" else None
+        if y is not None:
+            points.setdefault(position[row[axis.name]], []).append(y)
+    if len(groups) <= MAX_LINES:
+        series = [
+            {"label": label, "y": [_mean(points.get(k)) for k in range(len(xs))]}
+            for label, points in groups.items()
+        ]
+    else:
+        pooled: dict[int, list[float]] = {}
+        for points in groups.values():
+            for k, ys in points.items():
+                pooled.setdefault(k, []).extend(ys)
+        series = [
+            {
+                "label": f"{what} over the other axes",
+                "y": [pick(pooled.get(k)) for k in range(len(xs))],
+            }
+            for what, pick in (("lowest", _low), ("median", _median), ("highest", _high))
+        ]
+    return {
+        "title": f"{figure.title} against {axis.name}",
+        "axis": axis.name,
+        "unit": figure.unit,
+        "x": [float(v) for v in xs] if numeric else list(range(len(xs))),
+        "labels": None if numeric else [str(v) for v in xs],
+        "series": series,
+    }
+
+
+def _mean(ys: list[float] | None) -> float | None:
+    return statistics.fmean(ys) if ys else None
+
+
+def _low(ys: list[float] | None) -> float | None:
+    return min(ys) if ys else None
+
+
+def _high(ys: list[float] | None) -> float | None:
+    return max(ys) if ys else None
+
+
+def _median(ys: list[float] | None) -> float | None:
+    return statistics.median(ys) if ys else None
+
+
+def _asset(name: str) -> str:
+    text = (
+        resources.files("smartbms").joinpath("assets", "vendor", "uplot", name).read_text("utf-8")
+    )
+    return text.replace("</", "<\\/") if name.endswith(".js") else text
+
+
+def render(sweep: Sweep, rows: Sequence[Row]) -> str:
+    """The report page's HTML."""
+    import jinja2  # noqa: PLC0415  # only the report needs it
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("smartbms.sweep", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    figures = [FIGURES[name] for name in sweep.figures]
+    plotted = [f for f in figures if f.kind != "text"]
+    charts = [chart(sweep, rows, f, k) for f in plotted for k in range(len(sweep.axes))]
+    data = json.dumps({"charts": charts}, allow_nan=False).replace("<", "\\u003c")
+    failed = [row for row in rows if row["status"] != "ok"]
+    table = [
+        {
+            "id": row["variant_id"],
+            "params": [_param_text(row[a.name]) for a in sweep.axes],
+            "figures": [fmt(f, row[f.name]) for f in figures],
+            "status": row["status"],
+            "error": row["error"] or "",
+        }
+        for row in rows[:MAX_TABLE_ROWS]
+    ]
+    return env.get_template("sweep-report.html.j2").render(
+        sweep=sweep,
+        axes=[a.name for a in sweep.axes],
+        figures=figures,
+        best=best_variants(sweep, rows),
+        rows=table,
+        total=len(rows),
+        failed=len(failed),
+        shown=len(table),
+        data=data,
+        uplot_js=_asset("uPlot.iife.min.js"),
+        uplot_css=_asset("uPlot.min.css"),
+    )
+
+
+def write_sweep_report(out_dir: Path, sweep: Sweep, rows: Sequence[Row]) -> Path:
+    """Write `out_dir/report.html` (whole, then renamed into place)."""
+    path = out_dir / REPORT
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(render(sweep, rows), encoding="utf-8")
+    tmp.replace(path)
+    return path
