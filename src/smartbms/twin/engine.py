@@ -19,17 +19,13 @@ from smartbms import scenario as sc
 from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
-from smartbms.plant.events import (
-    AlternatorOverheatRisk,
-    BatteryDamaged,
-    BatteryOverloaded,
-    ChainSignalChanged,
-)
+from smartbms.plant.events import AlternatorOverheatRisk
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.twin.blink import Stretch, blend, stretch_at
 from smartbms.twin.build import build_controller, build_system
 from smartbms.twin.commands import Command
 from smartbms.twin.execute import Target, World, end_of, execute
+from smartbms.twin.plant_watch import battery_events, chain_events, chain_lines, damage_flags
 from smartbms.twin.stepper import (
     AdaptiveStep,
     Crossing,
@@ -56,7 +52,6 @@ _LEFT_LIMIT_S = 1e-7
 """How far before a step's end its currents are read for the trapezoid (a left limit)."""
 _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
-_CHAIN_LINES = ("allowed to charge", "allowed to discharge", "pre-alarm")
 
 Emit = Callable[[Event], None]
 Signature = tuple[object, ...]
@@ -130,8 +125,8 @@ class Engine:
         self._schedule: Iterator[tuple[float, Command]] = timed_commands(scenario)
         self._commands_taken = 0
         self._next_command = next(self._schedule, None)
-        self._chain_state = self._chain_lines()
-        self._damaged = tuple(b.damaged for b in self.system.batteries)
+        self._chain_state = chain_lines(self.system)
+        self._damaged = damage_flags(self.system)
         self._proposal_s = 1.0
         self._previous_slopes: tuple[float, tuple[float, ...]] | None = None
         self._advanced = False
@@ -731,28 +726,12 @@ class Engine:
         surroundings.ambient_c = self.scenario.ambient_c_at(t, self.world.ambient_c)
         surroundings.solar_fraction = self.scenario.sun_fraction_at(t, self.world.clear_sky)
 
-    def _chain_lines(self) -> tuple[tuple[bool, bool, bool], ...]:
-        return tuple(
-            (b.allowed_to_charge, b.allowed_to_discharge, b.prealarm_line)
-            for b in self.system.batteries
-        )
-
     def _plant_events(self, t: float) -> Iterator[Event]:
-        lines = self._chain_lines()
-        for index, (old, new) in enumerate(zip(self._chain_state, lines, strict=True)):
-            for name, was, now in zip(_CHAIN_LINES, old, new, strict=True):
-                if was != now:
-                    yield ChainSignalChanged(t, index + 1, name, now)
+        lines = chain_lines(self.system)
+        yield from chain_events(self._chain_state, lines, t)
         self._chain_state = lines
         damaged = list(self._damaged)
-        for index, battery in enumerate(self.system.batteries):
-            if battery.damaged and not damaged[index]:
-                damaged[index] = True
-                at = battery.damaged_at_s if battery.damaged_at_s is not None else t
-                yield BatteryDamaged(at, index + 1)
-            overload = battery.overload_within(self.t_s, t)  # found in this step
-            if overload is not None:
-                yield BatteryOverloaded(overload[0], index + 1, *overload[1:])
+        yield from battery_events(self.system, damaged, self.t_s, t)
         self._damaged = tuple(damaged)
 
     # --- snapshots --------------------------------------------------------------------------------
