@@ -55,6 +55,7 @@ VERDICT_TITLES = (
     "Alternator overheating",
     "Starter battery lowest",
     "Battery damaged",
+    "Battery current",
     "Final state of charge",
     "BMS temperature",
     "Codes shown",
