@@ -133,7 +133,13 @@ class WarmUp:
 def warm_up(scenario: Scenario, until_s: float) -> WarmUp:
     """Run `scenario` to `until_s` as `Simulation.run` would, and keep where it got to."""
     twin = Twin.from_scenario(scenario)
-    builder = SummaryBuilder(scenario.scenario.name, scenario.duration_s)
+    section = scenario.scenario
+    builder = SummaryBuilder(  # as Simulation.run makes it: a warm start must equal a fresh one
+        section.name,
+        scenario.duration_s,
+        start_time_of_day_s=section.start_time_of_day_h * 3600.0,
+        start_date=section.start_date,
+    )
     stop = twin.observe_steps(builder.step)
     events = twin.advance_to(until_s)
     for event in events:
