@@ -73,8 +73,10 @@ STRESS_CASES: list[tuple[str, float, float, str | None]] = [
     ("flat-bank-small-alternator", 0.0, 6.0, None),  # the AB gate at its 1 s deadline, 4 h
     ("fridge-cycling", 0.0, 6.0, None),  # small commands: the step keeps its size across them
     # one charge-limit cycle and a half: the reference gains ~0.25 s per cycle on the converged
-    # answer (its held currents), which the fast stepper keeps within 15 ms (test_fast_accuracy)
-    ("full-bank-big-alternator", 0.0, 0.3, None),
+    # answer (its held currents). 0.14 h (was 0.3 h) since the new LFP cell (issue 13): its
+    # over-full charge relaxes with 900 s, so the limit now cycles every 145 s (0.3 h held five
+    # cycles); the fast stepper's own drift is test_fast_accuracy's (~50 ms a cycle, open)
+    ("full-bank-big-alternator", 0.0, 0.14, None),
     ("figure-1-extra-10w", 40.0, 46.0, None),  # pre-alarm, 3 h of blinking, the drive home
     # the inverter's own monitor: 9.3 V shutdown, 30 s restarts, gives up after three
     ("inverter-loose-connection", 0.0, 2.0, None),
