@@ -92,11 +92,28 @@ STRESS_CASES: list[tuple[str, float, float, str | None]] = [
 """The stress set (benchmarks/stress, issue 12): windows of at most 6 h where it is hardest."""
 
 
+SLOW_RECONNECT = (
+    "issue 13's LFP cell: the weak cell's over-voltage reconnect is a slow crossing (the full "
+    "cell relaxing over 900 s); the fast run has it 13 s after the converged run and the 100 ms "
+    "reference has one more reconnect in the window. Known and open in issue 13."
+)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "start_h", "end_h"),
     [
-        *CASES,
+        *(
+            pytest.param(
+                name,
+                a,
+                b,
+                marks=pytest.mark.xfail(strict=True, reason=SLOW_RECONNECT)
+                if (name, a, b) == ("weak-cell", 1.5, 7.5)
+                else (),
+            )
+            for name, a, b in CASES
+        ),
         *(
             pytest.param(
                 name, a, b, marks=() if why is None else pytest.mark.xfail(strict=True, reason=why)
