@@ -141,6 +141,7 @@ async def test_every_change_needs_a_session_and_the_csrf_token(
     assert ok.status_code == 200, ok.text
 
 
+@pytest.mark.req("APP-3")
 async def test_settings_read_and_change_any_subset(client: httpx.AsyncClient) -> None:
     settings = (await client.get("/api/settings")).json()
     assert settings == {

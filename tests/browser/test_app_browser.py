@@ -13,40 +13,15 @@ from typing import Any
 import pytest
 
 pytest.importorskip("fastapi")
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-from smartbms.app.context import Context  # noqa: E402
-from smartbms.app.server import build_context  # noqa: E402
-from tests.app.conftest import unset_fuse_scenario  # noqa: E402
-from tests.app.served import served  # noqa: E402
+from smartbms.app.context import Context
+from smartbms.app.server import build_context
+from tests.app.conftest import unset_fuse_scenario
+from tests.app.served import served
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 SHOTS = Path(os.environ.get("SMARTBMS_ARTEFACTS", "build")) / "screenshots"
-
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip(
-        f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-        allow_module_level=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium for the module."""
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -31,14 +31,22 @@ def load_scenario(path: Path | str, *, design_only: bool = False) -> Scenario:
     `design_only` (for `smartbms check`) reads a file that may describe only the installation:
     see `parse_scenario`.
     """
+    text, source = read_text_file(path)
+    return parse_scenario(text, source, design_only=design_only)
+
+
+def read_text_file(path: Path | str) -> tuple[str, str]:
+    """A scenario-like file's text and its name for messages; any problem is a `ScenarioError`.
+
+    Scenario and sweep files share it: a regular file, bounded in size, UTF-8.
+    """
     source = str(path)
     data = _read(Path(path), source)
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), source
     except UnicodeDecodeError as exc:
         msg = f"not a UTF-8 text file ({exc.reason} at byte {exc.start})"
         raise ScenarioError(source, None, "", msg) from None
-    return parse_scenario(text, source, design_only=design_only)
 
 
 def _read(path: Path, source: str) -> bytes:

@@ -29,7 +29,7 @@ from smartbms.scenario.base import (
     _tuples,
 )
 from smartbms.scenario.errors import Problem, _error_of, _field_path, _translate
-from smartbms.scenario.load import _read, _toml
+from smartbms.scenario.load import _toml, read_text_file
 from smartbms.scenario.locate import _Locator
 from smartbms.sweep import axes as ax
 from smartbms.sweep.figures import DEFAULT_FIGURES, FIGURES
@@ -171,13 +171,7 @@ class SweepFile(_Table):
 
 def load_sweep(path: Path | str) -> Sweep:
     """Read and check a sweep file and its base scenario; every problem is a `ScenarioError`."""
-    source = str(path)
-    data = _read(Path(path), source)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        msg = f"not a UTF-8 text file ({exc.reason} at byte {exc.start})"
-        raise ScenarioError(source, None, "", msg) from None
+    text, source = read_text_file(path)
     raw = _toml(text, source)
     locator = _Locator(text)
     try:
@@ -204,7 +198,7 @@ def load_sweep(path: Path | str) -> Sweep:
         axes=axes,
         figures=section.figures,
         combine=section.combine,
-        digest=digest_of(data, (base,)),
+        digest=digest_of(text.encode("utf-8"), (base,)),  # the same bytes: valid UTF-8 round-trips
         batch_size=section.batch_size,
         snapshots=section.snapshots,
     )
