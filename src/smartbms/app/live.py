@@ -141,8 +141,10 @@ class LiveTwin:
         self._status_interval_s = status_interval_s
         self._wall_time = wall_time
         section = twin.scenario.scenario
-        self._start_time_of_day_s = section.start_time_of_day_h * 3600.0
-        self._start_weekday = None if section.start_date is None else section.start_date.weekday()
+        self.start_time_of_day_s = section.start_time_of_day_h * 3600.0
+        """Seconds after midnight at t = 0 (the scenario's `start_time_of_day_h`)."""
+        self.start_weekday = None if section.start_date is None else section.start_date.weekday()
+        """The weekday of t = 0 (0 Monday); None: the scenario has no `start_date`."""
         self._feeds: set[Feed] = set()
         self._connected = False
         self._listeners: list[Listener] = []
@@ -285,7 +287,7 @@ class LiveTwin:
         'Fri 16:00:05' when the scenario gives a `start_date`, else 'day 1 16:00:05'.
         """
         return wall_clock_text(
-            t_s, start_time_of_day_s=self._start_time_of_day_s, start_weekday=self._start_weekday
+            t_s, start_time_of_day_s=self.start_time_of_day_s, start_weekday=self.start_weekday
         )
 
     # --- the twin's listener ---------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""The app on a phone with a touch screen (390 x 844, touch): the history chart and the event log.
+
+Touches are real touch events (Chrome DevTools Protocol `Input.dispatchTouchEvent`), so the
+browser's own handling (page scrolling, touch-action) takes part as on a phone. Screenshots go
+to `$SMARTBMS_ARTEFACTS/screenshots` (default `build/screenshots`).
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("playwright.sync_api")
+
+from smartbms.app.context import Context
+from smartbms.app.server import build_context
+from smartbms.twin.commands import EngineStart
+from tests.app.conftest import FIGURE_1
+from tests.app.served import served
+from tests.browser.test_app_browser import SHOTS
+
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "has_touch": True,
+    "is_mobile": True,
+    "device_scale_factor": 2,
+}
+HOURS = 4.0
+
+
+@pytest.fixture
+def device(tmp_path: Path) -> Iterator[tuple[Context, str]]:
+    """Figure 1 after four hours (the engine ran for two), paused, served on a loopback port."""
+    ctx = build_context(FIGURE_1, state_dir=tmp_path / "state")
+    twin = ctx.live.twin
+    for k in range(1, int(HOURS * 120) + 1):  # a history sample every 30 s, as the live loop takes
+        if k == 120:
+            twin.apply(EngineStart())
+        twin.advance_to(30.0 * k)
+    ctx.live.set_clock(paused=True)
+    with served(ctx) as url:
+        yield ctx, url
+
+
+def _phone(browser: Any, errors: list[str]) -> Any:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page
+
+
+def _gesture(page: Any, start: list[tuple[float, float]], end: list[tuple[float, float]]) -> None:
+    """Fingers down at `start`, moved in 8 steps to `end`, lifted."""
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, points: list[tuple[float, float]]) -> None:
+        at = [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": at})
+
+    touch("touchStart", start)
+    for k in range(1, 9):
+        f = k / 8
+        touch(
+            "touchMove",
+            [(a + (c - a) * f, b + (d - b) * f) for (a, b), (c, d) in zip(start, end, strict=True)],
+        )
+        page.wait_for_timeout(20)  # a frame for the pinch's requestAnimationFrame
+    touch("touchEnd", [])
+    cdp.detach()
+    page.wait_for_timeout(50)
+
+
+def _x_scale(page: Any) -> list[list[float]]:
+    scales: list[list[float]] = page.evaluate(
+        "smartbmsHistory.charts.map(u => [u.scales.x.min, u.scales.x.max])"
+    )
+    return scales
+
+
+def test_history_zooms_by_touch_and_shows_all_again(
+    browser: Any, device: tuple[Context, str]
+) -> None:
+    _, url = device
+    errors: list[str] = []
+    page = _phone(browser, errors)
+    page.goto(url + "/history")
+    page.locator("body[data-ready]").wait_for(state="attached")
+    page.wait_for_function("window.smartbmsHistory && smartbmsHistory.charts.length === 2")
+    full = _x_scale(page)
+    assert full[0] == [0.0, HOURS * 3600.0]
+    assert page.locator("#zoom-reset").is_disabled()
+    page.screenshot(path=str(_shots() / "phone-touch-history.png"), full_page=True)
+
+    over = page.locator("#chart-voltage .u-over").bounding_box()
+    assert over is not None
+    y = over["y"] + over["height"] / 2
+    left, width = over["x"], over["width"]
+
+    # a finger dragged sideways selects a stretch; lifting it zooms both charts to it
+    _gesture(page, [(left + 0.25 * width, y)], [(left + 0.75 * width, y)])
+    zoomed = _x_scale(page)
+    assert zoomed[0] == zoomed[1]  # the currents follow
+    lo, hi = zoomed[0]
+    assert lo == pytest.approx(0.25 * HOURS * 3600.0, rel=0.05)
+    assert hi == pytest.approx(0.75 * HOURS * 3600.0, rel=0.05)
+    assert page.locator("#zoom-reset").is_enabled()
+
+    # two fingers spread apart zoom in further, around them
+    mid = left + 0.5 * width
+    _gesture(page, [(mid - 40, y), (mid + 40, y)], [(mid - 120, y), (mid + 120, y)])
+    lo2, hi2 = _x_scale(page)[0]
+    assert (hi2 - lo2) == pytest.approx((hi - lo) / 3, rel=0.1)
+    assert lo < lo2 < hi2 < hi
+    page.screenshot(path=str(_shots() / "phone-touch-history-zoomed.png"), full_page=True)
+
+    # the visible control shows everything again
+    page.locator("#zoom-reset").tap()
+    assert _x_scale(page) == full
+    assert page.locator("#zoom-reset").is_disabled()
+
+    # a vertical swipe on the chart scrolls the page: the chart is no scroll trap
+    before = page.evaluate("window.scrollY")
+    _gesture(page, [(left + 0.5 * width, y + 60)], [(left + 0.5 * width, y - 200)])
+    page.wait_for_function(f"window.scrollY > {before}")
+    assert _x_scale(page) == full
+    page.context.close()
+    assert errors == []
+
+
+def test_history_axis_reads_the_twin_clock(browser: Any, device: tuple[Context, str]) -> None:
+    """The chart's times read like the header and the report ('day 1 17:00:00')."""
+    _, url = device
+    errors: list[str] = []
+    page = _phone(browser, errors)
+    page.goto(url + "/history")
+    page.wait_for_function("window.smartbmsHistory && smartbmsHistory.charts.length === 2")
+    assert page.evaluate("smartbmsHistory.clockText(3600)") == "day 1 17:00:00"
+    assert page.evaluate("smartbmsHistory.clockText(8 * 3600 + 5.5)") == "day 2 00:00:05"
+    page.context.close()
+    assert errors == []
+
+
+def test_event_log_fits_a_phone(browser: Any, device: tuple[Context, str]) -> None:
+    """Every event's clock, name and code are on screen; only the page scrolls."""
+    _, url = device
+    errors: list[str] = []
+    page = _phone(browser, errors)
+    page.goto(url + "/events")
+    page.locator("#event-rows tr").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    cells = page.locator("#event-rows tr:first-child td").evaluate_all(
+        "tds => tds.map(td => { const r = td.getBoundingClientRect();"
+        " return [td.className, r.left, r.right, getComputedStyle(td).display]; })"
+    )
+    for name, cell_left, cell_right, display in cells:
+        if display != "none":
+            assert cell_left >= 0, (name, cell_left)
+            assert cell_right <= 390, (name, cell_right)
+    scrollers = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => {"
+        " const s = getComputedStyle(e); return /(auto|scroll)/.test(s.overflowX + s.overflowY)"
+        " && (e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight); }).length"
+    )
+    assert scrollers == 0
+    page.screenshot(path=str(_shots() / "phone-touch-events.png"), full_page=True)
+    page.context.close()
+    assert errors == []
+
+
+def _shots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
