@@ -1,8 +1,6 @@
 """The app on a phone with a touch screen (390 x 844, touch): the history chart and the event log.
 
-Touches are real touch events (Chrome DevTools Protocol `Input.dispatchTouchEvent`), so the
-browser's own handling (page scrolling, touch-action) takes part as on a phone. Screenshots go
-to `$SMARTBMS_ARTEFACTS/screenshots` (default `build/screenshots`).
+Screenshots go to `$SMARTBMS_ARTEFACTS/screenshots` (default `build/screenshots`).
 """
 
 from collections.abc import Iterator
@@ -20,19 +18,14 @@ from smartbms.twin.commands import EngineStart
 from tests.app.conftest import FIGURE_1
 from tests.app.served import served
 from tests.browser.test_app_browser import SHOTS
+from tests.browser.touch import NESTED_SCROLLERS, PHONE, gesture
 
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844},
-    "has_touch": True,
-    "is_mobile": True,
-    "device_scale_factor": 2,
-}
 HOURS = 4.0
 
 
 @pytest.fixture
 def device(tmp_path: Path) -> Iterator[tuple[Context, str]]:
-    """Figure 1 after four hours (the engine ran for two), paused, served on a loopback port."""
+    """Figure 1 four hours on (the engine started after one), paused, served on a loopback port."""
     ctx = build_context(FIGURE_1, state_dir=tmp_path / "state")
     twin = ctx.live.twin
     for k in range(1, int(HOURS * 120) + 1):  # a history sample every 30 s, as the live loop takes
@@ -51,27 +44,6 @@ def _phone(browser: Any, errors: list[str]) -> Any:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page
-
-
-def _gesture(page: Any, start: list[tuple[float, float]], end: list[tuple[float, float]]) -> None:
-    """Fingers down at `start`, moved in 8 steps to `end`, lifted."""
-    cdp = page.context.new_cdp_session(page)
-
-    def touch(kind: str, points: list[tuple[float, float]]) -> None:
-        at = [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]
-        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": at})
-
-    touch("touchStart", start)
-    for k in range(1, 9):
-        f = k / 8
-        touch(
-            "touchMove",
-            [(a + (c - a) * f, b + (d - b) * f) for (a, b), (c, d) in zip(start, end, strict=True)],
-        )
-        page.wait_for_timeout(20)  # a frame for the pinch's requestAnimationFrame
-    touch("touchEnd", [])
-    cdp.detach()
-    page.wait_for_timeout(50)
 
 
 def _x_scale(page: Any) -> list[list[float]]:
@@ -101,7 +73,7 @@ def test_history_zooms_by_touch_and_shows_all_again(
     left, width = over["x"], over["width"]
 
     # a finger dragged sideways selects a stretch; lifting it zooms both charts to it
-    _gesture(page, [(left + 0.25 * width, y)], [(left + 0.75 * width, y)])
+    gesture(page, [(left + 0.25 * width, y)], [(left + 0.75 * width, y)])
     zoomed = _x_scale(page)
     assert zoomed[0] == zoomed[1]  # the currents follow
     lo, hi = zoomed[0]
@@ -111,7 +83,7 @@ def test_history_zooms_by_touch_and_shows_all_again(
 
     # two fingers spread apart zoom in further, around them
     mid = left + 0.5 * width
-    _gesture(page, [(mid - 40, y), (mid + 40, y)], [(mid - 120, y), (mid + 120, y)])
+    gesture(page, [(mid - 40, y), (mid + 40, y)], [(mid - 120, y), (mid + 120, y)])
     lo2, hi2 = _x_scale(page)[0]
     assert (hi2 - lo2) == pytest.approx((hi - lo) / 3, rel=0.1)
     assert lo < lo2 < hi2 < hi
@@ -124,7 +96,7 @@ def test_history_zooms_by_touch_and_shows_all_again(
 
     # a vertical swipe on the chart scrolls the page: the chart is no scroll trap
     before = page.evaluate("window.scrollY")
-    _gesture(page, [(left + 0.5 * width, y + 60)], [(left + 0.5 * width, y - 200)])
+    gesture(page, [(left + 0.5 * width, y + 60)], [(left + 0.5 * width, y - 200)])
     page.wait_for_function(f"window.scrollY > {before}")
     assert _x_scale(page) == full
     page.context.close()
@@ -160,12 +132,7 @@ def test_event_log_fits_a_phone(browser: Any, device: tuple[Context, str]) -> No
         if display != "none":
             assert cell_left >= 0, (name, cell_left)
             assert cell_right <= 390, (name, cell_right)
-    scrollers = page.evaluate(
-        "[...document.querySelectorAll('main *')].filter(e => {"
-        " const s = getComputedStyle(e); return /(auto|scroll)/.test(s.overflowX + s.overflowY)"
-        " && (e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight); }).length"
-    )
-    assert scrollers == 0
+    assert page.evaluate(NESTED_SCROLLERS) == []
     page.screenshot(path=str(_shots() / "phone-touch-events.png"), full_page=True)
     page.context.close()
     assert errors == []
