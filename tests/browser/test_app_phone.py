@@ -89,7 +89,15 @@ def test_history_zooms_by_touch_and_shows_all_again(
     assert lo < lo2 < hi2 < hi
     page.screenshot(path=str(_shots() / "phone-touch-history-zoomed.png"), full_page=True)
 
+    # a double-tap shows everything, as a double-click does
+    page.touchscreen.tap(left + 0.5 * width, y)
+    page.touchscreen.tap(left + 0.5 * width, y)
+    page.wait_for_function("smartbmsHistory.charts[0].scales.x.min === 0")
+    assert _x_scale(page) == full
+
     # the visible control shows everything again
+    gesture(page, [(left + 0.25 * width, y)], [(left + 0.75 * width, y)])
+    assert _x_scale(page) != full
     page.locator("#zoom-reset").tap()
     assert _x_scale(page) == full
     assert page.locator("#zoom-reset").is_disabled()
