@@ -14,6 +14,7 @@ pytest.importorskip("playwright.sync_api")
 
 from smartbms.app.context import Context
 from smartbms.app.server import build_context
+from smartbms.core.units import wall_clock_text
 from smartbms.twin.commands import EngineStart
 from tests.app.conftest import FIGURE_1
 from tests.app.served import served
@@ -111,15 +112,23 @@ def test_history_zooms_by_touch_and_shows_all_again(
     assert errors == []
 
 
-def test_history_axis_reads_the_twin_clock(browser: Any, device: tuple[Context, str]) -> None:
-    """The chart's times read like the header and the report ('day 1 17:00:00')."""
+@pytest.mark.parametrize("weekday", [None, 4])
+def test_history_reads_the_twin_clock_as_wall_clock_text(
+    browser: Any, device: tuple[Context, str], weekday: int | None
+) -> None:
+    """The chart's times read like the header and the report: app.js's twin of the formatter."""
     _, url = device
     errors: list[str] = []
     page = _phone(browser, errors)
     page.goto(url + "/history")
     page.wait_for_function("window.smartbmsHistory && smartbmsHistory.charts.length === 2")
-    assert page.evaluate("smartbmsHistory.clockText(3600)") == "day 1 17:00:00"
-    assert page.evaluate("smartbmsHistory.clockText(8 * 3600 + 5.5)") == "day 2 00:00:05"
+    if weekday is not None:  # as a scenario with a start_date (a Friday) renders it
+        page.evaluate(f"document.getElementById('history-clock').dataset.weekday = '{weekday}'")
+    for t_s in (0.0, 3600.0, 8 * 3600 + 5.5, 3 * 86400 + 59.9999, 29.9999999):
+        text = page.evaluate(f"smartbmsHistory.clockText({t_s})")
+        assert text == wall_clock_text(
+            t_s, start_time_of_day_s=16 * 3600.0, start_weekday=weekday
+        ), t_s
     page.context.close()
     assert errors == []
 
