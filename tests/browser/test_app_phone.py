@@ -90,6 +90,10 @@ def test_history_zooms_by_touch_and_shows_all_again(
     assert lo < lo2 < hi2 < hi
     page.screenshot(path=str(_shots() / "phone-touch-history-zoomed.png"), full_page=True)
 
+    # the live refresh (every 5 s) keeps the zoomed window
+    page.evaluate("smartbmsHistory.refresh()")
+    assert _x_scale(page)[0] == [lo2, hi2]
+
     # a double-tap shows everything, as a double-click does
     page.touchscreen.tap(left + 0.5 * width, y)
     page.touchscreen.tap(left + 0.5 * width, y)
@@ -108,6 +112,31 @@ def test_history_zooms_by_touch_and_shows_all_again(
     gesture(page, [(left + 0.5 * width, y + 60)], [(left + 0.5 * width, y - 200)])
     page.wait_for_function(f"window.scrollY > {before}")
     assert _x_scale(page) == full
+    page.context.close()
+    assert errors == []
+
+
+def test_history_zooms_by_mouse_on_a_desktop(browser: Any, device: tuple[Context, str]) -> None:
+    _, url = device
+    errors: list[str] = []
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/history")
+    page.wait_for_function("window.smartbmsHistory && smartbmsHistory.charts.length === 2")
+    full = _x_scale(page)
+    box = page.locator("#chart-current .u-over").bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 0.1 * box["width"], y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.4 * box["width"], y, steps=5)
+    page.mouse.up()
+    zoomed = _x_scale(page)
+    assert zoomed[0] == zoomed[1]  # the voltage chart follows the currents
+    assert zoomed[0][1] - zoomed[0][0] == pytest.approx(0.3 * HOURS * 3600.0, rel=0.05)
+    page.click("#zoom-reset")
+    assert _x_scale(page) == full
+    page.screenshot(path=str(_shots() / "desktop-touch-history.png"), full_page=True)
     page.context.close()
     assert errors == []
 

@@ -513,7 +513,7 @@ function initHistory() {
       c.setSize({ width: chartWidth(el), height: 240 });
     });
   });
-  window.smartbmsHistory = { charts, clockText, showAll };
+  window.smartbmsHistory = { charts, clockText, showAll, refresh: drawHistory };
 }
 
 /* --- start -------------------------------------------------------------------------------- */
