@@ -1,15 +1,16 @@
 """The JSON API, every endpoint and every refusal, in process (httpx.ASGITransport)."""
 
 import math
+from pathlib import Path
 
 import httpx
 import pytest
 
 from smartbms.app import security
 from smartbms.app.context import Context
-from smartbms.app.server import create_app
+from smartbms.app.server import build_context, create_app
 from smartbms.core.settings import SETTING_SPECS
-from tests.app.conftest import pair
+from tests.app.conftest import FIGURE_1, pair
 
 pytestmark = pytest.mark.anyio
 
@@ -407,9 +408,36 @@ async def test_history_and_event_log(client: httpx.AsyncClient, ctx: Context) ->
     events = (await client.get("/api/events")).json()
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert any(e["event"] == "TimelineApplied" for e in events)
-    assert events[0]["clock"].startswith("0 16:00")
+    assert events[0]["clock"].startswith("day 1 16:00:")  # Figure 1 starts at 16:00, undated
     later = (await client.get("/api/events", params={"after": events[-2]["seq"]})).json()
     assert later == events[-1:]
+
+
+async def test_clock_reads_as_the_report_does(client: httpx.AsyncClient, ctx: Context) -> None:
+    """One clock text everywhere: the app's status, clock and events use `wall_clock_text`."""
+    ctx.live.twin.advance_to(8 * 3600.0 + 5.0)  # Figure 1 starts at 16:00: past midnight
+    status = (await client.get("/api/status")).json()
+    assert status["clock"] == "day 2 00:00:05"
+    assert (await client.get("/api/clock")).json()["clock"] == "day 2 00:00:05"
+
+
+async def test_a_dated_scenario_gives_the_weekday(tmp_path: Path) -> None:
+    """With `[scenario] start_date` the app says 'Fri 16:00:00', as the report and the CLI do."""
+    text = FIGURE_1.read_text(encoding="utf-8")
+    dated = tmp_path / "dated.toml"
+    dated.write_text(text.replace("[scenario]\n", '[scenario]\nstart_date = "2026-12-04"\n', 1))
+    ctx = build_context(dated, state_dir=tmp_path / "state")
+    transport = httpx.ASGITransport(app=create_app(ctx, run_twin=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        headers = await pair(client)
+        await client.post("/api/commands", json={"type": "engine-start"}, headers=headers)
+        ctx.live.twin.advance_to(60.0)
+        events = (await client.get("/api/events")).json()
+        assert events
+        assert events[0]["clock"] == "Fri 16:00:00"
+        ctx.live.twin.advance_to(8 * 3600.0 + 5.0)
+        assert (await client.get("/api/status")).json()["clock"] == "Sat 00:00:05"
+        assert (await client.get("/api/clock")).json()["clock"] == "Sat 00:00:05"
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:

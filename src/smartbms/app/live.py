@@ -23,6 +23,7 @@ from typing import Any
 
 from smartbms.app import views
 from smartbms.core.events import Event
+from smartbms.core.units import wall_clock_text
 from smartbms.twin import Command, RealtimeClock, Subscription, Twin, TwinState
 from smartbms.twin.commands import AppConnection
 
@@ -139,7 +140,11 @@ class LiveTwin:
         self.clock = clock
         self._status_interval_s = status_interval_s
         self._wall_time = wall_time
-        self._start_of_day_h = twin.scenario.scenario.start_time_of_day_h
+        section = twin.scenario.scenario
+        self.start_time_of_day_s = section.start_time_of_day_h * 3600.0
+        """Seconds after midnight at t = 0 (the scenario's `start_time_of_day_h`)."""
+        self.start_weekday = None if section.start_date is None else section.start_date.weekday()
+        """The weekday of t = 0 (0 Monday); None: the scenario has no `start_date`."""
         self._feeds: set[Feed] = set()
         self._connected = False
         self._listeners: list[Listener] = []
@@ -255,7 +260,8 @@ class LiveTwin:
 
     def status(self) -> dict[str, Any]:
         """The status page now, as JSON values."""
-        return views.status(self.twin.state, self._start_of_day_h)
+        state = self.twin.state
+        return views.status(state, self.clock_text(state.t_s))
 
     def status_payload(self) -> str:
         """The status now, serialised (cached until the twin moves)."""
@@ -276,8 +282,13 @@ class LiveTwin:
         return [record for record in self.event_log if record["seq"] > seq]
 
     def clock_text(self, t_s: float) -> str:
-        """The twin's clock (day and time of day) at simulated `t_s`."""
-        return views.time_of_day_text(self._start_of_day_h, t_s)
+        """The twin's clock at simulated `t_s`, as the report and the CLI read it.
+
+        'Fri 16:00:05' when the scenario gives a `start_date`, else 'day 1 16:00:05'.
+        """
+        return wall_clock_text(
+            t_s, start_time_of_day_s=self.start_time_of_day_s, start_weekday=self.start_weekday
+        )
 
     # --- the twin's listener ---------------------------------------------------------------------
 
@@ -286,7 +297,7 @@ class LiveTwin:
         feeds = list(self._feeds)
         for item in events:
             self.event_count += 1
-            record = views.event(self.event_count, item, self._start_of_day_h)
+            record = views.event(self.event_count, item, self.clock_text(item.t_s))
             self.event_log.append(record)
             payload = json.dumps(record, separators=(",", ":"))
             for feed in feeds:

@@ -65,6 +65,10 @@ def build_pages(ctx: Context) -> APIRouter:
         "product": lambda: {"product": ctx.product_info(paired=False)},
         "twin": lambda: {"faults": _faults()},
         "events": lambda: {"events": list(reversed(ctx.live.events_after(0)))},
+        "history": lambda: {
+            "start_s": ctx.live.start_time_of_day_s,
+            "weekday": "" if ctx.live.start_weekday is None else ctx.live.start_weekday,
+        },
     }
 
     def page_route(key: str) -> Callable[[], Awaitable[HTMLResponse]]:

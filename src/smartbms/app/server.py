@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from smartbms.adapters.readout import Broadcaster
 
 APP_DIR = Path(__file__).resolve().parent
-UPLOT_DIR = APP_DIR.parent / "assets" / "vendor" / "uplot"
+ASSETS_DIR = APP_DIR.parent / "assets"
+"""Shared browser assets: the vendored uPlot and the touch-zoom plugin (the report's too)."""
 PIN_FIELDS = {"pin", "old_pin", "new_pin"}
 log = logging.getLogger("smartbms.serve")
 
@@ -146,7 +147,7 @@ def create_app(ctx: Context, *, run_twin: bool = True) -> FastAPI:
     app.include_router(build_api(ctx))
     app.include_router(build_pages(ctx))
     app.mount("/static", StaticFiles(directory=APP_DIR / "static"), name="static")
-    app.mount("/vendor/uplot", StaticFiles(directory=UPLOT_DIR), name="uplot")
+    app.mount("/assets", StaticFiles(directory=ASSETS_DIR), name="assets")
     return app
 
 

@@ -12,7 +12,6 @@ from smartbms.core.codes import Code
 from smartbms.core.events import Event
 from smartbms.core.settings import SETTING_SPECS, ChoiceSpec, NumberSpec, Settings
 from smartbms.core.signals import LED_COLOURS, LED_NAMES
-from smartbms.core.units import clock_text
 from smartbms.sim.results import event_record
 from smartbms.twin import TwinState
 
@@ -55,13 +54,11 @@ def leds(state: TwinState) -> list[dict[str, str]]:
     ]
 
 
-def time_of_day_text(start_of_day_h: float, t_s: float) -> str:
-    """The twin's clock: day and time of day ('0 16:00:05' is the first day at 16:00:05)."""
-    return clock_text(start_of_day_h * 3600.0 + t_s)
+def status(state: TwinState, clock: str) -> dict[str, Any]:
+    """The status page (manual §3.5.1 step 4) plus the cockpit's view of the van ("twin").
 
-
-def status(state: TwinState, start_of_day_h: float) -> dict[str, Any]:
-    """The status page (manual §3.5.1 step 4) plus the cockpit's view of the van ("twin")."""
+    `clock` is the twin's time as the report reads it ('day 1 16:00:05', 'Fri 16:00:05').
+    """
     readings = state.readings
     pct = readings.alternator_current_pct
     return {
@@ -74,7 +71,7 @@ def status(state: TwinState, start_of_day_h: float) -> dict[str, Any]:
         "leds": leds(state),
         "messages": messages(state.outputs.codes),
         "sim_time_s": _r(state.t_s),
-        "clock": time_of_day_text(start_of_day_h, state.t_s),
+        "clock": clock,
         "fuse_type_prompt": readings.fuse_type_prompt,
         "twin": cockpit(state),
     }
@@ -156,7 +153,7 @@ def setting_ranges() -> dict[str, dict[str, Any]]:
     return ranges
 
 
-def event(seq: int, item: Event, start_of_day_h: float) -> dict[str, Any]:
-    """A BMS (or plant) event for the log and the stream: its sequence number and clock time."""
+def event(seq: int, item: Event, clock: str) -> dict[str, Any]:
+    """A BMS (or plant) event for the log and the stream: its sequence number and `clock` time."""
     record = event_record(item)
-    return {"seq": seq, "clock": time_of_day_text(start_of_day_h, item.t_s), **record}
+    return {"seq": seq, "clock": clock, **record}

@@ -394,12 +394,84 @@ function initTwin() {
 /* --- history ------------------------------------------------------------------------------ */
 
 const charts = [];
+const zoom = { zoomed: false, syncing: false };
+const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+/* The twin's clock at t seconds since the start, as smartbms.core.units.wall_clock_text writes
+   it ('day 1 16:00:05', 'Fri 16:00:05'), truncated; parts: "day", "time" (hh:mm), "seconds". */
+function clockParts(t) {
+  const el = $("#history-clock");
+  const startS = Number(el.dataset.startS);
+  const weekday = el.dataset.weekday === "" ? null : Number(el.dataset.weekday);
+  const total = Math.max(Math.floor(t + startS + 1e-6), 0);
+  const day = Math.floor(total / 86400);
+  const rest = total - day * 86400;
+  return {
+    day: weekday === null ? "day " + (day + 1) : DAYS[(weekday + day) % 7],
+    time: pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)),
+    seconds: pad(rest % 60),
+  };
+}
+
+function clockText(t) {
+  const p = clockParts(t);
+  return p.day + " " + p.time + ":" + p.seconds;
+}
+
+const TICKS_S = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/* Ticks on round clock times (every 10 min, 1 h, 3 h ...), about one per 70 px. */
+function clockSplits(u, axisIdx, min, max) {
+  const width = u.bbox.width / (window.devicePixelRatio || 1);
+  const startS = Number($("#history-clock").dataset.startS);
+  const step = TICKS_S.find((s) => ((max - min) / s) * 70 <= width) || 86400;
+  const splits = [];
+  for (let t = Math.ceil((min + startS) / step) * step - startS; t <= max + 1e-9; t += step) {
+    splits.push(t);
+  }
+  return splits;
+}
+
+/* hh:mm under each tick; the day (or weekday) under the first tick and where a day begins. */
+function clockValues(u, splits) {
+  let shown = null;
+  return splits.map((t) => {
+    const p = clockParts(t);
+    const text = p.day === shown ? p.time : p.time + "\n" + p.day;
+    shown = p.day;
+    return text;
+  });
+}
 
 function chartWidth(el) { return Math.max(280, el.clientWidth - 10); }
 
+/* Both charts show the same stretch of time: a zoom on one is a zoom on the other. */
+function linkZoom(u, key) {
+  if (key !== "x" || zoom.syncing) return;
+  zoom.syncing = true;
+  const { min, max } = u.scales.x;
+  for (const other of charts) {
+    if (other && other !== u && (other.scales.x.min !== min || other.scales.x.max !== max)) {
+      other.setScale("x", { min, max });
+    }
+  }
+  zoom.syncing = false;
+  const xs = u.data[0];
+  zoom.zoomed = xs.length > 1 && (min > xs[0] + 1e-6 || max < xs[xs.length - 1] - 1e-6);
+  $("#zoom-reset").disabled = !zoom.zoomed;
+}
+
+function showAll() {
+  const u = charts[0];
+  if (!u) return;
+  const xs = u.data[0];
+  u.setScale("x", { min: xs[0], max: xs[xs.length - 1] });
+}
+
 async function drawHistory() {
   const data = await (await fetch("/api/history")).json();
-  const hours = data.t_s.map((t) => t / 3600);
   const specs = [
     ["#chart-voltage", [data.battery_voltage_v, data.bank_soc_pct], [
       { label: "Battery voltage (V)", stroke: "#1e5aa8", scale: "V" },
@@ -413,18 +485,26 @@ async function drawHistory() {
   ];
   specs.forEach(([sel, columns, series, axes], i) => {
     const el = $(sel);
-    const aligned = [hours, ...columns];
-    if (charts[i]) { charts[i].setData(aligned); return; }
+    const aligned = [data.t_s, ...columns];
+    if (charts[i]) {
+      charts[i].setData(aligned, !zoom.zoomed);  // a zoomed chart keeps its window
+      return;
+    }
     charts[i] = new uPlot({
       width: chartWidth(el), height: 240,
       scales: { x: { time: false } },
-      series: [{ label: "h" }, ...series.map((s) => ({ width: 2, points: { show: false }, ...s }))],
-      axes: [{ label: "simulated hours" }, ...axes],
-    }, aligned, el);
+      cursor: { sync: { key: "history", setSeries: false }, drag: { x: true, y: false } },
+      plugins: [uPlotTouchZoom({ reset: showAll })],
+      hooks: { setScale: [linkZoom] },
+      series: [{ label: "clock", value: (u, v) => (v === null ? "—" : clockText(v)) },
+        ...series.map((s) => ({ width: 2, points: { show: false }, ...s }))],
+      axes: [{ splits: clockSplits, values: clockValues, size: 50, space: 70 }, ...axes],
+    }, aligned, el);  // uPlot's own double-click shows all too
   });
 }
 
 function initHistory() {
+  $("#zoom-reset").addEventListener("click", showAll);
   drawHistory();
   setInterval(drawHistory, 5000);
   window.addEventListener("resize", () => {
@@ -433,6 +513,7 @@ function initHistory() {
       c.setSize({ width: chartWidth(el), height: 240 });
     });
   });
+  window.smartbmsHistory = { charts, clockText, showAll, refresh: drawHistory };
 }
 
 /* --- start -------------------------------------------------------------------------------- */

@@ -46,9 +46,11 @@ def _environment() -> jinja2.Environment:
 
 @cache
 def _asset(name: str) -> str:
-    """A packaged text file: the page's CSS and script, and the vendored uPlot."""
+    """A packaged text file: the page's CSS and script, the vendored uPlot, the touch zoom."""
     if name.startswith("uPlot"):
         root = resources.files("smartbms").joinpath("assets", "vendor", "uplot", name)
+    elif name.startswith("uplot-"):
+        root = resources.files("smartbms").joinpath("assets", name)  # shared with the app
     else:
         root = resources.files("smartbms.sim.report").joinpath("templates", name)
     text = root.read_text(encoding="utf-8")
@@ -158,6 +160,7 @@ def render_page(
         "data": _data_json(spec, clock),
         "uplot_css": _asset("uPlot.min.css"),
         "uplot_js": _asset("uPlot.iife.min.js"),
+        "touch_js": _asset("uplot-touch-zoom.js"),
         "css": _asset("report.css"),
         "js": _asset("report.js"),
     }
@@ -262,7 +265,10 @@ def _day_table(digest: Digest, clock: RunClock) -> dict[str, object]:
     ]
     rows = []
     for d in days:
-        cells = [f"{d.wh.get(key, 0.0):,.1f} Wh / {d.ah.get(key, 0.0):,.2f} Ah" for key, _ in used]
+        cells = [
+            {"wh": f"{d.wh.get(key, 0.0):,.1f} Wh", "ah": f"{d.ah.get(key, 0.0):,.2f} Ah"}
+            for key, _ in used
+        ]
         part = "" if d.seconds >= DAY_S - 1.0 else f" ({duration_text(d.seconds)})"
         rows.append(
             {

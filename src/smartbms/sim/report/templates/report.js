@@ -1,5 +1,6 @@
-/* smartbms report: uPlot charts on one linked time axis (zoom by dragging, double-click resets,
-   hover shows every value), read from the JSON in #report-data. No network, no other library. */
+/* smartbms report: uPlot charts on one linked time axis (zoom by dragging or pinching, double-click
+   or double-tap resets, hover shows every value), read from the JSON in #report-data. No network;
+   no library but uPlot and our touch zoom plugin (smartbms/assets/uplot-touch-zoom.js). */
 (function () {
   "use strict";
   var spec = JSON.parse(document.getElementById("report-data").textContent);
@@ -215,8 +216,13 @@
     return +v.toPrecision(4) + " A";
   }
 
+  function showAll() {
+    if (charts.length) { charts[0].setScale("x", { min: 0, max: spec.end }); }
+  }
+
   function common(el, height, hooks) {
     return {
+      plugins: [uPlotTouchZoom({ reset: showAll, bounds: function () { return [0, spec.end]; } })],
       width: Math.max(el.clientWidth, 200),
       height: height,
       cursor: { sync: { key: "smartbms", setSeries: false }, drag: { x: true, y: false } },
@@ -323,15 +329,23 @@
 
   var reset = document.getElementById("zoom-reset");
   if (reset) {
-    reset.addEventListener("click", function () {
-      if (charts.length) { charts[0].setScale("x", { min: 0, max: spec.end }); }
-    });
+    reset.addEventListener("click", showAll);
   }
+
+  /* The day table as a table where it fits, else as one card per day (CSS: .stacked). */
+  function fitDays() {
+    var table = document.querySelector("table.days");
+    if (!table) { return; }
+    table.classList.remove("stacked");
+    table.classList.toggle("stacked", table.offsetWidth > table.parentNode.clientWidth + 1);
+  }
+  fitDays();
 
   var pending = null;
   window.addEventListener("resize", function () {
     if (pending) { cancelAnimationFrame(pending); }
     pending = requestAnimationFrame(function () {
+      fitDays();
       charts.forEach(function (u) {
         var width = Math.max(u.root.parentNode.clientWidth, 200);
         if (width !== u.width) { u.setSize({ width: width, height: u.height }); }
