@@ -1,4 +1,4 @@
-"""A real browser for the report tests: Debian's Chromium driven by Playwright.
+"""A real browser for the report and app tests: Debian's Chromium driven by Playwright.
 
 Skipped, with the reason shown, when /usr/bin/chromium (or Playwright) is missing, except under
 CI (`CI=true`), where a missing browser fails the run instead. Never `playwright install`.
@@ -31,9 +31,15 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for the session."""
+    """One Chromium per test module.
+
+    Not per session: Playwright's sync API leaves its event loop marked as running in the main
+    thread while it is open, so an async test (anyio, the app's API tests) that a worker runs
+    after a browser test, in the same process, fails with "Cannot run the event loop while
+    another loop is running". A module's teardown runs before the next module's first test.
+    """
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing: apt-get install -y chromium")
     try:
