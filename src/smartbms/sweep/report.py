@@ -4,7 +4,9 @@ It shows the best variant for each figure that has a direction, a chart of each 
 each axis (uPlot, the project's one charting library, inlined from
 `smartbms/assets/vendor/uplot/`: the page works offline, no CDN), and every variant as a table.
 On a chart the other axes are drawn as one line per combination when there are few of them,
-else as the lowest, median and highest value across them.
+else as the lowest, median and highest value across them. On a phone it reads as report.html
+does: charts as wide as their box that zoom by touch (`assets/uplot-touch-zoom.js`, inlined) and
+a table that does not fit becomes one card per row, so the page is the only thing that scrolls.
 """
 
 import dataclasses
