@@ -94,8 +94,8 @@ def _x_scale(page: Any, k: int) -> tuple[float, float]:
     return lo, hi
 
 
-def _chart_on(page: Any, axis: str) -> int:
-    index: int = page.evaluate(f"smartbmsSweep.specs.findIndex(c => c.axis === {axis!r})")
+def _chart(page: Any, title: str) -> int:
+    index: int = page.evaluate(f"smartbmsSweep.specs.findIndex(c => c.title === {title!r})")
     assert index >= 0
     return index
 
@@ -172,7 +172,7 @@ def test_a_numeric_chart_zooms_by_touch(browser: Any, report: Path) -> None:
     errors: list[str] = []
     page = _open(browser, report, errors, **PHONE)
     try:
-        k = _chart_on(page, "scenario.duration_h")
+        k = _chart(page, "Final state of charge against scenario.duration_h")
         full = _x_scale(page, k)
         assert full == (1.0, 72.0)
         over = page.locator(".u-over").nth(k)
@@ -182,12 +182,17 @@ def test_a_numeric_chart_zooms_by_touch(browser: Any, report: Path) -> None:
         y = box["y"] + box["height"] / 2
         left, width = box["x"], box["width"]
 
-        gesture(page, [(left + 0.2 * width, y)], [(left + 0.6 * width, y)])
+        gesture(page, [(left + 0.3 * width, y)], [(left + 0.9 * width, y)])
         lo, hi = _x_scale(page, k)
         span = full[1] - full[0]
-        assert lo == pytest.approx(full[0] + 0.2 * span, rel=0.05)
-        assert hi == pytest.approx(full[0] + 0.6 * span, rel=0.05)
+        assert lo == pytest.approx(full[0] + 0.3 * span, rel=0.05)
+        assert hi == pytest.approx(full[0] + 0.9 * span, rel=0.05)
         _shot(page, "phone-sweep-report-zoomed")
+        over.scroll_into_view_if_needed()  # the full-page shot may have moved it
+        box = over.bounding_box()
+        assert box is not None
+        y = box["y"] + box["height"] / 2
+        left, width = box["x"], box["width"]
 
         page.touchscreen.tap(left + 0.5 * width, y)  # a double-tap shows everything
         page.touchscreen.tap(left + 0.5 * width, y)
@@ -208,7 +213,7 @@ def test_a_categorical_axis_keeps_its_range(browser: Any, compared: Path) -> Non
     page = _open(browser, compared, errors, **PHONE)
     try:
         _fits(page, 390)  # two long scenario paths, as parameters and as labels
-        k = _chart_on(page, "scenario")
+        k = _chart(page, "Days until battery damage against scenario")
         assert _x_scale(page, k) == (-0.5, 1.5)
         over = page.locator(".u-over").nth(k)
         over.scroll_into_view_if_needed()
