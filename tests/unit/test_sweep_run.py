@@ -7,7 +7,7 @@ import pytest
 from smartbms.sweep import SweepStateError, compare_sweep, load_sweep, read_results, run_sweep
 from smartbms.sweep.execute import run_batch, run_fresh, run_from, validate, warm_up
 from smartbms.sweep.plan import Batch
-from smartbms.sweep.report import render, write_sweep_report
+from smartbms.sweep.report import card_labels, render, write_sweep_report
 
 ROOT = Path(__file__).resolve().parents[2]
 DRAIN = ROOT / "examples" / "residual-drain-200ah.toml"
@@ -133,3 +133,12 @@ def test_report_lists_failures(tmp_path: Path) -> None:
     page = render(sweep, read_results(outcome.results_path))
     assert "2 failed" in page
     assert 'class="failed"' in page
+
+
+def test_card_labels_name_each_column_and_cannot_break_the_page() -> None:
+    """On a phone each variant is a card whose lines are named by CSS, one rule per column."""
+    css = card_labels(["variant", "device[2].current_a", 'a "quoted" </style><script>'])
+    assert '#variants.stacked td:nth-child(2)::before { content: "device[2].current_a"; }' in css
+    assert "</" not in css
+    assert 'content: "a \\22 quoted\\22  \\3c /style\\3e \\3c script\\3e ";' in css
+    assert "#best.stacked td:nth-child(1)" not in css  # a best variant's card: its figure heads it

@@ -4,7 +4,9 @@ It shows the best variant for each figure that has a direction, a chart of each 
 each axis (uPlot, the project's one charting library, inlined from
 `smartbms/assets/vendor/uplot/`: the page works offline, no CDN), and every variant as a table.
 On a chart the other axes are drawn as one line per combination when there are few of them,
-else as the lowest, median and highest value across them.
+else as the lowest, median and highest value across them. On a phone it reads as report.html
+does: charts as wide as their box that zoom by touch (`assets/uplot-touch-zoom.js`, inlined) and
+a table that does not fit becomes one card per row, so the page is the only thing that scrolls.
 """
 
 import dataclasses
@@ -25,6 +27,8 @@ MAX_LINES = 6
 """At most this many combinations of the other axes are drawn as their own lines."""
 MAX_TABLE_ROWS = 2000
 """The page lists at most this many variants (results.parquet has them all)."""
+LONG_TABLE = 100
+"""Above this many variants, a phone draws only the cards near the screen (they load faster)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -134,11 +138,37 @@ def _median(ys: list[float] | None) -> float | None:
     return statistics.median(ys) if ys else None
 
 
-def _asset(name: str) -> str:
-    text = (
-        resources.files("smartbms").joinpath("assets", "vendor", "uplot", name).read_text("utf-8")
+def _asset(*path: str) -> str:
+    """A packaged file under `smartbms/assets/`, safe to inline in the page."""
+    text = resources.files("smartbms").joinpath("assets", *path).read_text("utf-8")
+    return text.replace("</", "<\\/") if path[-1].endswith(".js") else text
+
+
+BEST_COLUMNS = ("Figure", "Best value", "Variant", "Parameters")
+_CSS_PLAIN = frozenset(" ._-()[]%,=+:/")
+
+
+def _css_string(text: str) -> str:
+    """`text` as a quoted CSS string: quotes, backslashes and `<` (no `</style>`) escaped."""
+    return (
+        '"'
+        + "".join(ch if ch.isalnum() or ch in _CSS_PLAIN else f"\\{ord(ch):x} " for ch in text)
+        + '"'
     )
-    return text.replace("</", "<\\/") if name.endswith(".js") else text
+
+
+def card_labels(columns: Sequence[str]) -> str:
+    """CSS naming each line of a variant's card (a table too wide for a phone) by its column."""
+    rules = [
+        f"#variants.stacked td:nth-child({k})::before {{ content: {_css_string(name)}; }}"
+        for k, name in enumerate(columns, 1)
+    ]
+    rules += [  # a best variant's card is headed by its figure, unnamed
+        f"#best.stacked td:nth-child({k})::before {{ content: {_css_string(name)}; }}"
+        for k, name in enumerate(BEST_COLUMNS, 1)
+        if k > 1
+    ]
+    return "\n".join(rules)
 
 
 def render(sweep: Sweep, rows: Sequence[Row]) -> str:
@@ -151,6 +181,13 @@ def render(sweep: Sweep, rows: Sequence[Row]) -> str:
         undefined=jinja2.StrictUndefined,
     )
     figures = [FIGURES[name] for name in sweep.figures]
+    columns = [
+        "variant",
+        *(a.name for a in sweep.axes),
+        *(f"{f.title} ({f.unit})" if f.unit else f.title for f in figures),
+        "status",
+        "error",
+    ]
     plotted = [f for f in figures if f.kind != "text"]
     charts = [chart(sweep, rows, f, k) for f in plotted for k in range(len(sweep.axes))]
     data = json.dumps({"charts": charts}, allow_nan=False).replace("<", "\\u003c")
@@ -169,14 +206,19 @@ def render(sweep: Sweep, rows: Sequence[Row]) -> str:
         sweep=sweep,
         axes=[a.name for a in sweep.axes],
         figures=figures,
+        columns=columns,
+        card_labels=card_labels(columns),
+        best_columns=BEST_COLUMNS,
         best=best_variants(sweep, rows),
         rows=table,
         total=len(rows),
         failed=len(failed),
         shown=len(table),
+        long_table=LONG_TABLE,
         data=data,
-        uplot_js=_asset("uPlot.iife.min.js"),
-        uplot_css=_asset("uPlot.min.css"),
+        uplot_js=_asset("vendor", "uplot", "uPlot.iife.min.js"),
+        uplot_css=_asset("vendor", "uplot", "uPlot.min.css"),
+        touch_zoom_js=_asset("uplot-touch-zoom.js"),  # shared with report.html and the app
     )
 
 
