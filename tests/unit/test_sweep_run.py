@@ -133,6 +133,11 @@ def test_report_lists_failures(tmp_path: Path) -> None:
     page = render(sweep, read_results(outcome.results_path))
     assert "2 failed" in page
     assert 'class="failed"' in page
+    failed_rows = [row.split("</tr>")[0] for row in page.split('<tr class="failed">')[1:]]
+    assert len(failed_rows) == 2
+    for row in failed_rows:  # no figures, so a dash: not a figure's "never"
+        assert "never" not in row
+        assert "\u2014" in row
 
 
 def test_card_labels_name_each_column_and_cannot_break_the_page() -> None:

@@ -41,6 +41,10 @@ class Best:
     params: str
 
 
+NO_FIGURE = "\u2014"
+"""What a failed variant shows under each figure: it has none."""
+
+
 def fmt(figure: Figure, value: object) -> str:
     """A figure's value for a reader: '12.2 h', 'never', 'yes'."""
     if value is None:
@@ -196,7 +200,10 @@ def render(sweep: Sweep, rows: Sequence[Row]) -> str:
         {
             "id": row["variant_id"],
             "params": [_param_text(row[a.name]) for a in sweep.axes],
-            "figures": [fmt(f, row[f.name]) for f in figures],
+            # a failed variant has no figures: a dash, not a figure's "never"
+            "figures": [
+                fmt(f, row[f.name]) if row["status"] == "ok" else NO_FIGURE for f in figures
+            ],
             "status": row["status"],
             "error": row["error"] or "",
         }
