@@ -29,8 +29,8 @@ SOC_TOLERANCE_PCT = 1e-4
 CASES = [
     # the charge limit in the taper, its release under the evening's first load
     ("manual-figure-1", 3.6),
-    # ATC back at 6 °C, the charge limit, the release 10 s after a 0.13 mV/s crossing, the
-    # limit again and the release half an hour after the engine stops
+    # ATC back at 6 °C, the charge limit, four cycles of release and limit while the engine runs
+    # (issue 13's cell relaxes in minutes), and the release after the engine stops (0.1 mV/s)
     ("cold-morning", 5.7),
     # the weak cell's pre-alarm, then its load disconnect
     ("weak-cell", 2.2),

@@ -215,8 +215,12 @@ class LithiumBattery:
         self._ramp_a_per_s = 0.0
         self._curve_a_per_s2 = 0.0
         """The current over the last step: its start plus ramp t plus curve t^2."""
+        self._lag_cache: tuple[float, tuple[float, float, float, float]] = (
+            0.0,
+            (1.0, 0.0, 0.0, 0.0),
+        )
         self._heat_fix_j = 0.0
-        """The heat the last step's temperature gained over its trapezoid (`_move_through_step`)."""
+        """The heat the last step's temperature gained over its trapezoid (`_fix_heat`)."""
         self.update_monitor(0.0)
 
     # --- electrical view ------------------------------------------------------------------------
@@ -424,15 +428,17 @@ class LithiumBattery:
         self._step_resistance_factor = factor  # what `correct_for_ramp` starts the ramp from
         # what the corrections move the charge and the hysteresis from (`_move_through_step`)
         tau_th = self._heat_capacity_j_per_k * self._thermal_resistance_k_per_w
+        starts = tuple(
+            (cell.charge_ah, cell.hysteresis, c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0)
+            for cell in self.cells
+        )
+        first = self.cells[0].capacity_ah
         self._step = _StepStart(
             dt_s,
             current_a,
             self.overfull_ah,
-            tuple(
-                (cell.charge_ah, cell.hysteresis, c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0)
-                for cell in self.cells
-            ),
-            _lag_weights(dt_s, model.overfull_relax_s),
+            starts,
+            all(s == starts[0] for s in starts) and all(x.capacity_ah == first for x in self.cells),
             sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0) * factor,
             tau_th * -math.expm1(-dt_s / tau_th) / dt_s / self._heat_capacity_j_per_k,
         )
@@ -476,50 +482,60 @@ class LithiumBattery:
         held = ramp == 0.0 and curve == 0.0
         current = (i0, ramp, curve)
         # the battery current's charge in each stretch of one direction (split where it is zero)
-        stretches = (
-            ([i0 * dt_s] if i0 != 0.0 else []) if held else _signed_charges_as(current, dt_s)
-        )
-        moved_as = 0.0 if held else dt_s * dt_s * (0.5 * ramp + dt_s * curve / 3.0)
+        if held:
+            moved_as = 0.0
+            stretches = [i0 * dt_s] if i0 != 0.0 else []
+        else:
+            moved_as = dt_s * dt_s * (0.5 * ramp + dt_s * curve / 3.0)
+            stretches = _signed_charges_as(current, dt_s)
         per_as = 3600.0 * model.hysteresis_throughput_fraction
         overfull_ah = step.overfull_ah
-        capacity_kept = math.nan
-        moves: list[tuple[float, float]] = []
-        over_key: tuple[float, float, float] | None = None
-        over_ah = 0.0
-        for cell, (start_ah, start_h, bleed_a) in zip(self.cells, step.cells, strict=True):
+        cells = self.cells
+        over_as = 0.0
+        # cells that start alike (no weak or offset cell) end alike: the first answers for all
+        for cell, (start_ah, start_h, bleed_a) in zip(
+            cells[:1] if step.uniform else cells, step.cells, strict=False
+        ):
             capacity_ah = cell.capacity_ah
             plain_ah = start_ah + ((i0 - bleed_a) * dt_s + moved_as) / 3600.0
             if start_ah <= capacity_ah and plain_ah <= capacity_ah:
                 cell.charge_ah = plain_ah
+                over_as = 0.0
             else:
-                key = (start_ah, bleed_a, capacity_ah)
-                if key != over_key:  # the cells mostly start alike
-                    over_key = key
-                    over_ah = capacity_ah + (
-                        _excess_at_end_as(
-                            (start_ah - capacity_ah) * 3600.0,
-                            (i0 - bleed_a, ramp, curve),
-                            dt_s,
-                            model.overfull_relax_s,
-                            step.overfull_lag,
-                        )
-                        / 3600.0
+                cell.charge_ah = capacity_ah + (
+                    _excess_at_end_as(
+                        (start_ah - capacity_ah) * 3600.0,
+                        (i0 - bleed_a, ramp, curve),
+                        dt_s,
+                        model.overfull_relax_s,
+                        self._overfull_lag(dt_s),
                     )
-                cell.charge_ah = over_ah
-                overfull_ah += plain_ah - over_ah
-            if capacity_ah != capacity_kept:  # the cells mostly share one capacity
-                capacity_kept = capacity_ah
-                moves = [
-                    (1.0 if q > 0.0 else -1.0, math.exp(-abs(q) / (per_as * capacity_ah)))
-                    for q in stretches
-                ]
+                    / 3600.0
+                )
+                over_as = plain_ah - cell.charge_ah
+                overfull_ah += over_as
             h = start_h
-            for branch, kept in moves:
-                h = branch + (h - branch) * kept
+            for charge_as in stretches:
+                branch = 1.0 if charge_as > 0.0 else -1.0
+                h = branch + (h - branch) * math.exp(-abs(charge_as) / (per_as * capacity_ah))
             cell.hysteresis = h
+        if step.uniform:
+            first = cells[0]
+            for cell in cells[1:]:
+                cell.charge_ah = first.charge_ah
+                cell.hysteresis = first.hysteresis
+            overfull_ah += (len(cells) - 1) * over_as
         self.overfull_ah = overfull_ah
         if not held or self._heat_fix_j != 0.0:
             self._fix_heat(current, stretches, dt_s)
+
+    def _overfull_lag(self, dt_s: float) -> tuple[float, float, float, float]:
+        """The over-full lag's `_lag_weights` over a whole step of `dt_s` (kept for the step)."""
+        cached_dt_s, weights = self._lag_cache
+        if cached_dt_s != dt_s:
+            weights = _lag_weights(dt_s, self.cell_model.overfull_relax_s)
+            self._lag_cache = (dt_s, weights)
+        return weights
 
     def _fix_heat(self, current: Current, stretches: list[float], dt_s: float) -> None:
         """Give the temperature the heat of the step's current, not of its trapezoid.
@@ -770,15 +786,15 @@ class _StepStart(NamedTuple):
     overfull_ah: float
     cells: tuple[tuple[float, float, float], ...]
     """Each cell's charge (Ah) and hysteresis at the start, and its balancing bleed (A)."""
-    overfull_lag: tuple[float, float, float, float]
-    """The over-full lag's `_lag_weights` over the whole step."""
+    uniform: bool
+    """All cells start alike (no weak or offset cell): one answer serves them all."""
     heat_ohm: float
     """The cells' R0 + R1 at the step's temperature."""
     heat_k_per_j: float
     """How much warmer the step ends per joule spread over it."""
 
 
-_NO_STEP = _StepStart(0.0, 0.0, 0.0, (), (1.0, 0.0, 0.0, 0.0), 0.0, 0.0)
+_NO_STEP = _StepStart(0.0, 0.0, 0.0, (), True, 0.0, 0.0)
 
 
 def _integral_as(current: Current, t_s: float) -> float:
@@ -796,6 +812,8 @@ def _from(current: Current, t_s: float) -> Current:
 def _signed_charges_as(current: Current, dt_s: float) -> list[float]:
     """The charge (As) the current carries in each stretch of one direction within the step."""
     i0, ramp, curve = current
+    if curve == 0.0 and (i0 > 0.0) is (i0 + ramp * dt_s > 0.0) and i0 != 0.0:
+        return [dt_s * (i0 + 0.5 * ramp * dt_s)]  # a ramp that does not turn
     roots: list[float] = []
     if curve == 0.0:
         if ramp != 0.0:
