@@ -29,8 +29,8 @@ SOC_TOLERANCE_PCT = 1e-4
 CASES = [
     # the charge limit in the taper, its release under the evening's first load
     ("manual-figure-1", 3.6),
-    # ATC back at 6 °C, the charge limit, the release 10 s after a 0.13 mV/s crossing, the
-    # limit again and the release half an hour after the engine stops
+    # ATC back at 6 °C, the charge limit, four cycles of release and limit while the engine runs
+    # (issue 13's cell relaxes in minutes), and the release after the engine stops (0.1 mV/s)
     ("cold-morning", 5.7),
     # the weak cell's pre-alarm, then its load disconnect
     ("weak-cell", 2.2),
@@ -51,30 +51,8 @@ def _run(name: str, end_h: float, stepper: Stepper) -> tuple[list[Event], list[f
     return events, [battery.soc_pct for battery in simulation.twin.state.batteries]
 
 
-DRIFT_WITH_THE_NEW_CELL = {
-    "cold-morning": "the limit reached at 12,270 s is 0.199 s early (release 74 ms late)",
-    "weak-cell": "load disconnect 62 ms early; the weak cell's SoC 0.005 % off",
-    "full-bank-big-alternator": "56 ms early at the first limit, 0.21 s early by the 8th cycle",
-}
-"""Issue 13's LFP cell (hysteresis state, over-full charge, R1 = 1.2 R0) moved with the step's
-start current: 5 s steps through a falling charge current leave the bank ~0.4 mV high before the
-charge limit. Known, measured, open in issue 13; strict, so a fix shows as XPASS."""
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("name", "end_h"),
-    [
-        pytest.param(
-            name,
-            end_h,
-            marks=pytest.mark.xfail(strict=True, reason=DRIFT_WITH_THE_NEW_CELL[name])
-            if name in DRIFT_WITH_THE_NEW_CELL
-            else (),
-        )
-        for name, end_h in CASES
-    ],
-)
+@pytest.mark.parametrize(("name", "end_h"), CASES)
 def test_fast_stepper_lands_on_the_converged_answer(name: str, end_h: float) -> None:
     fast, fast_socs = _run(name, end_h, AdaptiveStep())
     converged, converged_socs = _run(name, end_h, CONVERGED)

@@ -9,9 +9,17 @@ import math
 import pytest
 
 from smartbms.core import constants as c
-from smartbms.plant.battery import BatteryOptions, LithiumBattery, lag_bend, lag_ramp
+from smartbms.core.fuses import FuseType
+from smartbms.core.signals import ALL_OPEN
+from smartbms.plant.battery import (
+    CELLS_IN_SERIES,
+    BatteryOptions,
+    LithiumBattery,
+    lag_bend,
+    lag_ramp,
+)
 from smartbms.plant.params import battery_model, cell_model
-from smartbms.plant.system import OperatingPoint
+from smartbms.plant.system import OperatingPoint, TwelveVoltSystem, converged_end_currents
 from smartbms.twin.stepper import stiffness as _stiffness
 
 B100 = "LFP-Smart 12.8/100"
@@ -231,3 +239,227 @@ def test_stiffness_ignores_changes_below_the_solvers_noise() -> None:
     start = operating_point(10.0)
     assert _stiffness(start, operating_point(10.0 + 1e-9), operating_point(10.0 - 1e-9)) == 0.0
     assert _stiffness(start, dataclasses.replace(start), start) == 0.0
+
+
+# --- the charge and the hysteresis along the step's current (issue 13) ---------------------------
+
+
+def reference_cell(
+    current: object, dt_s: float, charge_ah: float, hysteresis: float, capacity_ah: float
+) -> tuple[float, float, float]:
+    """RK4 on fine steps of a cell's charge and hysteresis under current(t), as the model says.
+
+    Below full q' = i; above full the excess relaxes, q' = i - (q - full) / tau; the hysteresis
+    h' = (sign(i) - h) |i| / (share of the capacity). Returns (charge Ah, hysteresis, the charge
+    relaxed away beyond full Ah).
+    """
+    assert callable(current)
+    model = cell_model()
+    tau_s = model.overfull_relax_s
+    per_as = 3600.0 * model.hysteresis_throughput_fraction * capacity_ah
+    full_as = capacity_ah * 3600.0
+
+    def rates(t: float, q: float, h: float) -> tuple[float, float, float]:
+        i = current(t)
+        lost = (q - full_as) / tau_s if q > full_as else 0.0
+        return i - lost, (i - h * abs(i)) / per_as, lost
+
+    steps = 20_000
+    step_s = dt_s / steps
+    q, h, lost_as = charge_ah * 3600.0, hysteresis, 0.0
+    for k in range(steps):
+        t = k * step_s
+        k1 = rates(t, q, h)
+        k2 = rates(t + step_s / 2, q + step_s / 2 * k1[0], h + step_s / 2 * k1[1])
+        k3 = rates(t + step_s / 2, q + step_s / 2 * k2[0], h + step_s / 2 * k2[1])
+        k4 = rates(t + step_s, q + step_s * k3[0], h + step_s * k3[1])
+        q += step_s / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+        h += step_s / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        lost_as += step_s / 6 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2])
+    return q / 3600.0, h, lost_as / 3600.0
+
+
+def corrected_step(
+    bat: LithiumBattery, i0: float, i1: float, dt_s: float, curvature: float = 0.0
+) -> None:
+    """One fast step as the engine takes it: held, ramped (in two passes) and bent."""
+    bat.advance(i0, dt_s, 25.0, dt_s, latch=False)
+    middle = 0.5 * (i0 + i1) + 3.0  # the first pass's end is off; the second moves it
+    bat.correct_for_ramp(i0, middle, dt_s, ambient_start_c=25.0, ambient_end_c=25.0)
+    bat.move_ramp_end(middle, i1, dt_s)
+    if curvature:
+        bat.bend_ramp(curvature, dt_s)
+
+
+@pytest.mark.req("PLT-1")
+@pytest.mark.parametrize(
+    ("i0", "i1", "dt_s", "curvature"),
+    [
+        (30.0, 5.0, 60.0, 0.0),  # a falling charge current: the held start overshoots
+        (-5.0, -40.0, 300.0, 0.0),
+        (10.0, -20.0, 60.0, 0.0),  # through zero: each direction moves it its own way
+        (24.3, 22.6, 5.0, 0.02),  # weak-cell's recharge after the load disconnect, bent
+        (5.0, 5.0, 60.0, 0.02),  # a bent current through zero and back
+    ],
+)
+def test_the_hysteresis_moves_along_the_steps_current_not_its_start(
+    i0: float, i1: float, dt_s: float, curvature: float
+) -> None:
+    bat = battery(soc_pct=50.0, temperature_c=25.0)
+    for cell in bat.cells:
+        cell.hysteresis = -0.6
+    start_ah = bat.cells[0].charge_ah
+    corrected_step(bat, i0, i1, dt_s, curvature)
+    slope = (i1 - i0) / dt_s
+
+    def current(t: float) -> float:
+        return i0 + slope * t + 0.5 * curvature * (t * t - dt_s * t)
+
+    charge_ah, hysteresis, _ = reference_cell(current, dt_s, start_ah, -0.6, bat.capacity_ah)
+    assert bat.cells[0].hysteresis == pytest.approx(hysteresis, abs=1e-10)
+    assert bat.cells[0].charge_ah == pytest.approx(charge_ah, abs=1e-10)
+    # held at its start, the step would have moved it by far more than that
+    held = battery(soc_pct=50.0, temperature_c=25.0)
+    for cell in held.cells:
+        cell.hysteresis = -0.6
+    held.advance(i0, dt_s, 25.0, dt_s, latch=False)
+    assert abs(held.cells[0].hysteresis - hysteresis) > 1e-4
+
+
+def near_full(excess_as: float) -> LithiumBattery:
+    """A battery whose cells are `excess_as` beyond full (negative: below)."""
+    bat = battery(soc_pct=100.0, temperature_c=25.0)
+    for cell in bat.cells:
+        cell.charge_ah = cell.capacity_ah + excess_as / 3600.0
+        cell.hysteresis = 1.0
+    return bat
+
+
+@pytest.mark.req("PLT-1")
+@pytest.mark.parametrize(
+    ("excess_as", "i0", "i1", "dt_s", "curvature"),
+    [
+        (-0.26, 71.3, 71.3, 5.0, 0.0),  # held, crossing full 4 ms in (cold-morning's step)
+        (-0.26, 71.3, 63.0, 5.0, 0.0),  # the taper, ramped
+        (-150.0, 71.3, 63.0, 5.0, 0.1),  # crossing full half-way, bent
+        (-3000.0, 50.0, 40.0, 120.0, 0.0),  # a long step, full a minute in
+        (400.0, 20.0, 10.0, 60.0, 0.0),  # over full all the step: the lag alone
+        (30.0, -30.0, -25.0, 10.0, 0.0),  # drawn back below full 1 s in
+        (300.0, -5.0, -5.0, 600.0, 0.0),  # relaxing and drawn down, held
+    ],
+)
+def test_a_step_across_full_relaxes_only_what_is_beyond_full(
+    excess_as: float, i0: float, i1: float, dt_s: float, curvature: float
+) -> None:
+    """Beyond full the excess relaxes (900 s); a held step that crossed full relaxed the whole
+    excess over the whole step, twice the charge lost (issue 13: the charge limit 0.2 s early)."""
+    bat = near_full(excess_as)
+    start_ah = bat.cells[0].charge_ah
+    corrected_step(bat, i0, i1, dt_s, curvature)
+    slope = (i1 - i0) / dt_s
+
+    def current(t: float) -> float:
+        return i0 + slope * t + 0.5 * curvature * (t * t - dt_s * t)
+
+    charge_ah, _, lost_ah = reference_cell(current, dt_s, start_ah, 1.0, bat.capacity_ah)
+    # RK4 across the kink at full errs by about a 1/20,000 step's charge times its slope
+    assert bat.cells[0].charge_ah * 3600.0 == pytest.approx(charge_ah * 3600.0, abs=1e-6)
+    assert bat.overfull_ah * 3600.0 == pytest.approx(CELLS_IN_SERIES * lost_ah * 3600.0, abs=4e-6)
+
+
+# --- where the corrector's passes converge --------------------------------------------------------
+
+
+@pytest.mark.parametrize("ratio", [-0.45, -0.13, 0.0, 0.3])
+def test_the_extrapolated_end_is_the_fixed_point_of_a_linear_pass(ratio: float) -> None:
+    """A pass that moves the end currents by `ratio` times its last move: Aitken's sum."""
+    fixed = (40.0, 12.0, -1.0)
+
+    def solve_from(guess: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(f + ratio * (g - f) for f, g in zip(fixed, guess, strict=True))
+
+    guess = (45.0, 9.0, -1.5)
+    first = solve_from(guess)
+    second = solve_from(first)
+    assert converged_end_currents(guess, first, second) == pytest.approx(fixed, abs=1e-12)
+
+
+def test_nothing_is_extrapolated_from_solver_noise_or_a_runaway() -> None:
+    noise = (10.0 + 1e-8,)
+    assert converged_end_currents((10.0,), noise, (10.0 + 5e-9,)) == (10.0 + 5e-9,)
+    # passes that do not shrink are taken to shrink by half at most
+    assert converged_end_currents((0.0,), (1.0,), (3.0,)) == pytest.approx((5.0,))
+
+
+def two_batteries_evening_out() -> TwelveVoltSystem:
+    """A 200 Ah battery at 60 % and a cold 100 Ah one at 40 % in parallel: one charges the other,
+    and each one's polarisation feeds back into the current they share."""
+    batteries = [
+        LithiumBattery(battery_model("LFP-Smart 12.8/200"), BatteryOptions(soc_pct=60.0)),
+        LithiumBattery(battery_model(B100), BatteryOptions(soc_pct=40.0, temperature_c=5.0)),
+    ]
+    return TwelveVoltSystem(
+        batteries=batteries,
+        devices=[],
+        installed_fuse=FuseType.MEGA_100A,
+    )
+
+
+RUNNING = dataclasses.replace(
+    ALL_OPEN,
+    ab_enabled=True,
+    ab_fuse_drop_setpoint_v=c.FUSE_SENSE_REF_V,
+    system_plus_charge_allowed=True,
+    system_plus_discharge_allowed=True,
+    system_on=True,
+    bms_active=True,
+    supply_current_a=c.SUPPLY_ON_A,
+)
+
+
+def corrected(system: TwelveVoltSystem, dt_s: float, passes: int, *, extrapolate: bool) -> float:
+    """Euler, then corrector passes as the engine takes them; the end current's miss (A).
+
+    The miss is how far the current solved from the final state is from the end of the ramp
+    the state was moved along: zero where the passes have converged.
+    """
+    start = system.snapshot()
+    op = system.solve(0.0, RUNNING)
+    system.advance(0.0, dt_s, op, RUNNING, latch=False)
+    ends = [system.solve(dt_s, RUNNING)]
+    system.correct_for_ramp(op, ends[0], dt_s, RUNNING, 25.0)
+    used = ends[0]
+    for k in range(passes - 1):
+        ends.append(system.solve(dt_s, RUNNING))
+        if extrapolate and k == 1:
+            system.move_ramp_end(ends[-2], ends[-1], dt_s, RUNNING, guessed=ends[-3])
+            guess, first, second = ((*e.battery_currents_a, e.starter_current_a) for e in ends[-3:])
+            moved = converged_end_currents(guess, first, second)
+            used = dataclasses.replace(
+                ends[-1], battery_currents_a=moved[:-1], starter_current_a=moved[-1]
+            )
+        else:
+            system.move_ramp_end(ends[-2], ends[-1], dt_s, RUNNING)
+            used = ends[-1]
+    miss = max(
+        abs(a - b)
+        for a, b in zip(
+            system.solve(dt_s, RUNNING).battery_currents_a, used.battery_currents_a, strict=True
+        )
+    )
+    system.restore(start)
+    return miss
+
+
+def test_three_passes_extrapolated_land_where_many_passes_converge() -> None:
+    """Two passes left the end current a few mA off, in the same direction step after step
+    (issue 13's larger R1 feeds the ramp back harder); a third pass gives the ratio of two
+    moves of the ramp's end alone, and the sum of the series is where they converge."""
+    system = two_batteries_evening_out()
+    two = corrected(system, 40.0, 2, extrapolate=False)
+    three = corrected(system, 40.0, 3, extrapolate=False)
+    extrapolated = corrected(system, 40.0, 3, extrapolate=True)
+    many = corrected(system, 40.0, 30, extrapolate=False)
+    assert many < 1e-9
+    assert two > 1e-3
+    assert extrapolated < 0.05 * three < 0.05 * two

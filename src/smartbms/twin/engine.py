@@ -137,9 +137,10 @@ class Engine:
         self._chatter: Flip | None = None
         """The flip-flop the plant's latches are chattering in (not located any more)."""
         stepper = self.stepper
-        self._jolt_limit_c = (
-            stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()
-        ).jolt_c
+        adaptive = stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()
+        self._jolt_limit_c = adaptive.jolt_c
+        self._third_pass_share = adaptive.trapezoid_tolerance_pct / 100.0
+        """A third corrector pass when it may move a battery's charge by this share of it."""
         self._known_latches: tuple[OperatingPoint, Outputs, Signature] | None = None
         """The latches a step's trial saw at its end (op, outputs): the next start's, if alike."""
         self.located: list[Crossing] = []
@@ -509,7 +510,26 @@ class Engine:
         system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
         op_corrected = solve(t_end - _LEFT_LIMIT_S)
         system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        if self._passes_may_err(op_predicted, op_corrected, dt):
+            # a third pass, and on to where the passes converge (`converged_end_currents`)
+            op_third = solve(t_end - _LEFT_LIMIT_S)
+            system.move_ramp_end(op_corrected, op_third, dt, self.outputs, guessed=op_predicted)
         return overheat, op_predicted, op_corrected
+
+    def _passes_may_err(self, first: OperatingPoint, second: OperatingPoint, dt: float) -> bool:
+        """Whether two corrector passes may leave a charge error worth a third.
+
+        The next pass would move the end current by at most half the last move (the stiffness
+        limit keeps each below half the one before), the charge by half that times the step:
+        a third pass is solved when that could pass the trapezoid's tolerance.
+        """
+        moves = [
+            abs(b - a)
+            for a, b in zip(first.battery_currents_a, second.battery_currents_a, strict=True)
+        ]
+        moves.append(abs(second.starter_current_a - first.starter_current_a))
+        limit = self._third_pass_share * 3600.0 / (0.25 * dt)
+        return any(m > limit * c for m, c in zip(moves, self._capacities_ah(), strict=False))
 
     def _controller_would_change(
         self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
