@@ -179,6 +179,15 @@ class TwelveVoltSystem:
 
     # --- the network ----------------------------------------------------------------------------
 
+    @property
+    def bank_slope(self) -> float:
+        """The bank equation's slope at the last solve (a jump: a device answers differently).
+
+        1 plus R_eq times how steeply the devices and ports take less current as the bank
+        voltage rises: a charger regulating the bank makes it large.
+        """
+        return self._bank_guess_slope
+
     def context(
         self,
         now_s: float,

@@ -35,6 +35,7 @@ from smartbms.twin.stepper import (
     Trial,
     alike,
     jolt_c,
+    moved,
     powers_differently,
     same_decision,
     step_excess,
@@ -53,11 +54,24 @@ _LEFT_LIMIT_S = 1e-7
 _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
 
+_REGIME_CHANGE = 0.05
+"""A relative change of the bank equation's slope (`TwelveVoltSystem.bank_slope`) this large
+means a device changed how it answers the bank voltage (a charger reaching its set point, the
+AB port reaching its limit): the loop's rate is measured again."""
+_GUESS_MAX_STIFFNESS = 0.1
+"""The end currents are guessed (`Engine._predicted_end`) only where the loop's stiffness is at
+most this: the single corrector pass that follows a guess shrinks its error by z / 2 (the two
+after Euler's solve by (z / 2)^2), and the estimate of z need not be exact far below the
+stiffness limit. Near the limit every trial solves at Euler's end and measures z afresh."""
+
 Emit = Callable[[Event], None]
 Signature = tuple[object, ...]
 """The plant's latches (`TwelveVoltSystem.discrete_state`)."""
 Flip = tuple[Signature, Signature]
 """The plant's latches before and after a crossing that changed nothing else."""
+LoopRate = tuple[float, float, float]
+"""(stiffness per second of step, the step it was measured over, the bank equation's slope
+then): see `Engine._loop_rate`."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,6 +95,8 @@ class Planned:
     """Taken across the blinking pre-alarm's edges at its average load."""
     flip: Flip | None = None
     """The plant's latches alone changed within it: from which to which (located or chatter)."""
+    loop_rate: LoopRate | None = None
+    """The loop rate its trials predicted with (`Engine._loop_rate`), before it was planned."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,6 +119,7 @@ class EngineState:
     jolted: bool = True
     flips: tuple[tuple[float, Flip], ...] = ()
     chatter: Flip | None = None
+    loop_rate: LoopRate | None = None
 
 
 class Engine:
@@ -140,6 +157,10 @@ class Engine:
         self._jolt_limit_c = (
             stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()
         ).jolt_c
+        self._loop_rate: LoopRate | None = None
+        """The fastest loop's stiffness per second of step, measured by the last trial that
+        solved at Euler's end (with that trial's length and the bank equation's slope then);
+        None: measure it again (`_predicted_end`)."""
         self._known_latches: tuple[OperatingPoint, Outputs, Signature] | None = None
         """The latches a step's trial saw at its end (op, outputs): the next start's, if alike."""
         self.located: list[Crossing] = []
@@ -222,6 +243,7 @@ class Engine:
         stepper = self.stepper
         previous_slopes = before_slopes = self._previous_slopes
         before_proposal = self._proposal_s
+        before_rate = self._loop_rate
         if isinstance(stepper, FixedStep) and t >= stepper.from_s - TIME_EPS_S:
             here = self._step_start(t, op, limit_s, result)
             end = stepper.next_time(t)
@@ -264,6 +286,7 @@ class Engine:
             before_slopes,
             stretch,
             flip,
+            before_rate,
         )
 
     def unplan(self, planned: Planned) -> None:
@@ -271,6 +294,7 @@ class Engine:
         self.system.restore(planned.start.state)
         self._proposal_s = planned.proposal_s_before
         self._previous_slopes = planned.previous_slopes_before
+        self._loop_rate = planned.loop_rate
 
     def commit(self, planned: Planned, emit: Emit) -> None:
         """Make the step in flight history: report the plant's events at its end."""
@@ -348,12 +372,12 @@ class Engine:
             level = stretch.levels[stretch.blink.level_index(t)]
             trial = self._stretch_trial(here, stretch, dt, level)
             return trial.op_end, trial.overheat
-        kept = self._previous_slopes
-        self._previous_slopes = planned.previous_slopes
+        kept = self._previous_slopes, self._loop_rate
+        self._previous_slopes, self._loop_rate = planned.previous_slopes, planned.loop_rate
         try:
             trial = self._trial(here, dt)
         finally:
-            self._previous_slopes = kept
+            self._previous_slopes, self._loop_rate = kept
         return trial.op_end, trial.overheat
 
     def _step_start(
@@ -414,6 +438,7 @@ class Engine:
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
         plain = not (at_limit or at_kink or trial.differs_from(here))
         self._previous_slopes = (trial.t_end_s - t, trial.slopes) if plain else None
+        self._loop_rate = trial.loop_rate if plain else None
         return trial, flip
 
     def _end_at_crossing(
@@ -455,7 +480,9 @@ class Engine:
         Euler predicts with the start currents held. The corrector then moves the charge,
         polarisation and temperatures onto the ramp that ends at the currents found there,
         twice: the second pass starts from the corrected state, so Euler's error no longer
-        biases the step. The currents' curvature (this step's slope against the last one's)
+        biases the step. On a smooth stretch far from the stiffness limit the last step's
+        slopes guess the end instead of Euler, and one pass follows (`_integrate_trial`).
+        The currents' curvature (this step's slope against the last one's)
         bends the ramp. The end currents are read just before the end, so what ends with the
         step (a crank, a short, an absorption stage) is not smeared over it; only then do the
         devices' stages and the batteries' monitors see the step.
@@ -463,9 +490,7 @@ class Engine:
         system = self.system
         t, op = here.t_s, here.op
         t_end = t + dt
-        overheat, op_predicted, op_corrected = self._integrate(
-            here, dt, op, lambda at: system.solve(at, self.outputs)
-        )
+        overheat, op_corrected, z, loop_rate = self._integrate_trial(here, dt)
         slopes = self._current_slopes(op, op_corrected, dt)
         curvatures = self._curvatures(slopes, dt)
         if curvatures is not None:
@@ -479,12 +504,77 @@ class Engine:
             op_end=op_end,
             slopes=slopes,
             curvatures=curvatures,
-            stiffness=stiffness(op, op_predicted, op_corrected),
+            stiffness=z,
             overheat=overheat,
             changed=changed > 0,
             signature=system.discrete_state(t_end, op_end, self.outputs),
             decided=changed > 1,
+            loop_rate=loop_rate,
         )
+
+    def _integrate_trial(
+        self, here: StepStart, dt: float
+    ) -> tuple[bool, OperatingPoint, float, LoopRate | None]:
+        """`_integrate` a plain trial, from a guess of its end where one is good enough.
+
+        Returns whether the alternator's overheating risk began, the corrected end, the step's
+        stiffness (`stiffness`) and the loop's rate for the steps that follow.
+        """
+        system = self.system
+        op = here.op
+
+        def solve(at: float) -> OperatingPoint:
+            return system.solve(at, self.outputs)
+
+        guess = self._predicted_end(op, dt)
+        overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve, guess)
+        if guess is not None and not self._same_regime():  # the loop changed: measure it
+            guess = None
+            overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve)
+        loop_rate = self._loop_rate
+        if guess is None:  # Euler's end was solved: the loop's rate can be read off
+            z = stiffness(op, op_predicted, op_corrected)
+            informative = moved(op, op_predicted)
+            loop_rate = (z / dt, dt, system.bank_slope) if informative else None
+        else:
+            assert loop_rate is not None  # noqa: S101  # a guess needs it
+            z = loop_rate[0] * dt
+        return overheat, op_corrected, z, loop_rate
+
+    def _predicted_end(self, op: OperatingPoint, dt: float) -> OperatingPoint | None:
+        """The end currents the last step's slopes predict on a smooth stretch, or None.
+
+        A solve at Euler's end costs a third of a trial; on a smooth stretch the slopes of the
+        step before predict the end currents as well (exactly, for currents driven by a
+        ramping source; as well as Euler, for a loop relaxing at I' = lambda (I - I_eq)). What
+        the solve also gave is the loop's rate (`stiffness`), which the stretch keeps: the
+        last trial that solved at Euler's end measured it, and every kink (an event, a
+        crossing, a deadline, a knot) starts a stretch with such a trial again.
+        """
+        previous, rate = self._previous_slopes, self._loop_rate
+        if previous is None or rate is None or not self._same_regime():
+            return None
+        # the stiffness grows with the step, at most in proportion (the polarisation's share
+        # saturates): a bound from the measured one
+        if rate[0] * max(dt, rate[1]) > _GUESS_MAX_STIFFNESS:
+            return None
+        _, slopes = previous
+        count = len(op.battery_currents_a)
+        currents = tuple(
+            i + s * dt for i, s in zip(op.battery_currents_a, slopes[:count], strict=True)
+        )
+        starter_a = op.starter_current_a
+        if len(slopes) > count:
+            starter_a += slopes[count] * dt
+        return dataclasses.replace(op, battery_currents_a=currents, starter_current_a=starter_a)
+
+    def _same_regime(self) -> bool:
+        """Whether the network answers the bank voltage as when the loop's rate was measured."""
+        rate = self._loop_rate
+        if rate is None:
+            return False
+        slope = self.system.bank_slope
+        return abs(slope - rate[2]) <= _REGIME_CHANGE * rate[2]
 
     def _integrate(
         self,
@@ -492,11 +582,14 @@ class Engine:
         dt: float,
         op: OperatingPoint,
         solve: Callable[[float], OperatingPoint],
+        guess: OperatingPoint | None = None,
     ) -> tuple[bool, OperatingPoint, OperatingPoint]:
         """Euler from the snapshot at `op`, then Heun's two corrector passes (`solve`: the end).
 
-        Returns whether the alternator's overheating risk began, Euler's end and the corrected
-        end, both read just before the end.
+        With a `guess` of the end currents (`_predicted_end`) the first pass ramps to it
+        instead of to a solve at Euler's end: one solve less. Returns whether the alternator's
+        overheating risk began, the predicted end (Euler's, or the guess) and the corrected
+        end, read just before the end.
         """
         system = self.system
         if self._advanced:
@@ -505,7 +598,7 @@ class Engine:
         t_end = here.t_s + dt
         overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False)
         self._update_surroundings(t_end)
-        op_predicted = solve(t_end - _LEFT_LIMIT_S)
+        op_predicted = solve(t_end - _LEFT_LIMIT_S) if guess is None else guess
         system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
         op_corrected = solve(t_end - _LEFT_LIMIT_S)
         system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
@@ -755,6 +848,7 @@ class Engine:
             jolted=self._jolted,
             flips=self._flips,
             chatter=self._chatter,
+            loop_rate=self._loop_rate,
         )
 
     def load(self, state: EngineState) -> None:
@@ -781,5 +875,6 @@ class Engine:
         self._jolted = state.jolted
         self._flips = state.flips
         self._chatter = state.chatter
+        self._loop_rate = state.loop_rate
         self.steps = state.steps
         self._known_latches = None
