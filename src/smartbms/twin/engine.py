@@ -417,7 +417,11 @@ class Engine:
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
         dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
         while True:
-            trial = self._trial(here, dt)
+
+            def fits(tried: Trial, dt: float = dt) -> bool:
+                return dt <= stepper.restart_dt_s or self._error_fits(stepper, here, tried, dt)
+
+            trial = self._trial(here, dt, screen=fits)
             excess = self._step_excess(stepper, here, trial, dt)  # error control
             if excess <= 1.0 or dt <= stepper.restart_dt_s:
                 break
@@ -474,7 +478,13 @@ class Engine:
             self.located.append(Crossing(here.t_s, here.t_s + low, here.t_s + high))
         return found
 
-    def _trial(self, here: StepStart, dt: float) -> Trial:
+    def _error_fits(self, stepper: AdaptiveStep, here: StepStart, trial: Trial, dt: float) -> bool:
+        """Whether a tried step meets error control (`_step_excess`)."""
+        return self._step_excess(stepper, here, trial, dt) <= 1.0
+
+    def _trial(
+        self, here: StepStart, dt: float, screen: Callable[[Trial], bool] | None = None
+    ) -> Trial:
         """Integrate from the snapshot over `dt` and look at the plant and the BMS at the end.
 
         Euler predicts with the start currents held. The corrector then moves the charge,
@@ -486,6 +496,10 @@ class Engine:
         bends the ramp. The end currents are read just before the end, so what ends with the
         step (a crank, a short, an absorption stage) is not smeared over it; only then do the
         devices' stages and the batteries' monitors see the step.
+
+        Error control needs no more than the slopes, the curvatures and the stiffness: a trial
+        that `screen` (given the trial so far) refuses ends there, without the end's solve,
+        latches and controller, which only a step that is taken needs.
         """
         system = self.system
         t, op = here.t_s, here.op
@@ -493,6 +507,20 @@ class Engine:
         overheat, op_corrected, z, loop_rate = self._integrate_trial(here, dt)
         slopes = self._current_slopes(op, op_corrected, dt)
         curvatures = self._curvatures(slopes, dt)
+        if screen is not None:
+            sketch = Trial(
+                t_end_s=t_end,
+                op_end=op_corrected,
+                slopes=slopes,
+                curvatures=curvatures,
+                stiffness=z,
+                overheat=overheat,
+                changed=False,
+                signature=here.signature,
+                loop_rate=loop_rate,
+            )
+            if not screen(sketch):
+                return sketch  # to be tried shorter: the plant goes back to the start anyway
         if curvatures is not None:
             system.bend_ramp(curvatures, op_corrected, dt)
         system.advance_devices(here.context, dt, op)
@@ -526,9 +554,9 @@ class Engine:
         def solve(at: float) -> OperatingPoint:
             return system.solve(at, self.outputs)
 
-        guess = self._predicted_end(op, dt)
+        guess = self._predicted_end(here, dt)
         overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve, guess)
-        if guess is not None and not self._same_regime():  # the loop changed: measure it
+        if guess is not None and not self._same_regime(system.bank_slope):  # it changed
             guess = None
             overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve)
         loop_rate = self._loop_rate
@@ -541,7 +569,7 @@ class Engine:
             z = loop_rate[0] * dt
         return overheat, op_corrected, z, loop_rate
 
-    def _predicted_end(self, op: OperatingPoint, dt: float) -> OperatingPoint | None:
+    def _predicted_end(self, here: StepStart, dt: float) -> OperatingPoint | None:
         """The end currents the last step's slopes predict on a smooth stretch, or None.
 
         A solve at Euler's end costs a third of a trial; on a smooth stretch the slopes of the
@@ -552,13 +580,14 @@ class Engine:
         crossing, a deadline, a knot) starts a stretch with such a trial again.
         """
         previous, rate = self._previous_slopes, self._loop_rate
-        if previous is None or rate is None or not self._same_regime():
+        if previous is None or rate is None or not self._same_regime(here.state.bank_guess_slope):
             return None
         # the stiffness grows with the step, at most in proportion (the polarisation's share
         # saturates): a bound from the measured one
         if rate[0] * max(dt, rate[1]) > _GUESS_MAX_STIFFNESS:
             return None
         _, slopes = previous
+        op = here.op
         count = len(op.battery_currents_a)
         currents = tuple(
             i + s * dt for i, s in zip(op.battery_currents_a, slopes[:count], strict=True)
@@ -568,13 +597,10 @@ class Engine:
             starter_a += slopes[count] * dt
         return dataclasses.replace(op, battery_currents_a=currents, starter_current_a=starter_a)
 
-    def _same_regime(self) -> bool:
-        """Whether the network answers the bank voltage as when the loop's rate was measured."""
+    def _same_regime(self, bank_slope: float) -> bool:
+        """Whether the bank equation's slope is still the one the loop's rate was measured at."""
         rate = self._loop_rate
-        if rate is None:
-            return False
-        slope = self.system.bank_slope
-        return abs(slope - rate[2]) <= _REGIME_CHANGE * rate[2]
+        return rate is not None and abs(bank_slope - rate[2]) <= _REGIME_CHANGE * rate[2]
 
     def _integrate(
         self,
