@@ -128,6 +128,9 @@ class SystemState(NamedTuple):
     devices: tuple[DeviceSnapshot, ...]
     bank_guess_slope: float = 1.0
     """The bank equation's slope at the last solve: the next solve's first Newton step."""
+    bank_guess_emf_v: float = math.nan
+    """The batteries' equivalent EMF at the last solve (NaN: none yet): the next solve starts
+    where that root moves by the EMF's change since."""
 
 
 class TwelveVoltSystem:
@@ -172,6 +175,7 @@ class TwelveVoltSystem:
         self.energy = EnergyCounters()
         self._last_now_s = 0.0
         self._bank_guess_slope = 1.0
+        self._bank_guess_emf_v = math.nan
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
@@ -260,13 +264,20 @@ class TwelveVoltSystem:
             last[:] = [(bank_v, ab, sp, direct)]
             return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
 
+        # g(V) = V - E_eq - R_eq I(V) moved by the EMF's change since the last root: Newton's
+        # step for that change alone, before any evaluation (a step's solves differ mostly so)
+        start_v = self._bank_guess_v
+        previous_emf_v = self._bank_guess_emf_v
+        if not math.isnan(previous_emf_v):
+            start_v += (emf_eq - previous_emf_v) / self._bank_guess_slope
         bank_v, self._bank_guess_slope = solve_increasing(
             lambda v: v - emf_eq - r_eq * inflow(v),
-            self._bank_guess_v,
+            start_v,
             tolerance_v=SOLVE_TOLERANCE_A * r_eq,
             slope=self._bank_guess_slope,
         )
         self._bank_guess_v = bank_v
+        self._bank_guess_emf_v = emf_eq
         if not last or last[0][0] != bank_v:
             inflow(bank_v)
         _, ab, sp, direct = last[0]
@@ -676,6 +687,7 @@ class TwelveVoltSystem:
             None if starter is None else starter.save_state(),
             tuple([device.save_state() for device in self.devices]),
             self._bank_guess_slope,
+            self._bank_guess_emf_v,
         )
 
     def restore(self, state: SystemState) -> None:
@@ -702,6 +714,7 @@ class TwelveVoltSystem:
             starter,
             devices,
             self._bank_guess_slope,
+            self._bank_guess_emf_v,
         ) = state
         self.bms_thermal.load_state(bms_temperature_c)
         self.energy.load_state(energy)
