@@ -209,10 +209,21 @@ class TwelveVoltSystem:
         if not look_only:
             self._last_now_s = now_s
         bank_v = self._bank_guess_v if bank_voltage_v is None else bank_voltage_v
+        load, charge = self._disconnect_outputs(outputs, bank_v)
+        return self._context(now_s, outputs, bank_v, load[0], charge[0])
+
+    def _context(
+        self,
+        now_s: float,
+        outputs: Outputs,
+        bank_v: float,
+        load_disconnect_v: float,
+        charge_disconnect_v: float,
+    ) -> DeviceContext:
         return DeviceContext(
             bank_voltage_v=bank_v,
-            load_disconnect_v=self._output_voltage_v(outputs.load_disconnect, bank_v, _LD),
-            charge_disconnect_v=self._output_voltage_v(outputs.charge_disconnect, bank_v, _CD),
+            load_disconnect_v=load_disconnect_v,
+            charge_disconnect_v=charge_disconnect_v,
             now_s=now_s,
             shore_power=self.surroundings.shore_power,
             solar_fraction=self.surroundings.solar_fraction,
@@ -224,12 +235,17 @@ class TwelveVoltSystem:
 
     def solve(self, now_s: float, outputs: Outputs) -> OperatingPoint:
         """Node voltages and branch currents for the present state and BMS outputs."""
-        ctx = self.context(now_s, outputs)
+        # the disconnect outputs at the last root: their voltages for the devices, their
+        # currents for the BMS's draw (one evaluation of each output serves both)
+        self._last_now_s = now_s
+        outputs_v = self._bank_guess_v
+        load, charge = self._disconnect_outputs(outputs, outputs_v)
+        ctx = self._context(now_s, outputs, outputs_v, load[0], charge[0])
+        output_draw_a = load[1] + charge[1]
         emfs = tuple(b.emf_v() for b in self.batteries)
         resistances = tuple(b.resistance_ohm() for b in self.batteries)
         emf_eq, r_eq = thevenin_parallel(emfs, resistances)
         limit_a = self._ab_limit_a(outputs)
-        output_draw_a = self._output_draw_a(outputs, self._bank_guess_v)
 
         # With the AB port open, conducting at its limit, or holding V_AB up (ALT-1), the AB node
         # does not depend on the bank voltage: solve it once (the limited case holds while the
@@ -458,20 +474,18 @@ class TwelveVoltSystem:
             return math.inf
         return max(bank_v - c.OUTPUT_HIGH_DROP_V, 1e-3) / demand
 
-    def _output_voltage_v(
-        self, level: Level, bank_v: float, controls: tuple[Control, ...]
-    ) -> float:
-        return disconnect_output(level, bank_v, self._output_load_ohm(controls, bank_v))[0]
+    def _disconnect_outputs(
+        self, outputs: Outputs, bank_v: float
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(voltage, current into the remote inputs) of the Load and Charge disconnect outputs.
 
-    def _output_draw_a(self, outputs: Outputs, bank_v: float) -> float:
-        """Current the Load/Charge disconnect outputs source into remote inputs (OUT-1/2)."""
+        OUT-1/2: the current is what the outputs source into the devices' remote inputs.
+        """
         return (
-            disconnect_output(outputs.load_disconnect, bank_v, self._output_load_ohm(_LD, bank_v))[
-                1
-            ]
-            + disconnect_output(
+            disconnect_output(outputs.load_disconnect, bank_v, self._output_load_ohm(_LD, bank_v)),
+            disconnect_output(
                 outputs.charge_disconnect, bank_v, self._output_load_ohm(_CD, bank_v)
-            )[1]
+            ),
         )
 
     # --- what the BMS senses ------------------------------------------------------------------

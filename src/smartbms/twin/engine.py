@@ -595,7 +595,21 @@ class Engine:
         starter_a = op.starter_current_a
         if len(slopes) > count:
             starter_a += slopes[count] * dt
-        return dataclasses.replace(op, battery_currents_a=currents, starter_current_a=starter_a)
+        return OperatingPoint(  # what the ramp reads of the end; the rest held at the start
+            op.bank_voltage_v,
+            op.bank_emf_v,
+            currents,
+            op.ab_voltage_v,
+            op.ab_current_a,
+            op.ab_limit_a,
+            op.alternator_current_a,
+            starter_a,
+            op.system_plus_voltage_v,
+            op.system_plus_current_a,
+            op.device_currents_a,
+            op.bms_draw_a,
+            op.short_current_a,
+        )
 
     def _same_regime(self, bank_slope: float) -> bool:
         """Whether the bank equation's slope is still the one the loop's rate was measured at."""
