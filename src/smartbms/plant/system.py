@@ -38,7 +38,7 @@ from smartbms.plant.conditions import (
     SurroundingsSnapshot,
 )
 from smartbms.plant.devices import Connection, Control, Device, DeviceContext, DeviceSnapshot
-from smartbms.plant.roots import solve_increasing
+from smartbms.plant.roots import falling_root, solve_increasing
 from smartbms.plant.vehicle import (
     BMS_AB_SWITCH_RESISTANCE_OHM,
     BMS_SYSTEM_PLUS_RESISTANCE_OHM,
@@ -176,6 +176,8 @@ class TwelveVoltSystem:
         self._last_now_s = 0.0
         self._bank_guess_slope = 1.0
         self._bank_guess_emf_v = math.nan
+        self._ab_segments: dict[bool, int] = {}
+        """Where the AB node's root lay last (`falling_root`), saturated or not: a hint only."""
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
@@ -417,16 +419,8 @@ class TwelveVoltSystem:
                 - alternator.max_current_a(surroundings_c) * alternator.internal_resistance_ohm,
             ]
         points.sort()
-        # net(V) falls strictly: walk the breakpoints up to the first one at or below zero
-        v0 = points[0] - 50.0
-        h0 = net(v0)
-        voltage = points[-1] + 50.0
-        for v1 in [*points, voltage]:
-            h1 = net(v1)
-            if h0 >= 0.0 >= h1:
-                voltage = v0 if h0 == h1 else v0 + (v1 - v0) * h0 / (h0 - h1)
-                break
-            v0, h0 = v1, h1
+        ends = [points[0] - 50.0, *points, points[-1] + 50.0]
+        voltage = falling_root(net, ends, self._ab_segments, bank_v == -math.inf)
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
