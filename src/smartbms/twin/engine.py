@@ -21,10 +21,13 @@ from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
 from smartbms.plant.events import AlternatorOverheatRisk
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
-from smartbms.twin.blink import Stretch, blend, stretch_at
+from smartbms.twin import guess
+from smartbms.twin.blink import Stretch, either_level_crosses, mean_solve, stretch_at
 from smartbms.twin.build import build_controller, build_system
 from smartbms.twin.commands import Command
+from smartbms.twin.crossing import controller_would_change
 from smartbms.twin.execute import Target, World, end_of, execute
+from smartbms.twin.guess import LoopRate
 from smartbms.twin.plant_watch import battery_events, chain_events, chain_lines, damage_flags
 from smartbms.twin.stepper import (
     AdaptiveStep,
@@ -33,11 +36,8 @@ from smartbms.twin.stepper import (
     Stepper,
     StepStart,
     Trial,
-    alike,
     jolt_c,
-    moved,
     powers_differently,
-    same_decision,
     step_excess,
     stiffness,
 )
@@ -54,24 +54,11 @@ _LEFT_LIMIT_S = 1e-7
 _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
 
-_REGIME_CHANGE = 0.05
-"""A relative change of the bank equation's slope (`TwelveVoltSystem.bank_slope`) this large
-means a device changed how it answers the bank voltage (a charger reaching its set point, the
-AB port reaching its limit): the loop's rate is measured again."""
-_GUESS_MAX_STIFFNESS = 0.1
-"""The end currents are guessed (`Engine._predicted_end`) only where the loop's stiffness is at
-most this: the single corrector pass that follows a guess shrinks its error by z / 2 (the two
-after Euler's solve by (z / 2)^2), and the estimate of z need not be exact far below the
-stiffness limit. Near the limit every trial solves at Euler's end and measures z afresh."""
-
 Emit = Callable[[Event], None]
 Signature = tuple[object, ...]
 """The plant's latches (`TwelveVoltSystem.discrete_state`)."""
 Flip = tuple[Signature, Signature]
 """The plant's latches before and after a crossing that changed nothing else."""
-LoopRate = tuple[float, float, float]
-"""(stiffness per second of step, the step it was measured over, the bank equation's slope
-then): see `Engine._loop_rate`."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -160,7 +147,7 @@ class Engine:
         self._loop_rate: LoopRate | None = None
         """The fastest loop's stiffness per second of step, measured by the last trial that
         solved at Euler's end (with that trial's length and the bank equation's slope then);
-        None: measure it again (`_predicted_end`)."""
+        None: measure it again (`guess`)."""
         self._known_latches: tuple[OperatingPoint, Outputs, Signature] | None = None
         """The latches a step's trial saw at its end (op, outputs): the next start's, if alike."""
         self.located: list[Crossing] = []
@@ -419,7 +406,8 @@ class Engine:
         while True:
 
             def fits(tried: Trial, dt: float = dt) -> bool:
-                return dt <= stepper.restart_dt_s or self._error_fits(stepper, here, tried, dt)
+                excess = self._step_excess(stepper, here, tried, dt)
+                return dt <= stepper.restart_dt_s or excess <= 1.0
 
             trial = self._trial(here, dt, screen=fits)
             excess = self._step_excess(stepper, here, trial, dt)  # error control
@@ -478,10 +466,6 @@ class Engine:
             self.located.append(Crossing(here.t_s, here.t_s + low, here.t_s + high))
         return found
 
-    def _error_fits(self, stepper: AdaptiveStep, here: StepStart, trial: Trial, dt: float) -> bool:
-        """Whether a tried step meets error control (`_step_excess`)."""
-        return self._step_excess(stepper, here, trial, dt) <= 1.0
-
     def _trial(
         self, here: StepStart, dt: float, screen: Callable[[Trial], bool] | None = None
     ) -> Trial:
@@ -509,15 +493,7 @@ class Engine:
         curvatures = self._curvatures(slopes, dt)
         if screen is not None:
             sketch = Trial(
-                t_end_s=t_end,
-                op_end=op_corrected,
-                slopes=slopes,
-                curvatures=curvatures,
-                stiffness=z,
-                overheat=overheat,
-                changed=False,
-                signature=here.signature,
-                loop_rate=loop_rate,
+                t_end, op_corrected, slopes, curvatures, z, overheat, False, here.signature
             )
             if not screen(sketch):
                 return sketch  # to be tried shorter: the plant goes back to the start anyway
@@ -526,7 +502,9 @@ class Engine:
         system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
         system.look(t_end, op_end)
-        changed = self._controller_would_change(op_end, t_end, here.limit_s, here.result)
+        changed = controller_would_change(
+            self.controller, self.system.measure(op_end, self.outputs), self._inputs, t_end, here
+        )
         return Trial(
             t_end_s=t_end,
             op_end=op_end,
@@ -543,78 +521,25 @@ class Engine:
     def _integrate_trial(
         self, here: StepStart, dt: float
     ) -> tuple[bool, OperatingPoint, float, LoopRate | None]:
-        """`_integrate` a plain trial, from a guess of its end where one is good enough.
+        """`_integrate` a plain trial, from a guess of its end where one is good enough (`guess`).
 
         Returns whether the alternator's overheating risk began, the corrected end, the step's
         stiffness (`stiffness`) and the loop's rate for the steps that follow.
         """
-        system = self.system
-        op = here.op
-
-        def solve(at: float) -> OperatingPoint:
-            return system.solve(at, self.outputs)
-
-        guess = self._predicted_end(here, dt)
-        overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve, guess)
-        if guess is not None and not self._same_regime(system.bank_slope):  # it changed
-            guess = None
-            overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve)
+        system, op = self.system, here.op
+        solve: Callable[[float], OperatingPoint] = lambda at: system.solve(at, self.outputs)  # noqa: E731
         loop_rate = self._loop_rate
-        if guess is None:  # Euler's end was solved: the loop's rate can be read off
-            z = stiffness(op, op_predicted, op_corrected)
-            informative = moved(op, op_predicted)
-            loop_rate = (z / dt, dt, system.bank_slope) if informative else None
+        end = guess.predicted_end(here, dt, self._previous_slopes, loop_rate)
+        overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve, end)
+        if end is not None and not guess.same_regime(loop_rate, system.bank_slope):
+            end = None  # the loop changed within the step: measure it
+            overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve)
+        if end is None:  # Euler's end was solved: the loop's rate can be read off
+            z, loop_rate = guess.measured(op, op_predicted, op_corrected, dt, system.bank_slope)
         else:
             assert loop_rate is not None  # noqa: S101  # a guess needs it
             z = loop_rate[0] * dt
         return overheat, op_corrected, z, loop_rate
-
-    def _predicted_end(self, here: StepStart, dt: float) -> OperatingPoint | None:
-        """The end currents the last step's slopes predict on a smooth stretch, or None.
-
-        A solve at Euler's end costs a third of a trial; on a smooth stretch the slopes of the
-        step before predict the end currents as well (exactly, for currents driven by a
-        ramping source; as well as Euler, for a loop relaxing at I' = lambda (I - I_eq)). What
-        the solve also gave is the loop's rate (`stiffness`), which the stretch keeps: the
-        last trial that solved at Euler's end measured it, and every kink (an event, a
-        crossing, a deadline, a knot) starts a stretch with such a trial again.
-        """
-        previous, rate = self._previous_slopes, self._loop_rate
-        if previous is None or rate is None or not self._same_regime(here.state.bank_guess_slope):
-            return None
-        # the stiffness grows with the step, at most in proportion (the polarisation's share
-        # saturates): a bound from the measured one
-        if rate[0] * max(dt, rate[1]) > _GUESS_MAX_STIFFNESS:
-            return None
-        _, slopes = previous
-        op = here.op
-        count = len(op.battery_currents_a)
-        currents = tuple(
-            i + s * dt for i, s in zip(op.battery_currents_a, slopes[:count], strict=True)
-        )
-        starter_a = op.starter_current_a
-        if len(slopes) > count:
-            starter_a += slopes[count] * dt
-        return OperatingPoint(  # what the ramp reads of the end; the rest held at the start
-            op.bank_voltage_v,
-            op.bank_emf_v,
-            currents,
-            op.ab_voltage_v,
-            op.ab_current_a,
-            op.ab_limit_a,
-            op.alternator_current_a,
-            starter_a,
-            op.system_plus_voltage_v,
-            op.system_plus_current_a,
-            op.device_currents_a,
-            op.bms_draw_a,
-            op.short_current_a,
-        )
-
-    def _same_regime(self, bank_slope: float) -> bool:
-        """Whether the bank equation's slope is still the one the loop's rate was measured at."""
-        rate = self._loop_rate
-        return rate is not None and abs(bank_slope - rate[2]) <= _REGIME_CHANGE * rate[2]
 
     def _integrate(
         self,
@@ -626,7 +551,7 @@ class Engine:
     ) -> tuple[bool, OperatingPoint, OperatingPoint]:
         """Euler from the snapshot at `op`, then Heun's two corrector passes (`solve`: the end).
 
-        With a `guess` of the end currents (`_predicted_end`) the first pass ramps to it
+        With a `guess` of the end currents (`guess.predicted_end`) the first pass ramps to it
         instead of to a solve at Euler's end: one solve less. Returns whether the alternator's
         overheating risk began, the predicted end (Euler's, or the guess) and the corrected
         end, read just before the end.
@@ -643,32 +568,6 @@ class Engine:
         op_corrected = solve(t_end - _LEFT_LIMIT_S)
         system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
         return overheat, op_predicted, op_corrected
-
-    def _controller_would_change(
-        self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
-    ) -> int:
-        """Whether the BMS would decide differently at `t_end` because its inputs moved.
-
-        0: no; 1: only a timer of its own started or stopped (its next deadline moved); 2: an
-        event or a different decision. Asked of a copy, so the real controller never sees a
-        trial. Before `limit_s` no timer of its own expires, so any event, changed output or
-        moved deadline is the inputs' doing; at `limit_s` the answer is compared with what the
-        unchanged inputs would give then.
-        """
-        probe = copy.copy(self.controller)
-        moved = probe.step(self.system.measure(op_end, self.outputs), t_end)
-        if t_end < limit_s - TIME_EPS_S:
-            still = result  # what the unchanged inputs give until the limit
-            if moved.events:
-                return 2
-        else:
-            still = copy.copy(self.controller).step(self._inputs, t_end)
-            if moved.events != still.events:
-                return 2
-        if not same_decision(moved.outputs, still.outputs):
-            return 2
-        # a timer that starts or stops (the 10 s hold, a debounce) moves the next deadline
-        return int(moved.next_deadline_s != still.next_deadline_s)
 
     def _current_slopes(
         self, op: OperatingPoint, op_end: OperatingPoint, dt: float
@@ -789,11 +688,11 @@ class Engine:
         t, op = here.t_s, stretch.op_mean
         t_end = t + dt
         overheat, op_predicted, op_corrected = self._integrate(
-            here, dt, op, lambda at: self._mean_solve(stretch, at)
+            here, dt, op, lambda at: mean_solve(system, stretch, at)
         )
         slopes = self._current_slopes(op, op_corrected, dt)
         system.advance_devices(here.context, dt, op)
-        changed = self._either_level_crosses(here, stretch, t_end)
+        changed = either_level_crosses(system, self.controller, here, stretch, t_end)
         op_end = system.solve(t_end, outputs)
         system.look(t_end, op_end)
         return Trial(
@@ -806,29 +705,6 @@ class Engine:
             changed=changed,
             signature=here.signature,
         )
-
-    def _mean_solve(self, stretch: Stretch, t: float) -> OperatingPoint:
-        high, floating = stretch.levels
-        return blend(self.system.solve(t, high), self.system.solve(t, floating), stretch.blink.duty)
-
-    def _either_level_crosses(self, here: StepStart, stretch: Stretch, t_end: float) -> bool:
-        """Whether, with the output high or floating, the plant or the BMS would change at t_end."""
-        system = self.system
-        saved = system.snapshot()
-        try:
-            for level, start_inputs in zip(stretch.levels, stretch.inputs, strict=True):
-                op = system.solve(t_end, level)
-                system.look(t_end, op)
-                if system.discrete_state(t_end, op, level) != here.signature:
-                    return True
-                moved = copy.copy(self.controller).step(system.measure(op, level), t_end)
-                still = copy.copy(self.controller).step(start_inputs, t_end)
-                if not alike(moved, still):
-                    return True
-                system.restore(saved)
-            return False
-        finally:
-            system.restore(saved)
 
     # --- commands due -----------------------------------------------------------------------------
 
