@@ -30,8 +30,9 @@ corrector pass that follows a guess shrinks its error by z / 2 (the two after Eu
 limit every trial solves at Euler's end and measures z afresh. Measured against the converged
 runs of test_fast_accuracy: at 0.25 Figure 1's charge limit came 6 ms further off and the stress
 set's charge-limit cycles 0.3 s; at 0.1 the cold morning's first limit 5 ms and the weak cell's
-pre-alarm 2 ms; at 0.05 no event is further off than without the guess but the drain's
-pre-alarm (+27 ms against +18 ms, of 50), for 2.77 solves per step instead of 2.71."""
+pre-alarm 2 ms; at 0.05 no event is further off than with Euler's solve in every trial (main
+at ce09722) but the drain's pre-alarm (+27 ms against +18 ms, of 50), for 2.77 solves per step
+instead of 2.71."""
 
 
 def predicted_end(
