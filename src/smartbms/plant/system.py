@@ -177,6 +177,9 @@ class TwelveVoltSystem:
         self._bank_guess_slope = 1.0
         self._bank_guess_emf_v = math.nan
         self._ab_segments: dict[bool, int] = {}
+        self._wired: dict[tuple[Control, ...], tuple[int, tuple[tuple[Device, float], ...]]] = {}
+        """The devices wired to each disconnect output and their inputs' draw (a jumper, which
+        a command may fit, is looked at each time; the list is re-read if a device is added)."""
         """Where the AB node's root lay last (`falling_root`), saturated or not: a hint only."""
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
@@ -459,11 +462,14 @@ class TwelveVoltSystem:
 
     def _output_load_ohm(self, controls: tuple[Control, ...], bank_v: float) -> float:
         """The remote inputs on one disconnect output, as one resistance (inf: none)."""
-        demand = sum(
-            d.remote_input_current_a
-            for d in self.devices
-            if d.control in controls and not d.remote_jumper
-        )
+        wired = self._wired.get(controls)
+        if wired is None or wired[0] != len(self.devices):  # the wiring is fixed at build
+            wired = (
+                len(self.devices),
+                tuple((d, d.remote_input_current_a) for d in self.devices if d.control in controls),
+            )
+            self._wired[controls] = wired
+        demand = sum(current_a for d, current_a in wired[1] if not d.remote_jumper)
         if demand <= 0.0:
             return math.inf
         return max(bank_v - c.OUTPUT_HIGH_DROP_V, 1e-3) / demand
