@@ -77,3 +77,34 @@ def _illinois(g: Callable[[float], float], a: float, tolerance_v: float, slope: 
                 gb /= 2.0
             side = 1
     return x
+
+
+def falling_root(
+    net: Callable[[float], float], ends: list[float], hints: dict[bool, int], key: bool
+) -> float:
+    """The root of a falling piecewise-linear `net` between breakpoints `ends` (exactly).
+
+    The first segment from below where net goes from >= 0 to <= 0, interpolated (the last end
+    if there is none). It is looked for first where it was the last time (`hints[key]`, kept
+    up to date): the AB node moves little between solves, so two evaluations usually do
+    instead of a walk over every breakpoint. The answer is the walk's, whatever the hint.
+    """
+    hint = hints.get(key, -1)
+    if 0 <= hint < len(ends) - 1:
+        v0, v1 = ends[hint], ends[hint + 1]
+        h0 = net(v0)
+        # the first such segment: none below it can hold the root if net is above zero here
+        if h0 >= 0.0 and (hint == 0 or h0 > 0.0):
+            h1 = net(v1)
+            if h1 <= 0.0:
+                return v0 if h0 == h1 else v0 + (v1 - v0) * h0 / (h0 - h1)
+    # net(V) falls strictly: walk the breakpoints up to the first one at or below zero
+    v0 = ends[0]
+    h0 = net(v0)
+    for index, v1 in enumerate(ends[1:]):
+        h1 = net(v1)
+        if h0 >= 0.0 >= h1:
+            hints[key] = index
+            return v0 if h0 == h1 else v0 + (v1 - v0) * h0 / (h0 - h1)
+        v0, h0 = v1, h1
+    return ends[-1]

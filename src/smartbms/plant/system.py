@@ -38,7 +38,7 @@ from smartbms.plant.conditions import (
     SurroundingsSnapshot,
 )
 from smartbms.plant.devices import Connection, Control, Device, DeviceContext, DeviceSnapshot
-from smartbms.plant.roots import solve_increasing
+from smartbms.plant.roots import falling_root, solve_increasing
 from smartbms.plant.vehicle import (
     BMS_AB_SWITCH_RESISTANCE_OHM,
     BMS_SYSTEM_PLUS_RESISTANCE_OHM,
@@ -128,6 +128,9 @@ class SystemState(NamedTuple):
     devices: tuple[DeviceSnapshot, ...]
     bank_guess_slope: float = 1.0
     """The bank equation's slope at the last solve: the next solve's first Newton step."""
+    bank_guess_emf_v: float = math.nan
+    """The batteries' equivalent EMF at the last solve (NaN: none yet): the next solve starts
+    where that root moves by the EMF's change since."""
 
 
 _CONVERGED_FLOOR_A = 1e-6
@@ -200,12 +203,27 @@ class TwelveVoltSystem:
         self.energy = EnergyCounters()
         self._last_now_s = 0.0
         self._bank_guess_slope = 1.0
+        self._bank_guess_emf_v = math.nan
+        self._ab_segments: dict[bool, int] = {}
+        self._wired: dict[tuple[Control, ...], tuple[int, tuple[tuple[Device, float], ...]]] = {}
+        """The devices wired to each disconnect output and their inputs' draw (a jumper, which
+        a command may fit, is looked at each time; the list is re-read if a device is added)."""
+        """Where the AB node's root lay last (`falling_root`), saturated or not: a hint only."""
         self._bank_guess_v = thevenin_parallel(
             tuple(b.emf_v() for b in self.batteries),
             tuple(b.resistance_ohm() for b in self.batteries),
         )[0]
 
     # --- the network ----------------------------------------------------------------------------
+
+    @property
+    def bank_slope(self) -> float:
+        """The bank equation's slope at the last solve (a jump: a device answers differently).
+
+        1 plus R_eq times how steeply the devices and ports take less current as the bank
+        voltage rises: a charger regulating the bank makes it large.
+        """
+        return self._bank_guess_slope
 
     def context(
         self,
@@ -224,10 +242,21 @@ class TwelveVoltSystem:
         if not look_only:
             self._last_now_s = now_s
         bank_v = self._bank_guess_v if bank_voltage_v is None else bank_voltage_v
+        load, charge = self._disconnect_outputs(outputs, bank_v)
+        return self._context(now_s, outputs, bank_v, load[0], charge[0])
+
+    def _context(
+        self,
+        now_s: float,
+        outputs: Outputs,
+        bank_v: float,
+        load_disconnect_v: float,
+        charge_disconnect_v: float,
+    ) -> DeviceContext:
         return DeviceContext(
             bank_voltage_v=bank_v,
-            load_disconnect_v=self._output_voltage_v(outputs.load_disconnect, bank_v, _LD),
-            charge_disconnect_v=self._output_voltage_v(outputs.charge_disconnect, bank_v, _CD),
+            load_disconnect_v=load_disconnect_v,
+            charge_disconnect_v=charge_disconnect_v,
             now_s=now_s,
             shore_power=self.surroundings.shore_power,
             solar_fraction=self.surroundings.solar_fraction,
@@ -239,12 +268,17 @@ class TwelveVoltSystem:
 
     def solve(self, now_s: float, outputs: Outputs) -> OperatingPoint:
         """Node voltages and branch currents for the present state and BMS outputs."""
-        ctx = self.context(now_s, outputs)
+        # the disconnect outputs at the last root: their voltages for the devices, their
+        # currents for the BMS's draw (one evaluation of each output serves both)
+        self._last_now_s = now_s
+        outputs_v = self._bank_guess_v
+        load, charge = self._disconnect_outputs(outputs, outputs_v)
+        ctx = self._context(now_s, outputs, outputs_v, load[0], charge[0])
+        output_draw_a = load[1] + charge[1]
         emfs = tuple(b.emf_v() for b in self.batteries)
         resistances = tuple(b.resistance_ohm() for b in self.batteries)
         emf_eq, r_eq = thevenin_parallel(emfs, resistances)
         limit_a = self._ab_limit_a(outputs)
-        output_draw_a = self._output_draw_a(outputs, self._bank_guess_v)
 
         # With the AB port open, conducting at its limit, or holding V_AB up (ALT-1), the AB node
         # does not depend on the bank voltage: solve it once (the limited case holds while the
@@ -279,13 +313,20 @@ class TwelveVoltSystem:
             last[:] = [(bank_v, ab, sp, direct)]
             return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
 
+        # g(V) = V - E_eq - R_eq I(V) moved by the EMF's change since the last root: Newton's
+        # step for that change alone, before any evaluation (a step's solves differ mostly so)
+        start_v = self._bank_guess_v
+        previous_emf_v = self._bank_guess_emf_v
+        if not math.isnan(previous_emf_v):
+            start_v += (emf_eq - previous_emf_v) / self._bank_guess_slope
         bank_v, self._bank_guess_slope = solve_increasing(
             lambda v: v - emf_eq - r_eq * inflow(v),
-            self._bank_guess_v,
+            start_v,
             tolerance_v=SOLVE_TOLERANCE_A * r_eq,
             slope=self._bank_guess_slope,
         )
         self._bank_guess_v = bank_v
+        self._bank_guess_emf_v = emf_eq
         if not last or last[0][0] != bank_v:
             inflow(bank_v)
         _, ab, sp, direct = last[0]
@@ -409,16 +450,8 @@ class TwelveVoltSystem:
                 - alternator.max_current_a(surroundings_c) * alternator.internal_resistance_ohm,
             ]
         points.sort()
-        # net(V) falls strictly: walk the breakpoints up to the first one at or below zero
-        v0 = points[0] - 50.0
-        h0 = net(v0)
-        voltage = points[-1] + 50.0
-        for v1 in [*points, voltage]:
-            h1 = net(v1)
-            if h0 >= 0.0 >= h1:
-                voltage = v0 if h0 == h1 else v0 + (v1 - v0) * h0 / (h0 - h1)
-                break
-            v0, h0 = v1, h1
+        ends = [points[0] - 50.0, *points, points[-1] + 50.0]
+        voltage = falling_root(net, ends, self._ab_segments, bank_v == -math.inf)
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
@@ -457,29 +490,30 @@ class TwelveVoltSystem:
 
     def _output_load_ohm(self, controls: tuple[Control, ...], bank_v: float) -> float:
         """The remote inputs on one disconnect output, as one resistance (inf: none)."""
-        demand = sum(
-            d.remote_input_current_a
-            for d in self.devices
-            if d.control in controls and not d.remote_jumper
-        )
+        wired = self._wired.get(controls)
+        if wired is None or wired[0] != len(self.devices):  # the wiring is fixed at build
+            wired = (
+                len(self.devices),
+                tuple((d, d.remote_input_current_a) for d in self.devices if d.control in controls),
+            )
+            self._wired[controls] = wired
+        demand = sum(current_a for d, current_a in wired[1] if not d.remote_jumper)
         if demand <= 0.0:
             return math.inf
         return max(bank_v - c.OUTPUT_HIGH_DROP_V, 1e-3) / demand
 
-    def _output_voltage_v(
-        self, level: Level, bank_v: float, controls: tuple[Control, ...]
-    ) -> float:
-        return disconnect_output(level, bank_v, self._output_load_ohm(controls, bank_v))[0]
+    def _disconnect_outputs(
+        self, outputs: Outputs, bank_v: float
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(voltage, current into the remote inputs) of the Load and Charge disconnect outputs.
 
-    def _output_draw_a(self, outputs: Outputs, bank_v: float) -> float:
-        """Current the Load/Charge disconnect outputs source into remote inputs (OUT-1/2)."""
+        OUT-1/2: the current is what the outputs source into the devices' remote inputs.
+        """
         return (
-            disconnect_output(outputs.load_disconnect, bank_v, self._output_load_ohm(_LD, bank_v))[
-                1
-            ]
-            + disconnect_output(
+            disconnect_output(outputs.load_disconnect, bank_v, self._output_load_ohm(_LD, bank_v)),
+            disconnect_output(
                 outputs.charge_disconnect, bank_v, self._output_load_ohm(_CD, bank_v)
-            )[1]
+            ),
         )
 
     # --- what the BMS senses ------------------------------------------------------------------
@@ -709,6 +743,7 @@ class TwelveVoltSystem:
             None if starter is None else starter.save_state(),
             tuple([device.save_state() for device in self.devices]),
             self._bank_guess_slope,
+            self._bank_guess_emf_v,
         )
 
     def restore(self, state: SystemState) -> None:
@@ -735,6 +770,7 @@ class TwelveVoltSystem:
             starter,
             devices,
             self._bank_guess_slope,
+            self._bank_guess_emf_v,
         ) = state
         self.bms_thermal.load_state(bms_temperature_c)
         self.energy.load_state(energy)

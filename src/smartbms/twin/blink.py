@@ -165,3 +165,34 @@ def stretch_at(  # noqa: PLR0917  # the engine's parts, each once
     if not alike(high, floating):
         return None
     return Stretch(blink, limit_s, blend(ops[0], ops[1], blink.duty), levels, inputs)
+
+
+def mean_solve(system: TwelveVoltSystem, stretch: Stretch, t: float) -> OperatingPoint:
+    """The network at the blink's average load: its two levels' operating points, blended."""
+    high, floating = stretch.levels
+    return blend(system.solve(t, high), system.solve(t, floating), stretch.blink.duty)
+
+
+def either_level_crosses(
+    system: TwelveVoltSystem,
+    controller: Controller,
+    here: StepStart,
+    stretch: Stretch,
+    t_end: float,
+) -> bool:
+    """Whether, with the output high or floating, the plant or the BMS would change at t_end."""
+    saved = system.snapshot()
+    try:
+        for level, start_inputs in zip(stretch.levels, stretch.inputs, strict=True):
+            op = system.solve(t_end, level)
+            system.look(t_end, op)
+            if system.discrete_state(t_end, op, level) != here.signature:
+                return True
+            moved = copy.copy(controller).step(system.measure(op, level), t_end)
+            still = copy.copy(controller).step(start_inputs, t_end)
+            if not alike(moved, still):
+                return True
+            system.restore(saved)
+        return False
+    finally:
+        system.restore(saved)

@@ -21,10 +21,13 @@ from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
 from smartbms.plant.events import AlternatorOverheatRisk
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
-from smartbms.twin.blink import Stretch, blend, stretch_at
+from smartbms.twin import guess
+from smartbms.twin.blink import Stretch, either_level_crosses, mean_solve, stretch_at
 from smartbms.twin.build import build_controller, build_system
 from smartbms.twin.commands import Command
+from smartbms.twin.crossing import controller_would_change
 from smartbms.twin.execute import Target, World, end_of, execute
+from smartbms.twin.guess import LoopRate
 from smartbms.twin.plant_watch import battery_events, chain_events, chain_lines, damage_flags
 from smartbms.twin.stepper import (
     AdaptiveStep,
@@ -33,10 +36,8 @@ from smartbms.twin.stepper import (
     Stepper,
     StepStart,
     Trial,
-    alike,
     jolt_c,
     powers_differently,
-    same_decision,
     step_excess,
     stiffness,
 )
@@ -81,6 +82,8 @@ class Planned:
     """Taken across the blinking pre-alarm's edges at its average load."""
     flip: Flip | None = None
     """The plant's latches alone changed within it: from which to which (located or chatter)."""
+    loop_rate: LoopRate | None = None
+    """The loop rate its trials predicted with (`Engine._loop_rate`), before it was planned."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class EngineState:
     jolted: bool = True
     flips: tuple[tuple[float, Flip], ...] = ()
     chatter: Flip | None = None
+    loop_rate: LoopRate | None = None
 
 
 class Engine:
@@ -141,6 +145,10 @@ class Engine:
         self._jolt_limit_c = adaptive.jolt_c
         self._third_pass_share = adaptive.trapezoid_tolerance_pct / 100.0
         """A third corrector pass when it may move a battery's charge by this share of it."""
+        self._loop_rate: LoopRate | None = None
+        """The fastest loop's stiffness per second of step, measured by the last trial that
+        solved at Euler's end (with that trial's length and the bank equation's slope then);
+        None: measure it again (`guess`)."""
         self._known_latches: tuple[OperatingPoint, Outputs, Signature] | None = None
         """The latches a step's trial saw at its end (op, outputs): the next start's, if alike."""
         self.located: list[Crossing] = []
@@ -223,6 +231,7 @@ class Engine:
         stepper = self.stepper
         previous_slopes = before_slopes = self._previous_slopes
         before_proposal = self._proposal_s
+        before_rate = self._loop_rate
         if isinstance(stepper, FixedStep) and t >= stepper.from_s - TIME_EPS_S:
             here = self._step_start(t, op, limit_s, result)
             end = stepper.next_time(t)
@@ -265,6 +274,7 @@ class Engine:
             before_slopes,
             stretch,
             flip,
+            before_rate,
         )
 
     def unplan(self, planned: Planned) -> None:
@@ -272,6 +282,7 @@ class Engine:
         self.system.restore(planned.start.state)
         self._proposal_s = planned.proposal_s_before
         self._previous_slopes = planned.previous_slopes_before
+        self._loop_rate = planned.loop_rate
 
     def commit(self, planned: Planned, emit: Emit) -> None:
         """Make the step in flight history: report the plant's events at its end."""
@@ -349,12 +360,12 @@ class Engine:
             level = stretch.levels[stretch.blink.level_index(t)]
             trial = self._stretch_trial(here, stretch, dt, level)
             return trial.op_end, trial.overheat
-        kept = self._previous_slopes
-        self._previous_slopes = planned.previous_slopes
+        kept = self._previous_slopes, self._loop_rate
+        self._previous_slopes, self._loop_rate = planned.previous_slopes, planned.loop_rate
         try:
             trial = self._trial(here, dt)
         finally:
-            self._previous_slopes = kept
+            self._previous_slopes, self._loop_rate = kept
         return trial.op_end, trial.overheat
 
     def _step_start(
@@ -394,7 +405,12 @@ class Engine:
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
         dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
         while True:
-            trial = self._trial(here, dt)
+
+            def fits(tried: Trial, dt: float = dt) -> bool:
+                excess = self._step_excess(stepper, here, tried, dt)
+                return dt <= stepper.restart_dt_s or excess <= 1.0
+
+            trial = self._trial(here, dt, screen=fits)
             excess = self._step_excess(stepper, here, trial, dt)  # error control
             if excess <= 1.0 or dt <= stepper.restart_dt_s:
                 break
@@ -415,6 +431,7 @@ class Engine:
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
         plain = not (at_limit or at_kink or trial.differs_from(here))
         self._previous_slopes = (trial.t_end_s - t, trial.slopes) if plain else None
+        self._loop_rate = trial.loop_rate if plain else None
         return trial, flip
 
     def _end_at_crossing(
@@ -450,42 +467,80 @@ class Engine:
             self.located.append(Crossing(here.t_s, here.t_s + low, here.t_s + high))
         return found
 
-    def _trial(self, here: StepStart, dt: float) -> Trial:
+    def _trial(
+        self, here: StepStart, dt: float, screen: Callable[[Trial], bool] | None = None
+    ) -> Trial:
         """Integrate from the snapshot over `dt` and look at the plant and the BMS at the end.
 
         Euler predicts with the start currents held. The corrector then moves the charge,
         polarisation and temperatures onto the ramp that ends at the currents found there,
         twice: the second pass starts from the corrected state, so Euler's error no longer
-        biases the step. The currents' curvature (this step's slope against the last one's)
+        biases the step. On a smooth stretch far from the stiffness limit the last step's
+        slopes guess the end instead of Euler, and one pass follows (`_integrate_trial`).
+        The currents' curvature (this step's slope against the last one's)
         bends the ramp. The end currents are read just before the end, so what ends with the
         step (a crank, a short, an absorption stage) is not smeared over it; only then do the
         devices' stages and the batteries' monitors see the step.
+
+        Error control needs no more than the slopes, the curvatures and the stiffness: a trial
+        that `screen` (given the trial so far) refuses ends there, without the end's solve,
+        latches and controller, which only a step that is taken needs.
         """
         system = self.system
         t, op = here.t_s, here.op
         t_end = t + dt
-        overheat, op_predicted, op_corrected = self._integrate(
-            here, dt, op, lambda at: system.solve(at, self.outputs)
-        )
+        overheat, op_corrected, z, loop_rate = self._integrate_trial(here, dt)
         slopes = self._current_slopes(op, op_corrected, dt)
         curvatures = self._curvatures(slopes, dt)
+        if screen is not None:
+            sketch = Trial(
+                t_end, op_corrected, slopes, curvatures, z, overheat, False, here.signature
+            )
+            if not screen(sketch):
+                return sketch  # to be tried shorter: the plant goes back to the start anyway
         if curvatures is not None:
             system.bend_ramp(curvatures, op_corrected, dt)
         system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
         system.look(t_end, op_end)
-        changed = self._controller_would_change(op_end, t_end, here.limit_s, here.result)
+        changed = controller_would_change(
+            self.controller, self.system.measure(op_end, self.outputs), self._inputs, t_end, here
+        )
         return Trial(
             t_end_s=t_end,
             op_end=op_end,
             slopes=slopes,
             curvatures=curvatures,
-            stiffness=stiffness(op, op_predicted, op_corrected),
+            stiffness=z,
             overheat=overheat,
             changed=changed > 0,
             signature=system.discrete_state(t_end, op_end, self.outputs),
             decided=changed > 1,
+            loop_rate=loop_rate,
         )
+
+    def _integrate_trial(
+        self, here: StepStart, dt: float
+    ) -> tuple[bool, OperatingPoint, float, LoopRate | None]:
+        """`_integrate` a plain trial, from a guess of its end where one is good enough (`guess`).
+
+        Returns whether the alternator's overheating risk began, the corrected end, the step's
+        stiffness (`stiffness`) and the loop's rate for the steps that follow.
+        """
+        system, op = self.system, here.op
+        solve: Callable[[float], OperatingPoint] = lambda at: system.solve(at, self.outputs)  # noqa: E731
+        loop_rate = self._loop_rate
+        end = guess.predicted_end(here, dt, self._previous_slopes, loop_rate)
+        overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve, end)
+        if end is not None and not guess.same_regime(loop_rate, system.bank_slope):
+            end = None  # the loop changed within the step: measure it
+            overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve)
+        if end is None:  # Euler's end was solved: the loop's rate can be read off
+            z, loop_rate = guess.measured(op, op_predicted, op_corrected, dt, system.bank_slope)
+        else:
+            assert loop_rate is not None  # noqa: S101  # a guess needs it
+            z = loop_rate[0] * dt
+        return overheat, op_corrected, z, loop_rate
 
     def _integrate(
         self,
@@ -493,11 +548,14 @@ class Engine:
         dt: float,
         op: OperatingPoint,
         solve: Callable[[float], OperatingPoint],
+        guess: OperatingPoint | None = None,
     ) -> tuple[bool, OperatingPoint, OperatingPoint]:
         """Euler from the snapshot at `op`, then Heun's two corrector passes (`solve`: the end).
 
-        Returns whether the alternator's overheating risk began, Euler's end and the corrected
-        end, both read just before the end.
+        With a `guess` of the end currents (`guess.predicted_end`) the first pass ramps to it
+        instead of to a solve at Euler's end: one solve less. Returns whether the alternator's
+        overheating risk began, the predicted end (Euler's, or the guess) and the corrected
+        end, read just before the end.
         """
         system = self.system
         if self._advanced:
@@ -506,7 +564,7 @@ class Engine:
         t_end = here.t_s + dt
         overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False)
         self._update_surroundings(t_end)
-        op_predicted = solve(t_end - _LEFT_LIMIT_S)
+        op_predicted = solve(t_end - _LEFT_LIMIT_S) if guess is None else guess
         system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
         op_corrected = solve(t_end - _LEFT_LIMIT_S)
         system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
@@ -530,32 +588,6 @@ class Engine:
         moves.append(abs(second.starter_current_a - first.starter_current_a))
         limit = self._third_pass_share * 3600.0 / (0.25 * dt)
         return any(m > limit * c for m, c in zip(moves, self._capacities_ah(), strict=False))
-
-    def _controller_would_change(
-        self, op_end: OperatingPoint, t_end: float, limit_s: float, result: StepResult
-    ) -> int:
-        """Whether the BMS would decide differently at `t_end` because its inputs moved.
-
-        0: no; 1: only a timer of its own started or stopped (its next deadline moved); 2: an
-        event or a different decision. Asked of a copy, so the real controller never sees a
-        trial. Before `limit_s` no timer of its own expires, so any event, changed output or
-        moved deadline is the inputs' doing; at `limit_s` the answer is compared with what the
-        unchanged inputs would give then.
-        """
-        probe = copy.copy(self.controller)
-        moved = probe.step(self.system.measure(op_end, self.outputs), t_end)
-        if t_end < limit_s - TIME_EPS_S:
-            still = result  # what the unchanged inputs give until the limit
-            if moved.events:
-                return 2
-        else:
-            still = copy.copy(self.controller).step(self._inputs, t_end)
-            if moved.events != still.events:
-                return 2
-        if not same_decision(moved.outputs, still.outputs):
-            return 2
-        # a timer that starts or stops (the 10 s hold, a debounce) moves the next deadline
-        return int(moved.next_deadline_s != still.next_deadline_s)
 
     def _current_slopes(
         self, op: OperatingPoint, op_end: OperatingPoint, dt: float
@@ -676,11 +708,11 @@ class Engine:
         t, op = here.t_s, stretch.op_mean
         t_end = t + dt
         overheat, op_predicted, op_corrected = self._integrate(
-            here, dt, op, lambda at: self._mean_solve(stretch, at)
+            here, dt, op, lambda at: mean_solve(system, stretch, at)
         )
         slopes = self._current_slopes(op, op_corrected, dt)
         system.advance_devices(here.context, dt, op)
-        changed = self._either_level_crosses(here, stretch, t_end)
+        changed = either_level_crosses(system, self.controller, here, stretch, t_end)
         op_end = system.solve(t_end, outputs)
         system.look(t_end, op_end)
         return Trial(
@@ -693,29 +725,6 @@ class Engine:
             changed=changed,
             signature=here.signature,
         )
-
-    def _mean_solve(self, stretch: Stretch, t: float) -> OperatingPoint:
-        high, floating = stretch.levels
-        return blend(self.system.solve(t, high), self.system.solve(t, floating), stretch.blink.duty)
-
-    def _either_level_crosses(self, here: StepStart, stretch: Stretch, t_end: float) -> bool:
-        """Whether, with the output high or floating, the plant or the BMS would change at t_end."""
-        system = self.system
-        saved = system.snapshot()
-        try:
-            for level, start_inputs in zip(stretch.levels, stretch.inputs, strict=True):
-                op = system.solve(t_end, level)
-                system.look(t_end, op)
-                if system.discrete_state(t_end, op, level) != here.signature:
-                    return True
-                moved = copy.copy(self.controller).step(system.measure(op, level), t_end)
-                still = copy.copy(self.controller).step(start_inputs, t_end)
-                if not alike(moved, still):
-                    return True
-                system.restore(saved)
-            return False
-        finally:
-            system.restore(saved)
 
     # --- commands due -----------------------------------------------------------------------------
 
@@ -775,6 +784,7 @@ class Engine:
             jolted=self._jolted,
             flips=self._flips,
             chatter=self._chatter,
+            loop_rate=self._loop_rate,
         )
 
     def load(self, state: EngineState) -> None:
@@ -801,5 +811,6 @@ class Engine:
         self._jolted = state.jolted
         self._flips = state.flips
         self._chatter = state.chatter
+        self._loop_rate = state.loop_rate
         self.steps = state.steps
         self._known_latches = None

@@ -136,6 +136,14 @@ def stiffness(start: OperatingPoint, predicted: OperatingPoint, corrected: Opera
     return worst
 
 
+def moved(start: OperatingPoint, predicted: OperatingPoint) -> bool:
+    """Whether a battery's current moved enough for `stiffness` to tell the loop's rate."""
+    return any(
+        abs(i1 - i0) > _STIFFNESS_FLOOR_A
+        for i0, i1 in zip(start.battery_currents_a, predicted.battery_currents_a, strict=True)
+    )
+
+
 def jolt_c(
     before: OperatingPoint, after: OperatingPoint, capacities_ah: tuple[float, ...]
 ) -> float:
@@ -218,6 +226,9 @@ class Trial:
     signature: tuple[object, ...]
     decided: bool = False
     """The controller would report an event or change an output at the end (not just a timer)."""
+    loop_rate: tuple[float, float, float] | None = None
+    """The stiffness per second of step, the step and the bank equation's slope it was
+    measured with (None: not measured; see `Engine._loop_rate`)."""
 
     def differs_from(self, start: StepStart) -> bool:
         """Whether something crossed a threshold during the step."""

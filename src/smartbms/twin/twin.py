@@ -286,6 +286,7 @@ class Twin:
                 engine.save(),
                 proposal_s=planned.proposal_s_before,
                 previous_slopes=planned.previous_slopes_before,
+                loop_rate=planned.loop_rate,
             )
         return TwinSnapshot(
             scenario=engine.scenario,
