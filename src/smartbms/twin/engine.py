@@ -34,6 +34,7 @@ from smartbms.twin.stepper import (
     StepStart,
     Trial,
     alike,
+    corrector_residual,
     jolt_c,
     powers_differently,
     same_decision,
@@ -408,7 +409,7 @@ class Engine:
                 flip = None if trial.decided else (here.signature, trial.signature)
             # else: the plant chatters between the two; the step stands as tried
         elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
-            grow = 2.0 if excess <= 0.45 else 0.9 / excess
+            grow = min(stepper.max_growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
@@ -479,6 +480,9 @@ class Engine:
             op_end=op_end,
             slopes=slopes,
             curvatures=curvatures,
+            residuals=corrector_residual(
+                op, op_predicted, op_corrected, dt, starter=system.starter is not None
+            ),
             stiffness=stiffness(op, op_predicted, op_corrected),
             overheat=overheat,
             changed=changed > 0,
@@ -638,7 +642,7 @@ class Engine:
             if tried is not trial or trial.t_end_s != t + low:
                 trial = self._stretch_trial(here, stretch, low, self.outputs)
         elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
-            grow = 2.0 if excess <= 0.45 else 0.9 / excess
+            grow = min(stepper.max_growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal
         self._previous_slopes = None
@@ -668,6 +672,9 @@ class Engine:
             op_end=op_end,
             slopes=slopes,
             curvatures=None,
+            residuals=corrector_residual(
+                op, op_predicted, op_corrected, dt, starter=system.starter is not None
+            ),
             stiffness=stiffness(op, op_predicted, op_corrected),
             overheat=overheat,
             changed=changed,
