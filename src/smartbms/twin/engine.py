@@ -393,6 +393,7 @@ class Engine:
         kink_dt = system.next_kink_s(t, op, stepper.locate_s) - t
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
         dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
+        shortened = False
         while True:
             trial = self._trial(here, dt)
             excess = self._step_excess(stepper, here, trial, dt)  # error control
@@ -400,6 +401,7 @@ class Engine:
                 break
             dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
             proposal = dt
+            shortened = True
         at_limit = trial.t_end_s >= limit_s - TIME_EPS_S
         flip = None
         if trial.differs_from(here):
@@ -408,7 +410,7 @@ class Engine:
                 trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
                 flip = None if trial.decided else (here.signature, trial.signature)
             # else: the plant chatters between the two; the step stands as tried
-        elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
+        elif dt >= proposal - TIME_EPS_S and not shortened:  # a full step: let the next one grow
             grow = min(stepper.max_growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal

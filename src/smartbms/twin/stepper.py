@@ -49,10 +49,12 @@ class AdaptiveStep:
     """Long steps through quiet stretches, landing exactly on what changes (the default).
 
     Each step ends at the earliest of: a controller deadline, a timeline entry, a device timer,
-    the proposed step. The step is tried on a snapshot of the plant; it is taken back and
-    shortened when its charge error is above `charge_tolerance_pct` (error control), and when
-    the plant's latches or the controller's decision changed inside it, the crossing is located
-    by bisection to within `locate_s` and the step ends just after it.
+    a knot of a cell's curve, the proposed step. The step is tried on a snapshot of the plant;
+    it is taken back and shortened when its estimated charge errors (what the corrector left
+    unconverged, the trapezoid's) are above their tolerances or it is too long for the
+    stiffest loop (error control, `step_excess`), and when the plant's latches or the
+    controller's decision changed inside it, the crossing is located by bisection to within
+    `locate_s` and the step ends just after it.
     """
 
     max_dt_s: float = 3600.0
@@ -79,7 +81,7 @@ class AdaptiveStep:
     of a battery's capacity."""
     max_growth: float = 4.0
     """A full step lets the next grow by at most this factor (to 0.9 of what error control
-    would allow)."""
+    would allow); one that error control had to shorten does not let it grow."""
     ambient_step_c: float = 0.5
     """Largest change of the ambient temperature over one step (it is held within a step)."""
     stiffness_limit: float = 1.0
