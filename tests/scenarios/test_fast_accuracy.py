@@ -19,6 +19,7 @@ from tests.scenarios.helpers import EXAMPLES, HOUR_S, STRESS, identity, until
 CONVERGED = AdaptiveStep(
     charge_tolerance_pct=5e-7,
     trapezoid_tolerance_pct=1e-9,
+    corrector_tolerance_pct=1e-9,
     restart_dt_s=0.1,
     max_dt_s=5.0,
     locate_s=1e-4,

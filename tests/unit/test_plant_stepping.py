@@ -20,6 +20,7 @@ from smartbms.plant.battery import (
 )
 from smartbms.plant.params import battery_model, cell_model
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem, converged_end_currents
+from smartbms.twin.stepper import corrector_residual
 from smartbms.twin.stepper import stiffness as _stiffness
 
 B100 = "LFP-Smart 12.8/100"
@@ -162,14 +163,40 @@ def test_a_knot_nearer_than_min_s_counts_as_passed() -> None:
     assert bat.time_to_ocv_knot_s(10.0, 0.01) == pytest.approx(10.0 / rate_pct_per_s)
 
 
+def overfull_level_s(excess_ah: float, current_a: float, level_ah: float) -> float:
+    """When the excess d' = I - d / tau (from `excess_ah`) reaches `level_ah`, by fine Euler."""
+    tau_s = cell_model().overfull_relax_s
+    d, t, h = excess_ah, 0.0, 0.01
+    while (d - level_ah) * (excess_ah - level_ah) > 0.0:
+        d += (current_a / 3600.0 - d / tau_s) * h
+        t += h
+        assert t < 1e5, "never reached"
+    return t
+
+
 def test_a_full_battery_charging_heads_for_the_run_away_clamp() -> None:
+    """Above full the excess relaxes (issue 13) while the current adds to it: the knot comes
+    later than the current alone would bring it (1,071 s, not 456 s)."""
     bat = battery(soc_pct=100.0, temperature_c=25.0)
     beyond_end_ah = (cell_model().ocv.xs[-1] - 100.0) / 100.0 * bat.capacity_ah  # issue 13
     for cell in bat.cells:
         cell.charge_ah += beyond_end_ah + 1e-6
-    high = cell_model().ocv_knots_pct()[-1]
-    soc = bat.soc_pct
-    assert bat.time_to_ocv_knot_s(5.0, 0.01) == pytest.approx((high - soc) * 36.0 * 100.0 / 5.0)
+    high_ah = (cell_model().ocv_knots_pct()[-1] - 100.0) / 100.0 * bat.capacity_ah
+    expected_s = overfull_level_s(beyond_end_ah + 1e-6, 5.0, high_ah)
+    assert bat.time_to_ocv_knot_s(5.0, 0.01) == pytest.approx(expected_s, abs=0.02)
+    assert bat.time_to_ocv_knot_s(2.0, 0.01) == math.inf  # 0.5 Ah held: the clamp is never met
+
+
+def test_an_over_full_battery_comes_down_to_full_by_relaxing() -> None:
+    """A small discharge brings an over-full cell to full mostly by relaxation: the step must
+    end there (the 100 % knot), not where the current alone would have taken it."""
+    bat = battery(soc_pct=100.0, temperature_c=25.0)
+    for cell in bat.cells:
+        cell.charge_ah += 0.3  # 100.3 %, below the next knot (100.34 %)
+    expected_s = overfull_level_s(0.3, -0.4, 0.0)
+    assert bat.time_to_ocv_knot_s(-0.4, 0.01) == pytest.approx(expected_s, abs=0.02)
+    assert expected_s < 0.5 * (0.3 * 3600.0 / 0.4)  # 1,248 s, not 2,700 s
+    assert bat.time_to_ocv_knot_s(0.0, 0.01) == math.inf  # it relaxes towards full forever
 
 
 # --- latches wait for the corrected end ----------------------------------------------------------
@@ -463,3 +490,44 @@ def test_three_passes_extrapolated_land_where_many_passes_converge() -> None:
     assert many < 1e-9
     assert two > 1e-3
     assert extrapolated < 0.05 * three < 0.05 * two
+
+
+# --- what the corrector leaves unconverged --------------------------------------------------------
+
+
+def implicit_trapezoid_charge(i0: float, z: float, dt: float) -> float:
+    """The converged trapezoid's charge for I' = lambda I: I_1 = I_0 (1 + z/2) / (1 - z/2)."""
+    return 0.5 * dt * (i0 + i0 * (1 + z / 2) / (1 - z / 2))
+
+
+@pytest.mark.parametrize("z", [-0.1, -0.4, -1.0])
+def test_corrector_residual_is_what_two_passes_leave_of_the_implicit_trapezoid(z: float) -> None:
+    """Heun's passes iterate I_(k+1) = I_0 + z (I_0 + I_k) / 2, each move -z/2 times the last:
+    what two passes leave is the alternating tail of the second pass's move, which the
+    estimate (|z| / 2 of that move) bounds by the factor 1 + |z| / 2."""
+    dt, i0 = 60.0, 10.0
+    i1 = i0 * (1 + z)  # Euler's end
+    i2 = i0 + z * (i0 + i1) / 2  # the end current after the first pass
+    two_passes = 0.5 * dt * (i0 + i2)
+    left = implicit_trapezoid_charge(i0, z, dt) - two_passes
+    (estimate,) = corrector_residual(
+        operating_point(i0), operating_point(i1), operating_point(i2), dt, starter=False
+    )
+    assert estimate == pytest.approx(abs(left) * (1 + abs(z) / 2))
+
+
+def test_corrector_residual_counts_the_starter_battery_last() -> None:
+    start = dataclasses.replace(operating_point(10.0), starter_current_a=2.0)
+    predicted = dataclasses.replace(operating_point(9.0), starter_current_a=1.0)
+    corrected = dataclasses.replace(operating_point(9.1), starter_current_a=1.5)
+    bank, starter = corrector_residual(start, predicted, corrected, 10.0, starter=True)
+    assert bank == pytest.approx(0.5 * 10.0 * 0.1 * 0.1)
+    assert starter == pytest.approx(0.5 * 10.0 * 0.5 * 0.5)
+    assert len(corrector_residual(start, predicted, corrected, 10.0, starter=False)) == 1
+
+
+def test_corrector_residual_without_an_euler_change_takes_the_whole_last_move() -> None:
+    """Nothing to read the loop's gain off: the last move is taken as all unconverged."""
+    start = operating_point(10.0)
+    (estimate,) = corrector_residual(start, start, operating_point(10.2), 5.0, starter=False)
+    assert estimate == pytest.approx(0.5 * 5.0 * 0.2)

@@ -36,6 +36,7 @@ from smartbms.twin.stepper import (
     Stepper,
     StepStart,
     Trial,
+    corrector_residual,
     jolt_c,
     powers_differently,
     step_excess,
@@ -404,6 +405,7 @@ class Engine:
         kink_dt = system.next_kink_s(t, op, stepper.locate_s) - t
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
         dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
+        shortened = False
         while True:
 
             def fits(tried: Trial, dt: float = dt) -> bool:
@@ -416,6 +418,7 @@ class Engine:
                 break
             dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
             proposal = dt
+            shortened = True
         at_limit = trial.t_end_s >= limit_s - TIME_EPS_S
         flip = None
         if trial.differs_from(here):
@@ -424,8 +427,8 @@ class Engine:
                 trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
                 flip = None if trial.decided else (here.signature, trial.signature)
             # else: the plant chatters between the two; the step stands as tried
-        elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
-            grow = 2.0 if excess <= 0.45 else 0.9 / excess
+        elif dt >= proposal - TIME_EPS_S and not shortened:  # a full step: let the next one grow
+            grow = min(stepper.max_growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
@@ -489,12 +492,20 @@ class Engine:
         system = self.system
         t, op = here.t_s, here.op
         t_end = t + dt
-        overheat, op_corrected, z, loop_rate = self._integrate_trial(here, dt)
+        overheat, op_corrected, z, loop_rate, residuals = self._integrate_trial(here, dt)
         slopes = self._current_slopes(op, op_corrected, dt)
         curvatures = self._curvatures(slopes, dt)
         if screen is not None:
             sketch = Trial(
-                t_end, op_corrected, slopes, curvatures, z, overheat, False, here.signature
+                t_end,
+                op_corrected,
+                slopes,
+                curvatures,
+                residuals,
+                z,
+                overheat,
+                False,
+                here.signature,
             )
             if not screen(sketch):
                 return sketch  # to be tried shorter: the plant goes back to the start anyway
@@ -511,6 +522,7 @@ class Engine:
             op_end=op_end,
             slopes=slopes,
             curvatures=curvatures,
+            residuals=residuals,
             stiffness=z,
             overheat=overheat,
             changed=changed > 0,
@@ -521,11 +533,12 @@ class Engine:
 
     def _integrate_trial(
         self, here: StepStart, dt: float
-    ) -> tuple[bool, OperatingPoint, float, LoopRate | None]:
+    ) -> tuple[bool, OperatingPoint, float, LoopRate | None, tuple[float, ...]]:
         """`_integrate` a plain trial, from a guess of its end where one is good enough (`guess`).
 
         Returns whether the alternator's overheating risk began, the corrected end, the step's
-        stiffness (`stiffness`) and the loop's rate for the steps that follow.
+        stiffness (`stiffness`), the loop's rate for the steps that follow and what the
+        corrector left unconverged in each battery (`corrector_residual`).
         """
         system, op = self.system, here.op
         solve: Callable[[float], OperatingPoint] = lambda at: system.solve(at, self.outputs)  # noqa: E731
@@ -535,12 +548,21 @@ class Engine:
         if end is not None and not guess.same_regime(loop_rate, system.bank_slope):
             end = None  # the loop changed within the step: measure it
             overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve)
+        guessed_z: float | None = None
         if end is None:  # Euler's end was solved: the loop's rate can be read off
             z, loop_rate = guess.measured(op, op_predicted, op_corrected, dt, system.bank_slope)
         else:
             assert loop_rate is not None  # noqa: S101  # a guess needs it
-            z = loop_rate[0] * dt
-        return overheat, op_corrected, z, loop_rate
+            z = guessed_z = loop_rate[0] * dt
+        residuals = corrector_residual(
+            op,
+            op_predicted,
+            op_corrected,
+            dt,
+            starter=system.starter is not None,
+            guessed_stiffness=guessed_z,
+        )
+        return overheat, op_corrected, z, loop_rate, residuals
 
     def _integrate(
         self,
@@ -690,7 +712,7 @@ class Engine:
             if tried is not trial or trial.t_end_s != t + low:
                 trial = self._stretch_trial(here, stretch, low, self.outputs)
         elif dt >= proposal - TIME_EPS_S:  # a full step: let the next one grow
-            grow = 2.0 if excess <= 0.45 else 0.9 / excess
+            grow = min(stepper.max_growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal
         self._previous_slopes = None
@@ -720,6 +742,9 @@ class Engine:
             op_end=op_end,
             slopes=slopes,
             curvatures=None,
+            residuals=corrector_residual(
+                op, op_predicted, op_corrected, dt, starter=system.starter is not None
+            ),
             stiffness=stiffness(op, op_predicted, op_corrected),
             overheat=overheat,
             changed=changed,

@@ -49,10 +49,12 @@ class AdaptiveStep:
     """Long steps through quiet stretches, landing exactly on what changes (the default).
 
     Each step ends at the earliest of: a controller deadline, a timeline entry, a device timer,
-    the proposed step. The step is tried on a snapshot of the plant; it is taken back and
-    shortened when its charge error is above `charge_tolerance_pct` (error control), and when
-    the plant's latches or the controller's decision changed inside it, the crossing is located
-    by bisection to within `locate_s` and the step ends just after it.
+    a knot of a cell's curve, the proposed step. The step is tried on a snapshot of the plant;
+    it is taken back and shortened when its estimated charge errors (what the corrector left
+    unconverged, the trapezoid's) are above their tolerances or it is too long for the
+    stiffest loop (error control, `step_excess`), and when the plant's latches or the
+    controller's decision changed inside it, the crossing is located by bisection to within
+    `locate_s` and the step ends just after it.
     """
 
     max_dt_s: float = 3600.0
@@ -71,10 +73,18 @@ class AdaptiveStep:
     and its release, every few minutes) that overshoot feeds the next cycle: at 10 ms the
     cycles drifted 25-30 ms each against the converged run (issue 13), at 1 ms 2-5 ms."""
     charge_tolerance_pct: float = 0.0005
-    """Largest charge error holding a step's start currents would make (Euler), in % of a
-    battery's capacity: a bound on how far the currents may move within one step."""
+    """Largest charge error a held current may make, in % of a battery's capacity: how far the
+    blinking pre-alarm's two levels may move the currents for a stretch to step across them
+    at their average (`twin/blink.py`). No bound on a plain step: what it stood in for is
+    `corrector_tolerance_pct`."""
     trapezoid_tolerance_pct: float = 1e-5
     """Largest estimated error of the trapezoid a step takes, in % of a battery's capacity."""
+    corrector_tolerance_pct: float = 2e-6
+    """Largest estimated error the corrector leaves unconverged (`corrector_residual`), in %
+    of a battery's capacity."""
+    max_growth: float = 4.0
+    """A full step lets the next grow by at most this factor (to 0.9 of what error control
+    would allow); one that error control had to shorten does not let it grow."""
     ambient_step_c: float = 0.5
     """Largest change of the ambient temperature over one step (it is held within a step)."""
     stiffness_limit: float = 1.0
@@ -142,6 +152,55 @@ def moved(start: OperatingPoint, predicted: OperatingPoint) -> bool:
         abs(i1 - i0) > _STIFFNESS_FLOOR_A
         for i0, i1 in zip(start.battery_currents_a, predicted.battery_currents_a, strict=True)
     )
+
+
+def corrector_residual(
+    start: OperatingPoint,
+    predicted: OperatingPoint,
+    corrected: OperatingPoint,
+    dt: float,
+    *,
+    starter: bool,
+    guessed_stiffness: float | None = None,
+) -> tuple[float, ...]:
+    """The charge error (A s) the corrector leaves in each battery (the starter battery last).
+
+    Heun's two passes are the first two rounds of the fixed-point iteration for the implicit
+    trapezoid: each round moves the end current by z / 2 of the last one's move (z = h lambda,
+    `stiffness`; Euler's own end current is round zero). So the second pass, which moved the
+    charge by dt |I_2 - I_1| / 2, leaves about |I_2 - I_1| / |I_1 - I_0| of that unconverged,
+    with the same sign step after step. This is the error that drifts: in a taper (Figure 1,
+    up to 116 uAh a step where the trapezoid's estimate said 6) and in how the current splits
+    between parallel batteries (a weak cell's battery ~40 uAh a step against ~2). On a
+    linear loop the estimate is 1 + |z| / 2 times what is left; against the same step in 50
+    fine sub-steps (Figure 1's taper, the weak cell) it was 1-3.5 times the error.
+
+    When `predicted` was guessed (`twin/guess.py`) rather than solved at Euler's end, its move
+    from the start is the slopes' and says nothing of the loop: each round then shrinks by
+    z / 2 with z the step's `guessed_stiffness`, measured on an earlier trial.
+    """
+    pairs = list(
+        zip(
+            start.battery_currents_a,
+            predicted.battery_currents_a,
+            corrected.battery_currents_a,
+            strict=True,
+        )
+    )
+    if starter:
+        pairs.append(
+            (start.starter_current_a, predicted.starter_current_a, corrected.starter_current_a)
+        )
+    residuals = []
+    for i0, i1, i2 in pairs:
+        moved = abs(i2 - i1)
+        euler = abs(i1 - i0)
+        if guessed_stiffness is not None:
+            ratio = min(0.5 * guessed_stiffness, 1.0)
+        else:
+            ratio = min(moved / euler, 1.0) if euler > _STIFFNESS_FLOOR_A else 1.0
+        residuals.append(0.5 * dt * moved * ratio)
+    return tuple(residuals)
 
 
 def jolt_c(
@@ -218,6 +277,8 @@ class Trial:
     """Each battery's current change per second over the step (the starter battery's last)."""
     curvatures: tuple[float, ...] | None
     """Their second derivatives, where the previous step tells them."""
+    residuals: tuple[float, ...]
+    """The charge (A s) the corrector left unconverged in each (`corrector_residual`)."""
     stiffness: float
     """The step times the decay rate of the fastest loop the currents feel (`stiffness`)."""
     overheat: bool
@@ -245,19 +306,21 @@ def step_excess(
     """How far over its tolerances a tried step is (1: just right).
 
     Each estimate is scaled to the step as it grows with it:
-    * Euler's error, half the current's change times the step (grows with dt^2): a bound
-      on how far the currents may move within one step;
+    * what the corrector leaves unconverged (`corrector_residual`, grows with dt^4);
     * the error left after the curvature correction, taken as the trapezoid's own
       dt^3 |I''| / 12 (grows with dt^3). Without a curvature (the first step after a kink)
       the currents are taken to bend on the step's own time scale, |I''| = 2 |I'| / dt, so
       a step that nothing has checked yet cannot run far past what the next one would allow;
     * the stiffness of the fastest loop (`stiffness`), and the ambient's change, which the step
       holds (grows with dt).
+    Euler's error (half the current's change times the step) is not bounded: it bounded the
+    corrector's residual only indirectly, three steps in four, at twice the steps.
     """
     hours_per_s = 1.0 / 3600.0
     slope = max(abs(a) / c for a, c in zip(trial.slopes, capacities_ah, strict=True))
-    euler_pct = 100.0 * 0.5 * slope * dt * dt * hours_per_s
-    excess = math.sqrt(euler_pct / stepper.charge_tolerance_pct)
+    residual = max(r / c for r, c in zip(trial.residuals, capacities_ah, strict=True))
+    residual_pct = 100.0 * residual * hours_per_s
+    excess = math.sqrt(math.sqrt(residual_pct / stepper.corrector_tolerance_pct))
     if trial.curvatures is not None:
         curvature = max(abs(k) / c for k, c in zip(trial.curvatures, capacities_ah, strict=True))
     else:
