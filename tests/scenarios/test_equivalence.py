@@ -97,7 +97,8 @@ SLOW_RECONNECT = (
     "second (the full cell relaxing over 900 s), where 0.02 As moves it 0.25 s. The runs now show "
     "the same events, but the second reconnect (7.5 h) is 1.9 s after the converged run (the "
     "100 ms reference: 0.9 s): the 5 s step that restarts after the trip crosses a current "
-    "decaying with ~6 s (restart_dt_s=1 s brings it within 50 ms). Known and open in issue 13."
+    "decaying with ~6 s (restart_dt_s=1 s brings it within 50 ms, at more steps). Known: the "
+    "stepper's 5 s restart floor, open with issue 12's step counts."
 )
 
 
