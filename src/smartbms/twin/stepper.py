@@ -6,9 +6,11 @@
 * `AdaptiveStep()` is the default, event-driven: long steps through quiet stretches, ending
   exactly on controller deadlines, commands, device timers and the knots of the cells'
   open-circuit curve; each step is tried on a snapshot of the plant, integrated by Heun's method
-  with two corrector passes and a curvature correction, shortened by error control, and when the
-  plant's latches or the controller's decision changed inside it, the crossing is bisected to
-  within 10 ms and the step ends there. docs/performance.md explains the method.
+  with two corrector passes (a third where two leave an error worth it; on smooth stretches the
+  first ramps to a guess of the end, `twin/guess.py`) and a curvature correction, shortened by
+  error control (the corrector's residual, the trapezoid's own error, the stiffness), and when
+  the plant's latches or the controller's decision changed inside it, the crossing is bisected
+  to within 1 ms and the step ends there. docs/performance.md explains the method.
 """
 
 import dataclasses
