@@ -547,4 +547,7 @@ async function start() {
   document.body.dataset.ready = "1";
 }
 
-start();
+// After the parser has run every script: start() awaits a fetch, and if that came back before
+// the page's own scripts below app.js (uPlot, the touch zoom) had loaded, they were not defined.
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
