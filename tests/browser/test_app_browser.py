@@ -1,11 +1,10 @@
 """The web app in Debian's Chromium (Playwright): what a user does, and how the pages look.
 
 Skipped, with the reason shown, where /usr/bin/chromium is missing, except in CI (CI=true), where
-a missing browser fails. Screenshots at 390 px (a phone) and 1280 px go to
-`$SMARTBMS_ARTEFACTS/screenshots` (default `build/screenshots`) as artefacts.
+a missing browser fails (tests/browser/conftest.py). Screenshots at 390 px (a phone) and 1280 px
+are test artefacts.
 """
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,15 +12,17 @@ from typing import Any
 import pytest
 
 pytest.importorskip("fastapi")
-pytest.importorskip("playwright.sync_api")
 
 from smartbms.app.context import Context
 from smartbms.app.server import build_context
 from tests.app.conftest import unset_fuse_scenario
 from tests.app.served import served
+from tests.browser.conftest import DESKTOP, OpenPage, shot
 
-WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
-SHOTS = Path(os.environ.get("SMARTBMS_ARTEFACTS", "build")) / "screenshots"
+WIDTHS: dict[str, dict[str, Any]] = {
+    "phone": {"viewport": {"width": 390, "height": 844}},  # a narrow window; touch: test_app_phone
+    "desktop": DESKTOP,
+}
 
 
 @pytest.fixture
@@ -30,16 +31,6 @@ def device(tmp_path: Path) -> Iterator[tuple[Context, str]]:
     ctx = build_context(unset_fuse_scenario(tmp_path), state_dir=tmp_path / "state")
     with served(ctx) as url:
         yield ctx, url
-
-
-def _page(browser: Any, width: str, errors: list[str]) -> Any:
-    w, h = WIDTHS[width]
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page
 
 
 REFUSED = "Failed to load resource: the server responded with a status of {}"
@@ -60,47 +51,41 @@ def _script_errors(errors: list[str], *expected: int) -> list[str]:
     return rest
 
 
-def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, animations="disabled")
-
-
-def _open_bms(page: Any, url: str) -> None:
+def _open_bms(page: Any) -> None:
     """From the device list, open the BMS and pair with the factory PIN."""
-    page.goto(url + "/")
     page.click("#open-bms")
     _pair(page, "000000")
     page.wait_for_url("**/device")
 
 
-def _pair(page: Any, pin: str) -> None:
+def _pair(page: Any, pin: str, *, wrong: bool = False) -> None:
+    """Enter `pin` in the pairing dialog: it closes, or (`wrong`) stays open saying so."""
     dialog = page.locator("#pair-dialog")
     dialog.wait_for(state="visible")
     page.fill("#pair-pin", pin)
     page.click("#pair-ok")
-    dialog.wait_for(state="hidden")
+    if wrong:
+        page.locator("#pair-error").filter(has_text="Wrong PIN").wait_for()
+    else:
+        dialog.wait_for(state="hidden")
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
 def test_pair_set_fuse_switch_off_refuse_a_limit_change_pin_and_pair_again(
-    browser: Any, device: tuple[Context, str], width: str
+    open_page: OpenPage, device: tuple[Context, str], width: str
 ) -> None:
     ctx, url = device
-    errors: list[str] = []
-    page = _page(browser, width, errors)
-    page.goto(url + "/")
-    _shot(page, f"{width}-devices")
+    page, errors = open_page(url + "/", **WIDTHS[width])
+    shot(page, f"{width}-devices")
     page.click("#open-bms")
-    page.fill("#pair-pin", "123456")
-    page.click("#pair-ok")
-    page.locator("#pair-error").filter(has_text="Wrong PIN").wait_for()
+    _pair(page, "123456", wrong=True)
     _pair(page, "000000")
     page.wait_for_url("**/device")
 
     # first connection with the fuse type not set: the popup asks for it
     fuse = page.locator("#fuse-dialog")
     fuse.wait_for(state="visible")
-    _shot(page, f"{width}-fuse-popup")
+    shot(page, f"{width}-fuse-popup")
     page.select_option("#fuse-select", "100A")
     page.click("#fuse-save")
     fuse.wait_for(state="hidden")
@@ -119,7 +104,7 @@ def test_pair_set_fuse_switch_off_refuse_a_limit_change_pin_and_pair_again(
     )
     assert page.locator(".led").nth(6).get_attribute("data-state") == "off"
     assert ctx.live.twin.state.settings.soft_switch_on is False
-    _shot(page, f"{width}-status")
+    shot(page, f"{width}-status")
 
     # an out-of-range charge limit is refused with the setting and its range
     page.goto(url + "/settings")
@@ -130,36 +115,29 @@ def test_pair_set_fuse_switch_off_refuse_a_limit_change_pin_and_pair_again(
     error.filter(has_text="13.0 to 15.3 V").wait_for()
     assert "charge_limit_v" in error.inner_text()
     assert ctx.live.twin.state.settings.charge_limit_v == 14.2
-    _shot(page, f"{width}-settings-error")
+    shot(page, f"{width}-settings-error")
 
     # change the PIN, then pair again with the new one
     page.fill("#old-pin", "000000")
     page.fill("#new-pin", "024680")
     page.click("#pin-save")
-    page.locator("#pair-dialog").wait_for(state="visible")
-    page.fill("#pair-pin", "000000")
-    page.click("#pair-ok")
-    page.locator("#pair-error").filter(has_text="Wrong PIN").wait_for()
-    page.fill("#pair-pin", "024680")
-    page.click("#pair-ok")
-    page.locator("#pair-dialog").wait_for(state="hidden")
+    _pair(page, "000000", wrong=True)
+    _pair(page, "024680")
     assert ctx.live.twin.state.settings.pin == "024680"
     page.fill("#setting-charge_limit_v", "14.4")
     page.click("#settings-save")
     page.locator("#settings-ok").filter(has_text="Saved").wait_for()
     assert ctx.live.twin.state.settings.charge_limit_v == 14.4
-    page.context.close()
     assert _script_errors(errors, 401, 422, 401) == []
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
 def test_every_page_renders_without_console_errors(
-    browser: Any, device: tuple[Context, str], width: str
+    open_page: OpenPage, device: tuple[Context, str], width: str
 ) -> None:
     ctx, url = device
-    errors: list[str] = []
-    page = _page(browser, width, errors)
-    _open_bms(page, url)
+    page, errors = open_page(url + "/", **WIDTHS[width])
+    _open_bms(page)
     page.click("#fuse-later")
     ctx.live.set_clock(speed=600.0)
     for path, name, ready in (
@@ -183,7 +161,7 @@ def test_every_page_renders_without_console_errors(
             page.select_option("#fault-type", "heat")
             page.click("#fault-inject")
             page.locator("#faults-present").filter(has_text="heat").wait_for()
-        _shot(page, f"{width}-{name}")
+        shot(page, f"{width}-{name}")
     page.goto(url + "/twin")
     page.locator("body[data-ready]").wait_for(state="attached")
     page.select_option("#fault-type", "bms-cable-unplugged")
@@ -193,6 +171,5 @@ def test_every_page_renders_without_console_errors(
     if page.locator("#fuse-dialog").is_visible():
         page.click("#fuse-later")
     assert "BMS cable" in page.locator("#messages").inner_text()
-    _shot(page, f"{width}-status-messages")
-    page.context.close()
+    shot(page, f"{width}-status-messages")
     assert errors == []

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from smartbms.cli import main
+from tests.browser.conftest import REPORT_READY, ROOT, OpenPage, drag, plot_area, shot, x_scales
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ("system-plus-short", "weak-cell")
 WIDTHS = (390, 1280)
 MIN_TEXT_PX = 11.0
+CHARTS = "window.smartbmsReport.charts"
 
 
 @pytest.fixture(scope="module", params=EXAMPLES)
@@ -27,14 +28,8 @@ def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return out / "report.html"
 
 
-def _open(browser: Any, path: Path, width: int) -> tuple[Any, list[str]]:
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
-    page.wait_for_function("window.smartbmsReport && window.smartbmsReport.charts.length > 0")
-    return page, errors
+def _open(open_page: OpenPage, report: Path, width: int) -> tuple[Any, list[str]]:
+    return open_page(report, ready=REPORT_READY, viewport={"width": width, "height": 900})
 
 
 SMALL_TEXT = """() => {
@@ -57,70 +52,48 @@ SMALL_TEXT = """() => {
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_page_fits_reads_and_logs_no_error(
-    browser: Any, report: Path, artifacts: Path, width: int
+    open_page: OpenPage, report: Path, width: int
 ) -> None:
-    page, errors = _open(browser, report, width)
-    try:
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {width} px"
-        assert page.evaluate(SMALL_TEXT) == []
-        fonts = page.evaluate(
-            "window.smartbmsReport.charts.flatMap(u => u.axes.filter(a => a.show !== false)"
-            ".map(a => a.font[1] / (window.devicePixelRatio || 1)))"
-        )
-        assert fonts
-        assert min(fonts) >= MIN_TEXT_PX
-        assert page.evaluate("window.smartbmsReport.axisFontPx") >= MIN_TEXT_PX
-        charts = page.evaluate("document.querySelectorAll('.plot canvas').length")
-        assert charts == page.evaluate("document.querySelectorAll('.plot').length")
-        widest = page.evaluate(
-            "Math.max(...[...document.querySelectorAll('.uplot')]"
-            ".map(e => e.getBoundingClientRect().right))"
-        )
-        assert widest <= width
-        name = report.parent.name.rstrip("0123456789")
-        page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=True)
-    finally:
-        page.close()
+    page, errors = _open(open_page, report, width)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {width} px"
+    assert page.evaluate(SMALL_TEXT) == []
+    fonts = page.evaluate(
+        "window.smartbmsReport.charts.flatMap(u => u.axes.filter(a => a.show !== false)"
+        ".map(a => a.font[1] / (window.devicePixelRatio || 1)))"
+    )
+    assert fonts
+    assert min(fonts) >= MIN_TEXT_PX
+    assert page.evaluate("window.smartbmsReport.axisFontPx") >= MIN_TEXT_PX
+    charts = page.evaluate("document.querySelectorAll('.plot canvas').length")
+    assert charts == page.evaluate("document.querySelectorAll('.plot').length")
+    widest = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('.uplot')]"
+        ".map(e => e.getBoundingClientRect().right))"
+    )
+    assert widest <= width
+    shot(page, f"{report.parent.name.rstrip('0123456789')}-{width}")
     assert errors == []
 
 
-def test_zoom_is_linked_and_hover_shows_values(browser: Any, report: Path) -> None:
-    page, errors = _open(browser, report, 1280)
-    try:
-        over = page.locator("#chart-voltage .u-over")
-        over.scroll_into_view_if_needed()
-        box = over.bounding_box()
-        assert box is not None
-        y = box["y"] + box["height"] / 2
-        page.mouse.move(box["x"] + box["width"] * 0.2, y)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
-        page.mouse.up()
-        scales = page.evaluate(
-            "window.smartbmsReport.charts.map(u => [u.scales.x.min, u.scales.x.max])"
-        )
-        assert len({tuple(s) for s in scales}) == 1  # every chart shows the same stretch
-        end = page.evaluate("JSON.parse(document.getElementById('report-data').textContent).end")
-        assert 0 < scales[0][1] - scales[0][0] < end * 0.6
-        page.mouse.move(box["x"] + box["width"] * 0.5, y)
-        values = page.locator("#chart-voltage .u-legend .u-value").all_inner_texts()
-        assert values
-        assert all(v not in {"", "\N{EN DASH}"} for v in values)
-        page.click("#zoom-reset")
-        scales = page.evaluate(
-            "window.smartbmsReport.charts.map(u => u.scales.x.max - u.scales.x.min)"
-        )
-        assert all(abs(s - end) < 1e-6 for s in scales)
-    finally:
-        page.close()
+def test_zoom_is_linked_and_hover_shows_values(open_page: OpenPage, report: Path) -> None:
+    page, errors = _open(open_page, report, 1280)
+    area = plot_area(page.locator("#chart-voltage .u-over"))
+    drag(page, area, 0.2, 0.6)
+    scales = x_scales(page, CHARTS)
+    assert len(set(scales)) == 1  # every chart shows the same stretch
+    end = page.evaluate("JSON.parse(document.getElementById('report-data').textContent).end")
+    assert 0 < scales[0][1] - scales[0][0] < end * 0.6
+    page.mouse.move(area.x(0.5), area.y)
+    values = page.locator("#chart-voltage .u-legend .u-value").all_inner_texts()
+    assert values
+    assert all(v not in {"", "\N{EN DASH}"} for v in values)
+    page.click("#zoom-reset")
+    assert all(abs((hi - lo) - end) < 1e-6 for lo, hi in x_scales(page, CHARTS))
     assert errors == []
 
 
-def test_clock_times_on_the_axis(browser: Any, report: Path) -> None:
-    page, _ = _open(browser, report, 1280)
-    try:
-        text = page.evaluate("window.smartbmsReport.clockText(3600 * 30 + 5, true, true)")
-        assert text == "day 2 14:00:05"  # the examples start at 08:00
-    finally:
-        page.close()
+def test_clock_times_on_the_axis(open_page: OpenPage, report: Path) -> None:
+    page, _ = _open(open_page, report, 1280)
+    text = page.evaluate("window.smartbmsReport.clockText(3600 * 30 + 5, true, true)")
+    assert text == "day 2 14:00:05"  # the examples start at 08:00
