@@ -3,8 +3,10 @@
 As report.html (tests/browser/test_report_phone.py): the page is the only scroller on a 390 px
 phone, the variants table becomes one card per variant where it does not fit (and stays a table,
 sortable by its headers, where it does), the charts take their box's width and zoom by touch on a
-numeric axis. No SPEC requirement covers the sweep report; this is issue 18's page. The sweeps are
-small real ones, run in this process (workers=0, no Dask) as tests/unit/test_sweep_run.py does.
+numeric axis. Each figure's charts are folded under a summary line, the first figure open, and a
+folded figure's charts are drawn when it opens. No SPEC requirement covers the sweep report; this
+is issue 18's page. The sweeps are small real ones, run in this process (workers=0, no Dask) as
+tests/unit/test_sweep_run.py does, or its rows made up where only the page is under test.
 Screenshots are test artefacts.
 """
 
@@ -30,12 +32,34 @@ from tests.unit.test_sweep_run import DRAIN, ROOT, sweep_file
 
 CHARTS = "smartbmsSweep.charts"
 READY = "document.querySelectorAll('#charts .uplot').length > 0"
-CHARTS_FIT = """() => [...document.querySelectorAll('#charts .chart')].map(box => {
+CHARTS_FIT = """() => [...document.querySelectorAll('#charts details[open] .chart')].map(box => {
   const plot = box.querySelector('.uplot').getBoundingClientRect();
   const b = box.getBoundingClientRect();
   return [b.left, b.right, plot.left, plot.right];
 })"""
-"""Each chart's box and its plot, left and right edges (CSS px)."""
+"""Each open figure's chart's box and its plot, left and right edges (CSS px)."""
+DRAWN = "document.querySelectorAll('#charts .uplot').length"
+SECTIONS = "[...document.querySelectorAll('#charts details.figure')].map(d => d.open)"
+TICKS = "smartbmsSweep.charts[{}].axes[{}]._values"
+"""A chart's axis's tick labels as drawn (uPlot 1.6.32's own field: the vendored, pinned copy)."""
+LEGEND_ROWS = """() => [...document.querySelectorAll('#charts .u-legend .u-series')]
+  .filter(tr => tr.querySelector('.u-marker'))
+  .map(tr => tr.querySelector('.u-label').getClientRects()[0].top
+             - tr.querySelector('.u-marker').getBoundingClientRect().top)"""
+"""Each legend line's label's first line against its colour marker (CSS px, 0: side by side)."""
+MODELS = """[sweep]
+name = "models"
+scenario = "{base}"
+figures = ["final_bank_soc_pct", "battery_damaged"]
+
+[[axis]]
+field = "battery[1].model"
+values = ["LFP-Smart 12.8/100", "LFP-Smart 12.8/200", "LFP-Smart 12.8/300"]
+
+[[axis]]
+field = "battery[1].count"
+values = [1, 2]
+"""
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +93,29 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_sweep_report(tmp / "out", sweep, read_results(outcome.results_path))
 
 
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Battery models (names with a '/') against a count of 1 or 2; made-up rows, none run."""
+    tmp = tmp_path_factory.mktemp("models")
+    sweep = load_sweep(sweep_file(tmp, MODELS))
+    names = ("LFP-Smart 12.8/100", "LFP-Smart 12.8/200", "LFP-Smart 12.8/300")
+    rows = [
+        {
+            "variant_id": k,
+            "status": "ok",
+            "error": None,
+            "battery[1].model": names[k // 2],
+            "battery[1].count": k % 2 + 1,
+            "final_bank_soc_pct": 60.0 + 5 * k,
+            "battery_damaged": k == 0,
+        }
+        for k in range(6)
+    ]
+    path = tmp / "models.html"
+    path.write_text(render(sweep, rows), encoding="utf-8")
+    return path
+
+
 def _fits(page: Any, width: int) -> None:
     """Nothing wider than the window, no box scrolling inside the page, every chart in its box."""
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -81,10 +128,20 @@ def _fits(page: Any, width: int) -> None:
         assert right - left >= (box_right - box_left) - 40  # sized to the box, not a fixed width
 
 
-def _chart(page: Any, title: str) -> int:
+def _chart(page: Any, title: str) -> tuple[int, Any]:
+    """The chart titled `title`: its index and its plot area, its figure opened (a tap) first."""
     index: int = page.evaluate(f"smartbmsSweep.specs.findIndex(c => c.title === {title!r})")
     assert index >= 0
-    return index
+    box = page.locator(f'.chart[data-chart="{index}"]')
+    section = page.locator("details.figure", has=box)
+    if not section.evaluate("d => d.open"):
+        section.locator("summary").click()
+    box.locator(".uplot").wait_for()
+    return index, box.locator(".u-over")
+
+
+def _x_scale(page: Any, k: int) -> tuple[float, float]:
+    return x_scales(page, f"[{CHARTS}[{k}]]")[0]
 
 
 def test_on_a_phone_the_variants_are_cards_and_nothing_overflows(
@@ -151,13 +208,12 @@ def test_on_a_desktop_the_table_fits_and_sorts_by_its_headers(
 
 def test_a_numeric_chart_zooms_by_touch(open_page: OpenPage, report: Path) -> None:
     page, errors = open_page(report, ready=READY, **PHONE)
-    k = _chart(page, "Final state of charge against scenario.duration_h")
-    full = x_scales(page, CHARTS)[k]
+    k, over = _chart(page, "Final state of charge against scenario.duration_h")  # folded at first
+    full = _x_scale(page, k)
     assert full == (1.0, 72.0)
-    over = page.locator(".u-over").nth(k)
     area = plot_area(over)
     swipe(page, area, 0.3, 0.9)
-    lo, hi = x_scales(page, CHARTS)[k]
+    lo, hi = _x_scale(page, k)
     span = full[1] - full[0]
     assert lo == pytest.approx(full[0] + 0.3 * span, rel=0.05)
     assert hi == pytest.approx(full[0] + 0.9 * span, rel=0.05)
@@ -165,21 +221,20 @@ def test_a_numeric_chart_zooms_by_touch(open_page: OpenPage, report: Path) -> No
     area = plot_area(over)  # the full-page shot may have moved it
     double_tap(page, area)  # shows everything
     page.wait_for_function(f"smartbmsSweep.charts[{k}].scales.x.min === {full[0]}")
-    assert x_scales(page, CHARTS)[k] == full
+    assert _x_scale(page, k) == full
 
     swipe_up(page, area)  # a vertical swipe still scrolls the page
-    assert x_scales(page, CHARTS)[k] == full
+    assert _x_scale(page, k) == full
     assert errors == []
 
 
 def test_a_categorical_axis_keeps_its_range(open_page: OpenPage, compared: Path) -> None:
     page, errors = open_page(compared, ready=READY, **PHONE)
     _fits(page, 390)  # two long scenario paths, as parameters and as labels
-    k = _chart(page, "Days until battery damage against scenario")
-    assert x_scales(page, CHARTS)[k] == (-0.5, 1.5)
-    area = plot_area(page.locator(".u-over").nth(k))
-    swipe(page, area, 0.1, 0.7)
-    assert x_scales(page, CHARTS)[k] == (-0.5, 1.5)
+    k, over = _chart(page, "Days until battery damage against scenario")
+    assert _x_scale(page, k) == (-0.5, 1.5)
+    swipe(page, plot_area(over), 0.1, 0.7)
+    assert _x_scale(page, k) == (-0.5, 1.5)
     shot(page, "phone-sweep-compare")
     assert errors == []
 
@@ -204,4 +259,86 @@ def test_a_long_table_draws_the_cards_near_the_screen(
     page.locator("#sort-by").select_option(label="Final state of charge (%)")
     ids = "[...document.querySelectorAll('#variants tbody tr td:first-child')]"
     assert page.evaluate(f"{ids}.slice(0, 3).map(td => Number(td.textContent))") == [5, 11, 17]
+    assert errors == []
+
+
+def test_figures_are_folded_and_a_tap_opens_and_draws_one(
+    open_page: OpenPage, report: Path
+) -> None:
+    page, errors = open_page(report, ready=READY, **PHONE)
+    specs = page.evaluate("smartbmsSweep.specs.length")
+    assert specs == 6  # three charted figures against two axes (worst_verdict is text)
+    assert page.evaluate(SECTIONS) == [True, False, False]
+    assert page.evaluate(DRAWN) == 2  # the first figure's charts only: the rest when opened
+    lines = page.locator("#charts summary .fig-line").all_inner_texts()
+    assert len(lines) == 3
+    assert all(lines)
+    assert page.evaluate(LEGEND_ROWS)  # a long label wraps beside its marker, not under it
+    assert all(abs(d) < 4 for d in page.evaluate(LEGEND_ROWS))
+    folded = page.evaluate("document.documentElement.scrollHeight")
+    shot(page, "phone-sweep-folded")
+
+    flag = page.locator("#figure-battery_damaged")
+    flag.locator("summary").tap()
+    page.wait_for_function(f"{DRAWN} === 4")
+    assert page.evaluate(SECTIONS) == [True, False, True]
+    _fits(page, 390)  # drawn at its box's width, though the box had none while folded
+    k = page.evaluate("smartbmsSweep.specs.findIndex(c => c.title.startsWith('Battery damaged'))")
+    assert page.evaluate(TICKS.format(k, 1)) == ["no", "yes"]  # a flag's axis
+
+    # the best-variant table links a figure to its charts: the link opens them
+    page.locator("#best a", has_text="Final state of charge").tap()
+    page.wait_for_function(f"{DRAWN} === 6")
+    assert page.evaluate(SECTIONS) == [True, True, True]
+    top = page.locator("#figure-final_bank_soc_pct summary").bounding_box()
+    assert top is not None
+    assert 0 <= top["y"] < 844  # and it is on screen
+
+    page.locator("#close-all").tap()
+    assert page.evaluate(SECTIONS) == [False, False, False]
+    page.locator("#best a", has_text="Final state of charge").tap()  # the address ends so already
+    assert page.evaluate(SECTIONS) == [False, True, False]
+    page.locator("#open-all").tap()
+    assert page.evaluate(SECTIONS) == [True, True, True]
+    assert page.evaluate("document.documentElement.scrollHeight") > folded + 4 * 240
+    _fits(page, 390)
+    page.locator("#close-all").tap()
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # printing shows them all
+    assert page.evaluate(SECTIONS) == [True, True, True]
+    assert errors == []
+
+
+def test_a_folded_figure_opens_on_a_desktop(open_page: OpenPage, report: Path) -> None:
+    page, errors = open_page(report, ready=READY, **DESKTOP)
+    k, over = _chart(page, "Battery damaged against device[2].current_a")  # a click opens it
+    assert page.evaluate(DRAWN) == 4
+    _fits(page, 1280)
+    area = plot_area(over)
+    page.mouse.move(area.x(0.5), area.y)  # the legend shows the values under the pointer
+    values = page.locator(f'.chart[data-chart="{k}"] .u-value').all_inner_texts()
+    assert values[0] != "--"  # the current
+    assert {"yes", "no"} & set(values[1:])  # a flag's value reads as one
+    shot(page, "desktop-sweep-unfolded")
+    assert errors == []
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_names_stay_names_and_counts_are_whole(
+    open_page: OpenPage, models: Path, device: str
+) -> None:
+    """A model name's '/' is not a folder's (only a scenario file loses its path); a count has no
+    1.25 tick between 1 and 2."""
+    page, errors = open_page(models, ready=READY, **(PHONE if device == "phone" else DESKTOP))
+    k, _ = _chart(page, "Final state of charge against battery[1].model")
+    ticks = page.evaluate(TICKS.format(k, 0))
+    if device == "desktop":
+        assert ticks == ["LFP-Smart 12.8/100", "LFP-Smart 12.8/200", "LFP-Smart 12.8/300"]
+    else:  # cut in the middle to fit, both ends kept
+        assert len(set(ticks)) == 3
+        for tick, size in zip(ticks, ("100", "200", "300"), strict=True):
+            assert tick.startswith("LFP")
+            assert tick.endswith("/" + size)
+    k, _ = _chart(page, "Final state of charge against battery[1].count")
+    assert page.evaluate(TICKS.format(k, 0)) == ["1", "2"]
+    _fits(page, 390 if device == "phone" else 1280)
     assert errors == []

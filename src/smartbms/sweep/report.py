@@ -4,9 +4,12 @@ It shows the best variant for each figure that has a direction, a chart of each 
 each axis (uPlot, the project's one charting library, inlined from
 `smartbms/assets/vendor/uplot/`: the page works offline, no CDN), and every variant as a table.
 On a chart the other axes are drawn as one line per combination when there are few of them,
-else as the lowest, median and highest value across them. On a phone it reads as report.html
-does: charts as wide as their box that zoom by touch (`assets/uplot-touch-zoom.js`, inlined) and
-a table that does not fit becomes one card per row, so the page is the only thing that scrolls.
+else as the lowest, median and highest value across them. Each figure's charts are folded under
+a one-line summary (its best variant and range), the first figure open: six charted figures
+against three axes were 18 charts, 22,000 px to scroll on a phone. On a phone it reads as
+report.html does: charts as wide as their box that zoom by touch (`assets/uplot-touch-zoom.js`,
+inlined) and a table that does not fit becomes one card per row, so the page is the only thing
+that scrolls.
 """
 
 import dataclasses
@@ -77,6 +80,45 @@ def best_variants(sweep: Sweep, rows: Sequence[Row]) -> list[Best]:
     return found
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Section:
+    """One figure's charts, folded under its summary line (`<details id="figure-NAME">`)."""
+
+    figure: Figure
+    summary: str
+    charts: tuple[int, ...]
+    """Indexes into the page's chart data, one per axis."""
+
+    @property
+    def anchor(self) -> str:
+        """The section's id, for links from the best-variant table."""
+        return f"figure-{self.figure.name}"
+
+
+def figure_summary(figure: Figure, rows: Sequence[Row], best: Best | None) -> str:
+    """One line for a folded figure: its best variant and the range of its values.
+
+    "best 44.13 % (variant 23) · 0 % to 44.13 %" (an en dash, not "to"), "best never (variant 3)
+    · 13.4 h to 34.6 h · never in 6 of 24", "best no (variant 0) · yes in 4 of 24", or "0 h in
+    every variant" (a figure that does not change needs no chart to read).
+    """
+    values = [row.get(figure.name) for row in rows if row["status"] == "ok"]
+    if not values:
+        return "no variant finished"
+    if len({fmt(figure, v) for v in values}) == 1:
+        return f"{fmt(figure, values[0])} in every variant"
+    parts = [f"best {best.value} (variant {best.variant_id})"] if best else []
+    if figure.kind == "flag":
+        parts.append(f"yes in {sum(v is True for v in values)} of {len(values)}")
+    else:
+        numbers = sorted(n for v in values if (n := _number(v)) is not None)
+        if numbers:
+            parts.append(f"{fmt(figure, numbers[0])} \u2013 {fmt(figure, numbers[-1])}")
+        if nones := sum(v is None for v in values):
+            parts.append(f"{figure.none_text} in {nones} of {len(values)}")
+    return " \u00b7 ".join(parts)
+
+
 def _number(value: object) -> float | None:
     if isinstance(value, bool):
         return float(value)
@@ -122,6 +164,7 @@ def chart(sweep: Sweep, rows: Sequence[Row], figure: Figure, axis_index: int) ->
         "unit": figure.unit,
         "x": [float(v) for v in xs] if numeric else list(range(len(xs))),
         "labels": None if numeric else [str(v) for v in xs],
+        "flag": figure.kind == "flag",
         "series": series,
     }
 
@@ -192,8 +235,19 @@ def render(sweep: Sweep, rows: Sequence[Row]) -> str:
         "status",
         "error",
     ]
-    plotted = [f for f in figures if f.kind != "text"]
+    plotted = [f for f in figures if f.kind != "text"] if sweep.axes else []
     charts = [chart(sweep, rows, f, k) for f in plotted for k in range(len(sweep.axes))]
+    best = best_variants(sweep, rows)
+    by_name = {b.figure.name: b for b in best}
+    n_axes = len(sweep.axes)
+    sections = [
+        Section(
+            f,
+            figure_summary(f, rows, by_name.get(f.name)),
+            tuple(range(i * n_axes, (i + 1) * n_axes)),
+        )
+        for i, f in enumerate(plotted)
+    ]
     data = json.dumps({"charts": charts}, allow_nan=False).replace("<", "\\u003c")
     failed = [row for row in rows if row["status"] != "ok"]
     table = [
@@ -216,7 +270,9 @@ def render(sweep: Sweep, rows: Sequence[Row]) -> str:
         columns=columns,
         card_labels=card_labels(columns),
         best_columns=BEST_COLUMNS,
-        best=best_variants(sweep, rows),
+        best=best,
+        sections=sections,
+        anchors={s.figure.name: s.anchor for s in sections},
         rows=table,
         total=len(rows),
         failed=len(failed),
