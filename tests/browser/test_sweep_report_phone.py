@@ -3,11 +3,11 @@
 As report.html (tests/browser/test_report_phone.py): the page is the only scroller on a 390 px
 phone, the variants table becomes one card per variant where it does not fit (and stays a table,
 sortable by its headers, where it does), the charts take their box's width and zoom by touch on a
-numeric axis. Each figure's charts are folded under a summary line, the first figure open, and a
-folded figure's charts are drawn when it opens. No SPEC requirement covers the sweep report; this
-is issue 18's page. The sweeps are small real ones, run in this process (workers=0, no Dask) as
-tests/unit/test_sweep_run.py does, or its rows made up where only the page is under test.
-Screenshots are test artefacts.
+numeric axis. Each figure's charts are folded under a summary line, the first figure that varies
+open, and a folded figure's charts are drawn when it opens. No SPEC requirement covers the sweep
+report; this is issue 18's page. The sweeps are small real ones, run in this process (workers=0,
+no Dask) as tests/unit/test_sweep_run.py does, or their rows made up where only the page is under
+test. Screenshots are test artefacts.
 """
 
 from pathlib import Path
@@ -208,7 +208,7 @@ def test_on_a_desktop_the_table_fits_and_sorts_by_its_headers(
 
 def test_a_numeric_chart_zooms_by_touch(open_page: OpenPage, report: Path) -> None:
     page, errors = open_page(report, ready=READY, **PHONE)
-    k, over = _chart(page, "Final state of charge against scenario.duration_h")  # folded at first
+    k, over = _chart(page, "Final state of charge against scenario.duration_h")
     full = _x_scale(page, k)
     assert full == (1.0, 72.0)
     area = plot_area(over)
@@ -268,11 +268,12 @@ def test_figures_are_folded_and_a_tap_opens_and_draws_one(
     page, errors = open_page(report, ready=READY, **PHONE)
     specs = page.evaluate("smartbmsSweep.specs.length")
     assert specs == 6  # three charted figures against two axes (worst_verdict is text)
-    assert page.evaluate(SECTIONS) == [True, False, False]
-    assert page.evaluate(DRAWN) == 2  # the first figure's charts only: the rest when opened
+    # days until damage: never in every variant; the first figure with something to see is open
     lines = page.locator("#charts summary .fig-line").all_inner_texts()
-    assert len(lines) == 3
-    assert all(lines)
+    assert lines[0] == "never in every variant"
+    assert lines[1].startswith("best ")
+    assert page.evaluate(SECTIONS) == [False, True, False]
+    assert page.evaluate(DRAWN) == 2  # its charts only: the rest when opened
     assert page.evaluate(LEGEND_ROWS)  # a long label wraps beside its marker, not under it
     assert all(abs(d) < 4 for d in page.evaluate(LEGEND_ROWS))
     folded = page.evaluate("document.documentElement.scrollHeight")
@@ -281,23 +282,23 @@ def test_figures_are_folded_and_a_tap_opens_and_draws_one(
     flag = page.locator("#figure-battery_damaged")
     flag.locator("summary").tap()
     page.wait_for_function(f"{DRAWN} === 4")
-    assert page.evaluate(SECTIONS) == [True, False, True]
+    assert page.evaluate(SECTIONS) == [False, True, True]
     _fits(page, 390)  # drawn at its box's width, though the box had none while folded
     k = page.evaluate("smartbmsSweep.specs.findIndex(c => c.title.startsWith('Battery damaged'))")
     assert page.evaluate(TICKS.format(k, 1)) == ["no", "yes"]  # a flag's axis
 
     # the best-variant table links a figure to its charts: the link opens them
-    page.locator("#best a", has_text="Final state of charge").tap()
+    page.locator("#best a", has_text="Days until battery damage").tap()
     page.wait_for_function(f"{DRAWN} === 6")
     assert page.evaluate(SECTIONS) == [True, True, True]
-    top = page.locator("#figure-final_bank_soc_pct summary").bounding_box()
+    top = page.locator("#figure-days_until_damage summary").bounding_box()
     assert top is not None
     assert 0 <= top["y"] < 844  # and it is on screen
 
     page.locator("#close-all").tap()
     assert page.evaluate(SECTIONS) == [False, False, False]
-    page.locator("#best a", has_text="Final state of charge").tap()  # the address ends so already
-    assert page.evaluate(SECTIONS) == [False, True, False]
+    page.locator("#best a", has_text="Days until battery damage").tap()  # the address ends so
+    assert page.evaluate(SECTIONS) == [True, False, False]
     page.locator("#open-all").tap()
     assert page.evaluate(SECTIONS) == [True, True, True]
     assert page.evaluate("document.documentElement.scrollHeight") > folded + 4 * 240

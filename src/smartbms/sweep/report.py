@@ -5,7 +5,7 @@ each axis (uPlot, the project's one charting library, inlined from
 `smartbms/assets/vendor/uplot/`: the page works offline, no CDN), and every variant as a table.
 On a chart the other axes are drawn as one line per combination when there are few of them,
 else as the lowest, median and highest value across them. Each figure's charts are folded under
-a one-line summary (its best variant and range), the first figure open: six charted figures
+a one-line summary (its best variant and range), the first that varies open: six charted figures
 against three axes were 18 charts, 22,000 px to scroll on a phone. On a phone it reads as
 report.html does: charts as wide as their box that zoom by touch (`assets/uplot-touch-zoom.js`,
 inlined) and a table that does not fit becomes one card per row, so the page is the only thing
@@ -88,6 +88,8 @@ class Section:
     summary: str
     charts: tuple[int, ...]
     """Indexes into the page's chart data, one per axis."""
+    varies: bool
+    """Whether any two finished variants differ in it (else its charts are flat or empty)."""
 
     @property
     def anchor(self) -> str:
@@ -240,14 +242,18 @@ def render(sweep: Sweep, rows: Sequence[Row]) -> str:
     best = best_variants(sweep, rows)
     by_name = {b.figure.name: b for b in best}
     n_axes = len(sweep.axes)
+    ok = [row for row in rows if row["status"] == "ok"]
     sections = [
         Section(
             f,
             figure_summary(f, rows, by_name.get(f.name)),
             tuple(range(i * n_axes, (i + 1) * n_axes)),
+            len({fmt(f, row.get(f.name)) for row in ok}) > 1,
         )
         for i, f in enumerate(plotted)
     ]
+    # open the first figure with something to see: "never in every variant" is all its summary
+    first_open = next((i for i, s in enumerate(sections) if s.varies), 0)
     data = json.dumps({"charts": charts}, allow_nan=False).replace("<", "\\u003c")
     failed = [row for row in rows if row["status"] != "ok"]
     table = [
@@ -272,6 +278,7 @@ def render(sweep: Sweep, rows: Sequence[Row]) -> str:
         best_columns=BEST_COLUMNS,
         best=best,
         sections=sections,
+        first_open=first_open,
         anchors={s.figure.name: s.anchor for s in sections},
         rows=table,
         total=len(rows),
