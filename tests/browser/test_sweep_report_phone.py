@@ -129,7 +129,7 @@ def _fits(page: Any, width: int) -> None:
 
 
 def _chart(page: Any, title: str) -> tuple[int, Any]:
-    """The chart titled `title`: its index and its plot area, its figure opened (a tap) first."""
+    """The chart titled `title`: its index and its plot area, its figure opened (a click) first."""
     index: int = page.evaluate(f"smartbmsSweep.specs.findIndex(c => c.title === {title!r})")
     assert index >= 0
     box = page.locator(f'.chart[data-chart="{index}"]')
