@@ -259,8 +259,25 @@ class LithiumBattery:
         """R0 at the battery temperature."""
         return cell.r0_ohm * self._temperature_factors()[1]
 
+    def cells_alike(self) -> bool:
+        """Whether every cell is in the first one's state (no weak, offset or bleeding cell).
+
+        Then one cell's answer serves all four: the solver asks for the EMF a few times per
+        solve, and each cell's costs an interpolation of the open-circuit curve.
+        """
+        cells = self.cells
+        first = cells[0]
+        return all(cell == first for cell in cells)
+
     def emf_v(self) -> float:
         """Thevenin source voltage of the battery."""
+        if self.cells_alike():
+            # the same sum, term by term, as over four cells that are alike
+            emf_v = self.cell_emf_v(self.cells[0])
+            total = 0.0
+            for _ in self.cells:
+                total += emf_v
+            return total
         return sum(self.cell_emf_v(cell) for cell in self.cells)
 
     def resistance_ohm(self) -> float:
@@ -274,9 +291,11 @@ class LithiumBattery:
     def cell_voltages_v(self, current_a: float) -> tuple[float, ...]:
         """Terminal voltage of each cell while `current_a` flows (positive = charging)."""
         factor = self._temperature_factors()[1]
-        return tuple(
-            self.cell_emf_v(cell) + current_a * cell.r0_ohm * factor for cell in self.cells
-        )
+        cells = self.cells
+        if self.cells_alike():
+            first = cells[0]
+            return (self.cell_emf_v(first) + current_a * first.r0_ohm * factor,) * len(cells)
+        return tuple(self.cell_emf_v(cell) + current_a * cell.r0_ohm * factor for cell in cells)
 
     def time_to_ocv_knot_s(self, current_a: float, min_s: float) -> float:
         """How long `current_a` takes to bring a cell to the next knot of its open-circuit curve.
@@ -358,6 +377,8 @@ class LithiumBattery:
     @property
     def soc_pct(self) -> float:
         """State of charge as the battery reports it: its lowest cell's, at its temperature."""
+        if self.cells_alike():
+            return self.cell_soc_pct(self.cells[0])
         return min(self.cell_soc_pct(cell) for cell in self.cells)
 
     @property
@@ -609,7 +630,7 @@ class LithiumBattery:
 
     def look(self, current_a: float, now_s: float) -> None:
         """The battery's own view of the state a step ended in: damage, overload, its monitor."""
-        if not self.damaged and any(self.cell_soc_pct(cell) <= 0.0 for cell in self.cells):
+        if not self.damaged and self.soc_pct <= 0.0:
             self.damaged = True
             self.damaged_at_s = now_s
         self._watch_overload(current_a, now_s)
