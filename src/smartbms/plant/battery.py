@@ -267,7 +267,10 @@ class LithiumBattery:
         """
         cells = self.cells
         first = cells[0]
-        return all(cell == first for cell in cells)
+        for cell in cells:
+            if cell != first:
+                return False
+        return True
 
     def emf_v(self) -> float:
         """Thevenin source voltage of the battery."""

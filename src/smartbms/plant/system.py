@@ -19,7 +19,7 @@ the safety tests use.
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from smartbms.core import constants as c
@@ -161,6 +161,21 @@ def converged_end_currents(
     return tuple(i + factor * e for i, e in zip(second, second_move, strict=True))
 
 
+class _AbSide(NamedTuple):
+    """The AB node's branches in one state (`TwelveVoltSystem._ab_side`)."""
+
+    path_ohm: float
+    """Wiring, fuse and switch between the AB node and the bank."""
+    load_a: float
+    """The vehicle's own draw (standby, cranking)."""
+    alternator_a: Callable[[float], float] | None
+    """The alternator's current at V_AB (None: it gives nothing now)."""
+    knees_v: tuple[float, ...]
+    """Where the alternator's current bends (its set point, where it reaches its maximum)."""
+    starter_a: Callable[[float], float]
+    starter_ocv_v: float
+
+
 class TwelveVoltSystem:
     """Batteries, vehicle side, devices and faults around one Smart BMS."""
 
@@ -283,12 +298,13 @@ class TwelveVoltSystem:
         # With the AB port open, conducting at its limit, or holding V_AB up (ALT-1), the AB node
         # does not depend on the bank voltage: solve it once (the limited case holds while the
         # port keeps its drop, the held one while the bank is low enough to take what is left).
-        ab_open = self._solve_ab_node(now_s, 0.0, 0.0) if limit_a <= 0.0 else None
-        ab_held = None if ab_open is not None else self._solve_ab_hold(now_s, limit_a)
+        side = self._ab_side(now_s)
+        ab_open = self._solve_ab_node(side, 0.0, 0.0) if limit_a <= 0.0 else None
+        ab_held = None if ab_open is not None else self._solve_ab_hold(side, limit_a)
         if ab_held is not None and ab_held[1] <= 0.0:
             ab_open, ab_held = ab_held, None  # the source cannot even hold 13.05 V unloaded
-        ab_limited = None if ab_open is not None else self._solve_ab_node(now_s, -math.inf, limit_a)
-        path_ohm = self._ab_path_resistance_ohm()
+        ab_limited = None if ab_open is not None else self._solve_ab_node(side, -math.inf, limit_a)
+        path_ohm = self._ab_path_resistance_ohm() if side is None else side.path_ohm
         ab_drop_v = limit_a * path_ohm
         held_drop_v = math.inf if ab_held is None else ab_held[1] * path_ohm
 
@@ -299,7 +315,7 @@ class TwelveVoltSystem:
                 return ab_held
             if ab_limited is not None and ab_limited[0] - bank_v >= ab_drop_v:
                 return ab_limited
-            return self._solve_ab_node(now_s, bank_v, limit_a)
+            return self._solve_ab_node(side, bank_v, limit_a)
 
         bank_devices = [d for d in self.devices if d.connection is Connection.BANK]
         # the branches at the last voltage tried: the root is one of them, so the operating
@@ -370,8 +386,37 @@ class TwelveVoltSystem:
             + BMS_AB_SWITCH_RESISTANCE_OHM
         )
 
+    def _ab_side(self, now_s: float) -> "_AbSide | None":
+        """The AB node's branches at `now_s`, worked out once for a solve (None: no starter).
+
+        A solve looks at the AB node for several voltages in one state; the alternator's
+        maximum (its speed curve and derating), the path's resistance and the starter's
+        resistances stand meanwhile.
+        """
+        starter = self.starter
+        if starter is None:
+            return None
+        alternator = self.alternator
+        cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
+        knees_v: tuple[float, ...] = ()
+        alternator_a = None
+        if alternator is not None and alternator.running and not cranking:
+            surroundings_c = self.surroundings.ambient_c  # what the alternator derates by (PLT-5)
+            most_a = alternator.max_current_a(surroundings_c)
+            set_v = alternator.set_point_v
+            knees_v = (set_v, set_v - most_a * alternator.internal_resistance_ohm)
+            alternator_a = alternator.characteristic(most_a)
+        return _AbSide(
+            path_ohm=self._ab_path_resistance_ohm(),
+            load_a=starter.load_a(now_s),
+            alternator_a=alternator_a,
+            knees_v=knees_v,
+            starter_a=starter.characteristic(),
+            starter_ocv_v=starter.ocv_v,
+        )
+
     def _solve_ab_hold(
-        self, now_s: float, limit_a: float
+        self, side: "_AbSide | None", limit_a: float
     ) -> tuple[float, float, float, float] | None:
         """The AB node with the limiter holding V_AB at `AB_HOLD_V` (ALT-1), or None.
 
@@ -381,28 +426,20 @@ class TwelveVoltSystem:
         `AB_HOLD_V` even unloaded: the port carries nothing and V_AB sits where the source
         leaves it.
         """
-        starter = self.starter
-        if starter is None:
+        if side is None:
             return None
-        alternator = self.alternator
-        cranking = now_s < starter.crank_until_s
-        alt_on = alternator is not None and alternator.running and not cranking
-        surroundings_c = self.surroundings.ambient_c
-        alt_a = (
-            alternator.current_a(AB_HOLD_V, surroundings_c)
-            if alt_on and alternator is not None
-            else 0.0
-        )
-        starter_a = starter.current_a(AB_HOLD_V)
-        surplus_a = alt_a - starter_a - starter.load_a(now_s)
+        alternator_a = side.alternator_a
+        alt_a = alternator_a(AB_HOLD_V) if alternator_a is not None else 0.0
+        starter_a = side.starter_a(AB_HOLD_V)
+        surplus_a = alt_a - starter_a - side.load_a
         if surplus_a >= limit_a:
             return None
         if surplus_a <= 0.0:
-            return self._solve_ab_node(now_s, 0.0, 0.0)
+            return self._solve_ab_node(side, 0.0, 0.0)
         return AB_HOLD_V, surplus_a, alt_a, starter_a
 
     def _solve_ab_node(
-        self, now_s: float, bank_v: float, limit_a: float
+        self, side: "_AbSide | None", bank_v: float, limit_a: float
     ) -> tuple[float, float, float, float]:
         """(V_AB, I_AB into the bank, alternator current, starter current), exactly.
 
@@ -410,25 +447,15 @@ class TwelveVoltSystem:
         linear between breakpoints and strictly decreasing (the starter battery): find the
         segment where it changes sign and interpolate.
         """
-        starter = self.starter
-        if starter is None:
+        if side is None:
             return 0.0, 0.0, 0.0, 0.0
-        alternator = self.alternator
-        path_ohm = self._ab_path_resistance_ohm()
-        load_a = starter.load_a(now_s)
-
-        cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
-        alt_on = alternator is not None and alternator.running and not cranking
-        surroundings_c = self.surroundings.ambient_c  # what the alternator derates by (PLT-5)
-        ocv_v = starter.ocv_v
-        starter_a = starter.characteristic()
+        path_ohm = side.path_ohm
+        load_a = side.load_a
+        alternator_a = side.alternator_a
+        starter_a = side.starter_a
 
         def branches(v: float) -> tuple[float, float, float]:
-            alt = (
-                alternator.current_a(v, surroundings_c)
-                if alt_on and alternator is not None
-                else 0.0
-            )
+            alt = alternator_a(v) if alternator_a is not None else 0.0
             if limit_a <= 0.0:
                 ab = 0.0
             elif bank_v == -math.inf:  # saturated: the limit, whatever the bank
@@ -441,14 +468,9 @@ class TwelveVoltSystem:
             alt, ab, st = branches(v)
             return alt - ab - st - load_a
 
+        ocv_v = side.starter_ocv_v
         points = [ocv_v] if bank_v == -math.inf else [ocv_v, bank_v, bank_v + limit_a * path_ohm]
-        if alt_on and alternator is not None:
-            set_v = alternator.set_point_v
-            points += [
-                set_v,
-                set_v
-                - alternator.max_current_a(surroundings_c) * alternator.internal_resistance_ohm,
-            ]
+        points += side.knees_v
         points.sort()
         ends = [points[0] - 50.0, *points, points[-1] + 50.0]
         voltage = falling_root(net, ends, self._ab_segments, bank_v == -math.inf)
