@@ -265,10 +265,17 @@ class LithiumBattery:
         Then one cell's answer serves all four: the solver asks for the EMF a few times per
         solve, and each cell's costs an interpolation of the open-circuit curve.
         """
-        cells = self.cells
-        first = cells[0]
-        for cell in cells:
-            if cell != first:
+        first, *others = self.cells
+        charge_ah, v_rc_v, hysteresis = first.charge_ah, first.v_rc_v, first.hysteresis
+        for cell in others:
+            if (
+                cell.charge_ah != charge_ah
+                or cell.v_rc_v != v_rc_v
+                or cell.hysteresis != hysteresis
+                or cell.capacity_ah != first.capacity_ah
+                or cell.r0_ohm != first.r0_ohm
+                or cell.bleeding is not first.bleeding
+            ):
                 return False
         return True
 
