@@ -220,6 +220,8 @@ class TwelveVoltSystem:
         self._bank_guess_slope = 1.0
         self._bank_guess_emf_v = math.nan
         self._ab_segments: dict[bool, int] = {}
+        self._context_cache: tuple[Outputs, tuple[object, ...], DeviceContext] | None = None
+        """The last `context` asked for: its outputs, what it was made of, and it."""
         self._wired: dict[tuple[Control, ...], tuple[int, tuple[tuple[Device, float], ...]]] = {}
         """The devices wired to each disconnect output and their inputs' draw (a jumper, which
         a command may fit, is looked at each time; the list is re-read if a device is added)."""
@@ -257,8 +259,24 @@ class TwelveVoltSystem:
         if not look_only:
             self._last_now_s = now_s
         bank_v = self._bank_guess_v if bank_voltage_v is None else bank_voltage_v
+        # the step's start, its latches, its deadlines and the state read for the listeners
+        # ask for the same instant: the same context serves them (what it is made of is the key)
+        surroundings = self.surroundings
+        key = (
+            now_s,
+            bank_v,
+            surroundings.shore_power,
+            surroundings.solar_fraction,
+            surroundings.ambient_c,
+            *[device.remote_jumper for device in self.devices],
+        )
+        cached = self._context_cache
+        if cached is not None and cached[0] is outputs and cached[1] == key:
+            return cached[2]
         load, charge = self._disconnect_outputs(outputs, bank_v)
-        return self._context(now_s, outputs, bank_v, load[0], charge[0])
+        ctx = self._context(now_s, outputs, bank_v, load[0], charge[0])
+        self._context_cache = (outputs, key, ctx)
+        return ctx
 
     def _context(
         self,
