@@ -382,7 +382,7 @@ class LithiumBattery:
     @property
     def capacity_ah(self) -> float:
         """Capacity at 25 °C, limited by the smallest cell."""
-        return min(cell.capacity_ah for cell in self.cells)
+        return min([cell.capacity_ah for cell in self.cells])
 
     @property
     def soc_pct(self) -> float:
