@@ -220,6 +220,8 @@ class TwelveVoltSystem:
         self._bank_guess_slope = 1.0
         self._bank_guess_emf_v = math.nan
         self._ab_segments: dict[bool, int] = {}
+        self._sense_cache: tuple[FuseType, float] | None = None
+        self._by_bus: tuple[list[Device], tuple[Device, ...], tuple[Device, ...]] | None = None
         self._context_cache: tuple[Outputs, tuple[object, ...], DeviceContext] | None = None
         """The last `context` asked for: its outputs, what it was made of, and it."""
         self._wired: dict[tuple[Control, ...], tuple[int, tuple[tuple[Device, float], ...]]] = {}
@@ -335,14 +337,14 @@ class TwelveVoltSystem:
                 return ab_limited
             return self._solve_ab_node(side, bank_v, limit_a)
 
-        bank_devices = [d for d in self.devices if d.connection is Connection.BANK]
+        bank_devices, sp_devices = self._devices_by_bus()
         # the branches at the last voltage tried: the root is one of them, so the operating
         # point takes them as they are instead of evaluating the network once more there
         last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
 
         def inflow(bank_v: float) -> float:
             ab = ab_node(bank_v)
-            sp = self._system_plus(ctx, outputs, bank_v)
+            sp = self._system_plus(ctx, outputs, bank_v, sp_devices)
             direct = [device.current_a(ctx, bank_v) for device in bank_devices]
             last[:] = [(bank_v, ab, sp, direct)]
             return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
@@ -366,13 +368,18 @@ class TwelveVoltSystem:
         _, ab, sp, direct = last[0]
         ab_v, ab_a, alt_a, starter_a = ab
         sp_v, sp_a, sp_currents, short_a = sp
-        bank_currents = iter(direct)
-        device_currents = [
-            next(bank_currents)
-            if device.connection is Connection.BANK
-            else sp_currents[device.name]
-            for device in self.devices
-        ]
+        if sp_devices:
+            bank_currents = iter(direct)
+            device_currents = tuple(
+                [
+                    next(bank_currents)
+                    if device.connection is Connection.BANK
+                    else sp_currents[device.name]
+                    for device in self.devices
+                ]
+            )
+        else:
+            device_currents = tuple(direct)
         return OperatingPoint(
             bank_voltage_v=bank_v,
             bank_emf_v=emf_eq,
@@ -386,7 +393,7 @@ class TwelveVoltSystem:
             starter_current_a=starter_a,
             system_plus_voltage_v=sp_v,
             system_plus_current_a=sp_a,
-            device_currents_a=tuple(device_currents),
+            device_currents_a=device_currents,
             bms_draw_a=outputs.supply_current_a + output_draw_a,
             short_current_a=short_a,
         )
@@ -395,12 +402,21 @@ class TwelveVoltSystem:
         """ALT-4: the limit follows the installed fuse; a blown fuse opens the path."""
         if not outputs.ab_enabled or self.faults.fuse_blown:
             return 0.0
-        return outputs.ab_fuse_drop_setpoint_v / self.installed_fuse.sense_resistance_ohm
+        return outputs.ab_fuse_drop_setpoint_v / self._sense_resistance_ohm()
+
+    def _sense_resistance_ohm(self) -> float:
+        """The installed fuse's shunt resistance (kept while the same fuse stays in)."""
+        fuse = self.installed_fuse
+        cached = self._sense_cache
+        if cached is None or cached[0] is not fuse:
+            cached = (fuse, fuse.sense_resistance_ohm)
+            self._sense_cache = cached
+        return cached[1]
 
     def _ab_path_resistance_ohm(self) -> float:
         return (
             self.ab_wiring_resistance_ohm
-            + self.installed_fuse.sense_resistance_ohm
+            + self._sense_resistance_ohm()
             + BMS_AB_SWITCH_RESISTANCE_OHM
         )
 
@@ -495,12 +511,30 @@ class TwelveVoltSystem:
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
-    def _system_plus(self, ctx: DeviceContext, outputs: Outputs, bank_v: float) -> _SystemPlus:
+    def _devices_by_bus(self) -> tuple[tuple[Device, ...], tuple[Device, ...]]:
+        """The devices on the bank and on System+, in the system's order (kept while the same)."""
+        devices = self.devices
+        cached = self._by_bus
+        if cached is None or cached[0] != devices:
+            cached = (
+                list(devices),
+                tuple(d for d in devices if d.connection is Connection.BANK),
+                tuple(d for d in devices if d.connection is Connection.SYSTEM_PLUS),
+            )
+            self._by_bus = cached
+        return cached[1], cached[2]
+
+    def _system_plus(
+        self,
+        ctx: DeviceContext,
+        outputs: Outputs,
+        bank_v: float,
+        sp_devices: tuple[Device, ...] | None = None,
+    ) -> _SystemPlus:
         """(V_SP, I into the bank, per-device currents, short current) through the diode port."""
-        wanted: dict[str, float] = {}
-        for device in self.devices:
-            if device.connection is Connection.SYSTEM_PLUS:
-                wanted[device.name] = device.current_a(ctx, bank_v)
+        if sp_devices is None:
+            sp_devices = self._devices_by_bus()[1]
+        wanted = {device.name: device.current_a(ctx, bank_v) for device in sp_devices}
         short_ohm = self.faults.system_plus_short_ohm
         short_a = -bank_v / short_ohm if short_ohm is not None else 0.0
         unrestricted = sum(wanted.values()) + short_a
