@@ -279,6 +279,13 @@ class LithiumBattery:
                 return False
         return True
 
+    def _r0_sum_ohm(self) -> float:
+        """The cells' R0 at 25 °C, added in order (as `sum` adds them, without a generator)."""
+        total = 0.0
+        for cell in self.cells:
+            total += cell.r0_ohm
+        return total
+
     def emf_v(self) -> float:
         """Thevenin source voltage of the battery."""
         if self.cells_alike():
@@ -294,7 +301,7 @@ class LithiumBattery:
         """Thevenin resistance: every R0 plus the battery's connection."""
         factor = self._temperature_factors()[1]
         return (
-            sum(cell.r0_ohm for cell in self.cells) * factor
+            self._r0_sum_ohm() * factor
             + self.options.connection_resistance_ohm
         )
 
@@ -510,7 +517,7 @@ class LithiumBattery:
             self.overfull_ah,
             starts,
             all(s == starts[0] for s in starts) and all(x.capacity_ah == first for x in self.cells),
-            sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0) * factor,
+            self._r0_sum_ohm() * (1.0 + model.r1_fraction_of_r0) * factor,
             tau_th * -math.expm1(-dt_s / tau_th) / dt_s / self._heat_capacity_j_per_k,
         )
         self._ramp_a_per_s = 0.0
@@ -765,7 +772,7 @@ class LithiumBattery:
         """
         model = self.cell_model
         r_th = self._thermal_resistance_k_per_w
-        resistance_ohm = sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0)
+        resistance_ohm = self._r0_sum_ohm() * (1.0 + model.r1_fraction_of_r0)
         hysteresis_v = model.hysteresis_half_gap_v * CELLS_IN_SERIES
         target_change_c = ambient_change_c + r_th * (
             resistance_ohm * heat_drive_a2 + hysteresis_v * magnitude_change_a
