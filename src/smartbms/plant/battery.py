@@ -300,10 +300,7 @@ class LithiumBattery:
     def resistance_ohm(self) -> float:
         """Thevenin resistance: every R0 plus the battery's connection."""
         factor = self._temperature_factors()[1]
-        return (
-            self._r0_sum_ohm() * factor
-            + self.options.connection_resistance_ohm
-        )
+        return self._r0_sum_ohm() * factor + self.options.connection_resistance_ohm
 
     def cell_voltages_v(self, current_a: float) -> tuple[float, ...]:
         """Terminal voltage of each cell while `current_a` flows (positive = charging)."""

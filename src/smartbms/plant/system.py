@@ -338,14 +338,16 @@ class TwelveVoltSystem:
             return self._solve_ab_node(side, bank_v, limit_a)
 
         bank_devices, sp_devices = self._devices_by_bus()
+        bank_currents_a = [device.characteristic(ctx) for device in bank_devices]
+        sp_currents_a = [(device.name, device.characteristic(ctx)) for device in sp_devices]
         # the branches at the last voltage tried: the root is one of them, so the operating
         # point takes them as they are instead of evaluating the network once more there
         last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
 
         def inflow(bank_v: float) -> float:
             ab = ab_node(bank_v)
-            sp = self._system_plus(ctx, outputs, bank_v, sp_devices)
-            direct = [device.current_a(ctx, bank_v) for device in bank_devices]
+            sp = self._system_plus(outputs, bank_v, sp_currents_a)
+            direct = [current_a(bank_v) for current_a in bank_currents_a]
             last[:] = [(bank_v, ab, sp, direct)]
             return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
 
@@ -526,15 +528,15 @@ class TwelveVoltSystem:
 
     def _system_plus(
         self,
-        ctx: DeviceContext,
         outputs: Outputs,
         bank_v: float,
-        sp_devices: tuple[Device, ...] | None = None,
+        currents_a: list[tuple[str, Callable[[float], float]]],
     ) -> _SystemPlus:
-        """(V_SP, I into the bank, per-device currents, short current) through the diode port."""
-        if sp_devices is None:
-            sp_devices = self._devices_by_bus()[1]
-        wanted = {device.name: device.current_a(ctx, bank_v) for device in sp_devices}
+        """(V_SP, I into the bank, per-device currents, short current) through the diode port.
+
+        `currents_a`: each System+ device's name and `characteristic`.
+        """
+        wanted = {name: current_a(bank_v) for name, current_a in currents_a}
         short_ohm = self.faults.system_plus_short_ohm
         short_a = -bank_v / short_ohm if short_ohm is not None else 0.0
         unrestricted = sum(wanted.values()) + short_a

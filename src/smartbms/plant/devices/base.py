@@ -21,7 +21,7 @@ import enum
 import functools
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Final, NamedTuple, TypedDict, get_args
 
 from smartbms.core.signals import Level
@@ -200,6 +200,14 @@ class Device(abc.ABC):
     @abc.abstractmethod
     def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
         """Current into the bus (positive charges the bank). Pure and continuous in the voltage."""
+
+    def characteristic(self, ctx: DeviceContext) -> Callable[[float], float]:
+        """`current_a` in `ctx` as a function of the bus voltage alone.
+
+        The network solve asks for several voltages in one context; a device may work out
+        what does not depend on the voltage once (the same answers as `current_a`).
+        """
+        return functools.partial(self.current_a, ctx)
 
     @abc.abstractmethod
     def is_on(self, ctx: DeviceContext) -> bool:

@@ -1,7 +1,7 @@
 """Chargers on the bank or on System+: a mains charger and an MPPT solar charger."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Final, NamedTuple, Unpack, cast
 
 from smartbms.plant.devices.base import (
@@ -20,6 +20,13 @@ from smartbms.plant.devices.charging import (
 )
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import Cable, Connection, Control, RemoteInput
+
+
+def _no_current(bus_voltage_v: float) -> float:
+    """No current at any bus voltage (a device that is off)."""
+    del bus_voltage_v
+    return 0.0
+
 
 CHARGER_CURRENT_A: Final = 30.0
 """Phoenix Smart IP43 Charger 12/30."""
@@ -199,6 +206,22 @@ class SolarCharger(ChargesBank, SwitchedDevice):
         return self.charging.current_a(
             bus_voltage_v, self._limit_a(ctx, bus_voltage_v)
         ) - self.prealarm_output_current_a(ctx, bus_voltage_v)
+
+    def characteristic(self, ctx: DeviceContext) -> Callable[[float], float]:
+        """`current_a` with the sun, the remote and the pre-alarm's draw worked out once.
+
+        In a context that fixes the bank voltage they do not depend on the bus voltage.
+        """
+        bank_v = ctx.bank_voltage_v
+        if bank_v is None:
+            return super().characteristic(ctx)
+        if not self._active(ctx, bank_v):
+            return _no_current
+        pv_w = self.pv_power_w(ctx)
+        most_a = self.max_current_a
+        charging = self.charging
+        prealarm_a = self.prealarm_output_current_a(ctx, bank_v)
+        return lambda v: charging.current_a(v, min(pv_w / max(v, MIN_BUS_V), most_a)) - prealarm_a
 
     def is_on(self, ctx: DeviceContext) -> bool:
         """Harvesting now."""
