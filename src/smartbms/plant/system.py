@@ -573,7 +573,10 @@ class TwelveVoltSystem:
                 tuple((d, d.remote_input_current_a) for d in self.devices if d.control in controls),
             )
             self._wired[controls] = wired
-        demand = sum(current_a for d, current_a in wired[1] if not d.remote_jumper)
+        demand = 0.0  # the inputs' draw, added in order (a jumper takes one out)
+        for device, current_a in wired[1]:
+            if not device.remote_jumper:
+                demand += current_a
         if demand <= 0.0:
             return math.inf
         return max(bank_v - c.OUTPUT_HIGH_DROP_V, 1e-3) / demand
