@@ -63,6 +63,12 @@ class Role(enum.Enum):
 # --- shared physics -------------------------------------------------------------------------------
 
 
+def no_current(bus_voltage_v: float) -> float:
+    """No current at any bus voltage: the `characteristic` of a device that is off."""
+    del bus_voltage_v
+    return 0.0
+
+
 def power_draw_a(power_w: float, bus_voltage_v: float) -> float:
     """Current of a constant-power load: P/V, and resistive (to 0 A at 0 V) below MIN_BUS_V."""
     if bus_voltage_v >= MIN_BUS_V:

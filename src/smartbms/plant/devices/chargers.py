@@ -11,6 +11,7 @@ from smartbms.plant.devices.base import (
     Role,
     SwitchedDevice,
     finite,
+    no_current,
     valid_efficiency_pct,
 )
 from smartbms.plant.devices.charging import (
@@ -20,13 +21,6 @@ from smartbms.plant.devices.charging import (
 )
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import Cable, Connection, Control, RemoteInput
-
-
-def _no_current(bus_voltage_v: float) -> float:
-    """No current at any bus voltage (a device that is off)."""
-    del bus_voltage_v
-    return 0.0
-
 
 CHARGER_CURRENT_A: Final = 30.0
 """Phoenix Smart IP43 Charger 12/30."""
@@ -216,7 +210,7 @@ class SolarCharger(ChargesBank, SwitchedDevice):
         if bank_v is None:
             return super().characteristic(ctx)
         if not self._active(ctx, bank_v):
-            return _no_current
+            return no_current
         pv_w = self.pv_power_w(ctx)
         most_a = self.max_current_a
         charging = self.charging
