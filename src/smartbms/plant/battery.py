@@ -487,13 +487,23 @@ class LithiumBattery:
     # --- time -----------------------------------------------------------------------------------
 
     def advance(
-        self, current_a: float, dt_s: float, ambient_c: float, now_s: float, *, latch: bool = True
+        self,
+        current_a: float,
+        dt_s: float,
+        ambient_c: float,
+        now_s: float,
+        *,
+        latch: bool = True,
+        held: bool = True,
     ) -> None:
         """Let `current_a` flow for `dt_s` and update the temperature; then `look` at the end.
 
         A stepper that corrects the step afterwards (`correct_for_ramp`) passes `latch=False`
         and looks once at the corrected state: the monitor's latches hold, so a look at the
-        uncorrected state could latch what the step never reached.
+        uncorrected state could latch what the step never reached. With `held=False` the
+        correction comes before anything reads the charge (a guessed end): the charge and the
+        hysteresis are left where they are, as the correction moves them from the step's start
+        again anyway.
         """
         if dt_s <= 0.0:
             return
@@ -520,7 +530,8 @@ class LithiumBattery:
         self._ramp_a_per_s = 0.0
         self._curve_a_per_s2 = 0.0
         self._heat_fix_j = 0.0
-        self._move_through_step()
+        if held:
+            self._move_through_step()
         heat_w = abs(current_a) * model.hysteresis_half_gap_v * CELLS_IN_SERIES
         for cell in self.cells:
             if cell.bleeding:

@@ -646,6 +646,7 @@ class TwelveVoltSystem:
         outputs: Outputs,
         *,
         latch: bool = True,
+        held: bool = True,
     ) -> bool:
         """Integrate every state over `dt_s` at `op`; True if the alternator overheat flag rose.
 
@@ -653,13 +654,15 @@ class TwelveVoltSystem:
         `advance_devices` (their stages and timers, with the context of the step's start) and
         `look` (the batteries' monitors) once the step's end is known. Nothing then latches on
         a state the step never reached, and a stage that ends with the step (the end of
-        absorption) does not bend its ramp.
+        absorption) does not bend its ramp. `held=False`: the step is corrected
+        (`correct_for_ramp`) before anything reads it, so the batteries' charge is moved only
+        then (`LithiumBattery.advance`).
         """
         if dt_s <= 0.0:
             return False
         ambient_c = self.surroundings.ambient_c
         for battery, current in zip(self.batteries, op.battery_currents_a, strict=True):
-            battery.advance(current, dt_s, ambient_c, now_s + dt_s, latch=latch)
+            battery.advance(current, dt_s, ambient_c, now_s + dt_s, latch=latch, held=held)
         overheat = False
         if self.starter is not None:
             self.starter.advance(op.starter_current_a, op.ab_voltage_v, dt_s)

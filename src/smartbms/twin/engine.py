@@ -587,7 +587,8 @@ class Engine:
             system.restore(here.state)
         self._advanced = True
         t_end = here.t_s + dt
-        overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False)
+        # with a guessed end the correction follows at once: the charge moves only then
+        overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False, held=guess is None)
         self._update_surroundings(t_end)
         op_predicted = solve(t_end - _LEFT_LIMIT_S) if guess is None else guess
         system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
