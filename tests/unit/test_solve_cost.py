@@ -12,7 +12,7 @@ import pytest
 
 from smartbms.core.signals import ALL_OPEN, Level
 from smartbms.plant.battery import BatteryOptions, LithiumBattery
-from smartbms.plant.devices import Device, DeviceContext
+from smartbms.plant.devices import DcLoad, Device, DeviceContext
 from smartbms.plant.params import battery_model
 from smartbms.scenario import load_scenario
 from smartbms.twin.build import build_system
@@ -71,7 +71,17 @@ CONTEXTS = _contexts()
 
 def test_the_examples_hold_the_devices_with_a_characteristic_of_their_own() -> None:
     names = {type(device).__name__ for device in DEVICES}
-    assert {"SolarCharger", "InverterCharger", "Inverter"} <= names
+    assert {"SolarCharger", "InverterCharger", "Inverter", "DcLoad"} <= names
+
+
+def test_a_subclass_that_changes_the_current_is_not_answered_by_its_parent() -> None:
+    class Doubled(DcLoad):
+        def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
+            return 2.0 * super().current_a(ctx, bus_voltage_v)
+
+    load = Doubled(name="doubled", power_w=100.0)
+    for ctx in CONTEXTS:
+        assert load.characteristic(ctx)(12.0) == load.current_a(ctx, 12.0)
 
 
 @pytest.mark.parametrize("device", DEVICES, ids=lambda d: f"{type(d).__name__}-{d.name}")

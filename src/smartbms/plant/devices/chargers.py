@@ -207,7 +207,7 @@ class SolarCharger(ChargesBank, SwitchedDevice):
         In a context that fixes the bank voltage they do not depend on the bus voltage.
         """
         bank_v = ctx.bank_voltage_v
-        if bank_v is None:
+        if bank_v is None or type(self).current_a is not SolarCharger.current_a:
             return super().characteristic(ctx)
         if not self._active(ctx, bank_v):
             return no_current

@@ -164,7 +164,7 @@ class Inverter(SwitchedDevice):
         In a context that fixes the bank voltage they do not depend on the bus voltage.
         """
         bank_v = ctx.bank_voltage_v
-        if bank_v is None:
+        if bank_v is None or type(self).current_a is not Inverter.current_a:
             return super().characteristic(ctx)
         if not self._inverting(ctx, self.remote(ctx, bank_v)):
             return no_current
@@ -301,7 +301,7 @@ class InverterCharger(ChargesBank, Inverter):
         In a context that fixes the bank voltage they do not depend on the bus voltage.
         """
         bank_v = ctx.bank_voltage_v
-        if bank_v is None:
+        if bank_v is None or type(self).current_a is not InverterCharger.current_a:
             return functools.partial(self.current_a, ctx)
         remote = self.remote(ctx, bank_v)
         prealarm_a = self.prealarm_output_current_a(ctx, bank_v)
