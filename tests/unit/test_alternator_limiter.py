@@ -71,7 +71,9 @@ def test_alt1_without_the_hold_the_same_port_would_pull_v_ab_below_13_v() -> Non
     """What the issue saw: at the full limit V_AB sits at or below the gate (the old chatter)."""
     plant = system(fuse=FuseType.MEGA_125A)
     held = plant.solve(0.0, ENGAGED)
-    unheld_v, unheld_a, _, _ = plant._solve_ab_node(0.0, held.bank_voltage_v, held.ab_limit_a)
+    unheld_v, unheld_a, _, _ = plant._solve_ab_node(
+        plant._ab_side(0.0), held.bank_voltage_v, held.ab_limit_a
+    )
     assert unheld_v <= c.ALT_ENGAGE_V
     assert unheld_a >= held.ab_current_a
 
@@ -123,17 +125,21 @@ def test_alt1_the_held_current_is_monotone_in_the_bank_voltage() -> None:
     """The bank node's solve needs I_AB(V_bank) non-increasing and continuous: the hold and the
     ordinary port meet where the bank is just low enough to take the source's surplus."""
     plant = system(fuse=FuseType.MEGA_125A)
-    held = plant._solve_ab_hold(0.0, 100.0)  # white box
+    held = plant._solve_ab_hold(plant._ab_side(0.0), 100.0)  # white box
     assert held is not None
     path_ohm = plant._ab_path_resistance_ohm()
     edge_v = AB_HOLD_V - held[1] * path_ohm
     previous = float("inf")
     for k in range(-50, 51):
         bank_v = edge_v + k * 0.002
-        ab_a = held[1] if bank_v <= edge_v else plant._solve_ab_node(0.0, bank_v, 100.0)[1]
+        ab_a = (
+            held[1]
+            if bank_v <= edge_v
+            else plant._solve_ab_node(plant._ab_side(0.0), bank_v, 100.0)[1]
+        )
         assert ab_a <= previous + 1e-9
         previous = ab_a
-    just_above = plant._solve_ab_node(0.0, edge_v + 1e-9, 100.0)
+    just_above = plant._solve_ab_node(plant._ab_side(0.0), edge_v + 1e-9, 100.0)
     assert just_above[1] == pytest.approx(held[1], abs=1e-5)
     assert just_above[0] == pytest.approx(AB_HOLD_V, abs=1e-6)
 

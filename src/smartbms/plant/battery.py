@@ -259,24 +259,57 @@ class LithiumBattery:
         """R0 at the battery temperature."""
         return cell.r0_ohm * self._temperature_factors()[1]
 
+    def cells_alike(self) -> bool:
+        """Whether every cell is in the first one's state (no weak, offset or bleeding cell).
+
+        Then one cell's answer serves all four: the solver asks for the EMF a few times per
+        solve, and each cell's costs an interpolation of the open-circuit curve.
+        """
+        first, *others = self.cells
+        charge_ah, v_rc_v, hysteresis = first.charge_ah, first.v_rc_v, first.hysteresis
+        for cell in others:
+            if (
+                cell.charge_ah != charge_ah
+                or cell.v_rc_v != v_rc_v
+                or cell.hysteresis != hysteresis
+                or cell.capacity_ah != first.capacity_ah
+                or cell.r0_ohm != first.r0_ohm
+                or cell.bleeding is not first.bleeding
+            ):
+                return False
+        return True
+
+    def _r0_sum_ohm(self) -> float:
+        """The cells' R0 at 25 °C, added in order (as `sum` adds them, without a generator)."""
+        total = 0.0
+        for cell in self.cells:
+            total += cell.r0_ohm
+        return total
+
     def emf_v(self) -> float:
         """Thevenin source voltage of the battery."""
+        if self.cells_alike():
+            # the same sum, term by term, as over four cells that are alike
+            emf_v = self.cell_emf_v(self.cells[0])
+            total = 0.0
+            for _ in self.cells:
+                total += emf_v
+            return total
         return sum(self.cell_emf_v(cell) for cell in self.cells)
 
     def resistance_ohm(self) -> float:
         """Thevenin resistance: every R0 plus the battery's connection."""
         factor = self._temperature_factors()[1]
-        return (
-            sum(cell.r0_ohm for cell in self.cells) * factor
-            + self.options.connection_resistance_ohm
-        )
+        return self._r0_sum_ohm() * factor + self.options.connection_resistance_ohm
 
     def cell_voltages_v(self, current_a: float) -> tuple[float, ...]:
         """Terminal voltage of each cell while `current_a` flows (positive = charging)."""
         factor = self._temperature_factors()[1]
-        return tuple(
-            self.cell_emf_v(cell) + current_a * cell.r0_ohm * factor for cell in self.cells
-        )
+        cells = self.cells
+        if self.cells_alike():
+            first = cells[0]
+            return (self.cell_emf_v(first) + current_a * first.r0_ohm * factor,) * len(cells)
+        return tuple(self.cell_emf_v(cell) + current_a * cell.r0_ohm * factor for cell in cells)
 
     def time_to_ocv_knot_s(self, current_a: float, min_s: float) -> float:
         """How long `current_a` takes to bring a cell to the next knot of its open-circuit curve.
@@ -353,11 +386,13 @@ class LithiumBattery:
     @property
     def capacity_ah(self) -> float:
         """Capacity at 25 °C, limited by the smallest cell."""
-        return min(cell.capacity_ah for cell in self.cells)
+        return min([cell.capacity_ah for cell in self.cells])
 
     @property
     def soc_pct(self) -> float:
         """State of charge as the battery reports it: its lowest cell's, at its temperature."""
+        if self.cells_alike():
+            return self.cell_soc_pct(self.cells[0])
         return min(self.cell_soc_pct(cell) for cell in self.cells)
 
     @property
@@ -452,13 +487,23 @@ class LithiumBattery:
     # --- time -----------------------------------------------------------------------------------
 
     def advance(
-        self, current_a: float, dt_s: float, ambient_c: float, now_s: float, *, latch: bool = True
+        self,
+        current_a: float,
+        dt_s: float,
+        ambient_c: float,
+        now_s: float,
+        *,
+        latch: bool = True,
+        held: bool = True,
     ) -> None:
         """Let `current_a` flow for `dt_s` and update the temperature; then `look` at the end.
 
         A stepper that corrects the step afterwards (`correct_for_ramp`) passes `latch=False`
         and looks once at the corrected state: the monitor's latches hold, so a look at the
-        uncorrected state could latch what the step never reached.
+        uncorrected state could latch what the step never reached. With `held=False` the
+        correction comes before anything reads the charge (a guessed end): the charge and the
+        hysteresis are left where they are, as the correction moves them from the step's start
+        again anyway.
         """
         if dt_s <= 0.0:
             return
@@ -479,13 +524,14 @@ class LithiumBattery:
             self.overfull_ah,
             starts,
             all(s == starts[0] for s in starts) and all(x.capacity_ah == first for x in self.cells),
-            sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0) * factor,
+            self._r0_sum_ohm() * (1.0 + model.r1_fraction_of_r0) * factor,
             tau_th * -math.expm1(-dt_s / tau_th) / dt_s / self._heat_capacity_j_per_k,
         )
         self._ramp_a_per_s = 0.0
         self._curve_a_per_s2 = 0.0
         self._heat_fix_j = 0.0
-        self._move_through_step()
+        if held:
+            self._move_through_step()
         heat_w = abs(current_a) * model.hysteresis_half_gap_v * CELLS_IN_SERIES
         for cell in self.cells:
             if cell.bleeding:
@@ -609,7 +655,7 @@ class LithiumBattery:
 
     def look(self, current_a: float, now_s: float) -> None:
         """The battery's own view of the state a step ended in: damage, overload, its monitor."""
-        if not self.damaged and any(self.cell_soc_pct(cell) <= 0.0 for cell in self.cells):
+        if not self.damaged and self.soc_pct <= 0.0:
             self.damaged = True
             self.damaged_at_s = now_s
         self._watch_overload(current_a, now_s)
@@ -734,7 +780,7 @@ class LithiumBattery:
         """
         model = self.cell_model
         r_th = self._thermal_resistance_k_per_w
-        resistance_ohm = sum(cell.r0_ohm for cell in self.cells) * (1.0 + model.r1_fraction_of_r0)
+        resistance_ohm = self._r0_sum_ohm() * (1.0 + model.r1_fraction_of_r0)
         hysteresis_v = model.hysteresis_half_gap_v * CELLS_IN_SERIES
         target_change_c = ambient_change_c + r_th * (
             resistance_ohm * heat_drive_a2 + hysteresis_v * magnitude_change_a

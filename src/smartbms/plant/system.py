@@ -19,7 +19,7 @@ the safety tests use.
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from smartbms.core import constants as c
@@ -161,6 +161,21 @@ def converged_end_currents(
     return tuple(i + factor * e for i, e in zip(second, second_move, strict=True))
 
 
+class _AbSide(NamedTuple):
+    """The AB node's branches in one state (`TwelveVoltSystem._ab_side`)."""
+
+    path_ohm: float
+    """Wiring, fuse and switch between the AB node and the bank."""
+    load_a: float
+    """The vehicle's own draw (standby, cranking)."""
+    alternator_a: Callable[[float], float] | None
+    """The alternator's current at V_AB (None: it gives nothing now)."""
+    knees_v: tuple[float, ...]
+    """Where the alternator's current bends (its set point, where it reaches its maximum)."""
+    starter_a: Callable[[float], float]
+    starter_ocv_v: float
+
+
 class TwelveVoltSystem:
     """Batteries, vehicle side, devices and faults around one Smart BMS."""
 
@@ -205,6 +220,10 @@ class TwelveVoltSystem:
         self._bank_guess_slope = 1.0
         self._bank_guess_emf_v = math.nan
         self._ab_segments: dict[bool, int] = {}
+        self._sense_cache: tuple[FuseType, float] | None = None
+        self._by_bus: tuple[list[Device], tuple[Device, ...], tuple[Device, ...]] | None = None
+        self._context_cache: tuple[Outputs, tuple[object, ...], DeviceContext] | None = None
+        """The last `context` asked for: its outputs, what it was made of, and it."""
         self._wired: dict[tuple[Control, ...], tuple[int, tuple[tuple[Device, float], ...]]] = {}
         """The devices wired to each disconnect output and their inputs' draw (a jumper, which
         a command may fit, is looked at each time; the list is re-read if a device is added)."""
@@ -242,8 +261,24 @@ class TwelveVoltSystem:
         if not look_only:
             self._last_now_s = now_s
         bank_v = self._bank_guess_v if bank_voltage_v is None else bank_voltage_v
+        # the step's start, its latches, its deadlines and the state read for the listeners
+        # ask for the same instant: the same context serves them (what it is made of is the key)
+        surroundings = self.surroundings
+        key = (
+            now_s,
+            bank_v,
+            surroundings.shore_power,
+            surroundings.solar_fraction,
+            surroundings.ambient_c,
+            *[device.remote_jumper for device in self.devices],
+        )
+        cached = self._context_cache
+        if cached is not None and cached[0] is outputs and cached[1] == key:
+            return cached[2]
         load, charge = self._disconnect_outputs(outputs, bank_v)
-        return self._context(now_s, outputs, bank_v, load[0], charge[0])
+        ctx = self._context(now_s, outputs, bank_v, load[0], charge[0])
+        self._context_cache = (outputs, key, ctx)
+        return ctx
 
     def _context(
         self,
@@ -283,12 +318,13 @@ class TwelveVoltSystem:
         # With the AB port open, conducting at its limit, or holding V_AB up (ALT-1), the AB node
         # does not depend on the bank voltage: solve it once (the limited case holds while the
         # port keeps its drop, the held one while the bank is low enough to take what is left).
-        ab_open = self._solve_ab_node(now_s, 0.0, 0.0) if limit_a <= 0.0 else None
-        ab_held = None if ab_open is not None else self._solve_ab_hold(now_s, limit_a)
+        side = self._ab_side(now_s)
+        ab_open = self._solve_ab_node(side, 0.0, 0.0) if limit_a <= 0.0 else None
+        ab_held = None if ab_open is not None else self._solve_ab_hold(side, limit_a)
         if ab_held is not None and ab_held[1] <= 0.0:
             ab_open, ab_held = ab_held, None  # the source cannot even hold 13.05 V unloaded
-        ab_limited = None if ab_open is not None else self._solve_ab_node(now_s, -math.inf, limit_a)
-        path_ohm = self._ab_path_resistance_ohm()
+        ab_limited = None if ab_open is not None else self._solve_ab_node(side, -math.inf, limit_a)
+        path_ohm = self._ab_path_resistance_ohm() if side is None else side.path_ohm
         ab_drop_v = limit_a * path_ohm
         held_drop_v = math.inf if ab_held is None else ab_held[1] * path_ohm
 
@@ -299,17 +335,19 @@ class TwelveVoltSystem:
                 return ab_held
             if ab_limited is not None and ab_limited[0] - bank_v >= ab_drop_v:
                 return ab_limited
-            return self._solve_ab_node(now_s, bank_v, limit_a)
+            return self._solve_ab_node(side, bank_v, limit_a)
 
-        bank_devices = [d for d in self.devices if d.connection is Connection.BANK]
+        bank_devices, sp_devices = self._devices_by_bus()
+        bank_currents_a = [device.characteristic(ctx) for device in bank_devices]
+        sp_currents_a = [(device.name, device.characteristic(ctx)) for device in sp_devices]
         # the branches at the last voltage tried: the root is one of them, so the operating
         # point takes them as they are instead of evaluating the network once more there
         last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
 
         def inflow(bank_v: float) -> float:
             ab = ab_node(bank_v)
-            sp = self._system_plus(ctx, outputs, bank_v)
-            direct = [device.current_a(ctx, bank_v) for device in bank_devices]
+            sp = self._system_plus(outputs, bank_v, sp_currents_a)
+            direct = [current_a(bank_v) for current_a in bank_currents_a]
             last[:] = [(bank_v, ab, sp, direct)]
             return ab[1] + sp[1] + sum(direct) - outputs.supply_current_a - output_draw_a
 
@@ -332,13 +370,18 @@ class TwelveVoltSystem:
         _, ab, sp, direct = last[0]
         ab_v, ab_a, alt_a, starter_a = ab
         sp_v, sp_a, sp_currents, short_a = sp
-        bank_currents = iter(direct)
-        device_currents = [
-            next(bank_currents)
-            if device.connection is Connection.BANK
-            else sp_currents[device.name]
-            for device in self.devices
-        ]
+        if sp_devices:
+            bank_currents = iter(direct)
+            device_currents = tuple(
+                [
+                    next(bank_currents)
+                    if device.connection is Connection.BANK
+                    else sp_currents[device.name]
+                    for device in self.devices
+                ]
+            )
+        else:
+            device_currents = tuple(direct)
         return OperatingPoint(
             bank_voltage_v=bank_v,
             bank_emf_v=emf_eq,
@@ -352,7 +395,7 @@ class TwelveVoltSystem:
             starter_current_a=starter_a,
             system_plus_voltage_v=sp_v,
             system_plus_current_a=sp_a,
-            device_currents_a=tuple(device_currents),
+            device_currents_a=device_currents,
             bms_draw_a=outputs.supply_current_a + output_draw_a,
             short_current_a=short_a,
         )
@@ -361,17 +404,55 @@ class TwelveVoltSystem:
         """ALT-4: the limit follows the installed fuse; a blown fuse opens the path."""
         if not outputs.ab_enabled or self.faults.fuse_blown:
             return 0.0
-        return outputs.ab_fuse_drop_setpoint_v / self.installed_fuse.sense_resistance_ohm
+        return outputs.ab_fuse_drop_setpoint_v / self._sense_resistance_ohm()
+
+    def _sense_resistance_ohm(self) -> float:
+        """The installed fuse's shunt resistance (kept while the same fuse stays in)."""
+        fuse = self.installed_fuse
+        cached = self._sense_cache
+        if cached is None or cached[0] is not fuse:
+            cached = (fuse, fuse.sense_resistance_ohm)
+            self._sense_cache = cached
+        return cached[1]
 
     def _ab_path_resistance_ohm(self) -> float:
         return (
             self.ab_wiring_resistance_ohm
-            + self.installed_fuse.sense_resistance_ohm
+            + self._sense_resistance_ohm()
             + BMS_AB_SWITCH_RESISTANCE_OHM
         )
 
+    def _ab_side(self, now_s: float) -> "_AbSide | None":
+        """The AB node's branches at `now_s`, worked out once for a solve (None: no starter).
+
+        A solve looks at the AB node for several voltages in one state; the alternator's
+        maximum (its speed curve and derating), the path's resistance and the starter's
+        resistances stand meanwhile.
+        """
+        starter = self.starter
+        if starter is None:
+            return None
+        alternator = self.alternator
+        cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
+        knees_v: tuple[float, ...] = ()
+        alternator_a = None
+        if alternator is not None and alternator.running and not cranking:
+            surroundings_c = self.surroundings.ambient_c  # what the alternator derates by (PLT-5)
+            most_a = alternator.max_current_a(surroundings_c)
+            set_v = alternator.set_point_v
+            knees_v = (set_v, set_v - most_a * alternator.internal_resistance_ohm)
+            alternator_a = alternator.characteristic(most_a)
+        return _AbSide(
+            path_ohm=self._ab_path_resistance_ohm(),
+            load_a=starter.load_a(now_s),
+            alternator_a=alternator_a,
+            knees_v=knees_v,
+            starter_a=starter.characteristic(),
+            starter_ocv_v=starter.ocv_v,
+        )
+
     def _solve_ab_hold(
-        self, now_s: float, limit_a: float
+        self, side: "_AbSide | None", limit_a: float
     ) -> tuple[float, float, float, float] | None:
         """The AB node with the limiter holding V_AB at `AB_HOLD_V` (ALT-1), or None.
 
@@ -381,28 +462,20 @@ class TwelveVoltSystem:
         `AB_HOLD_V` even unloaded: the port carries nothing and V_AB sits where the source
         leaves it.
         """
-        starter = self.starter
-        if starter is None:
+        if side is None:
             return None
-        alternator = self.alternator
-        cranking = now_s < starter.crank_until_s
-        alt_on = alternator is not None and alternator.running and not cranking
-        surroundings_c = self.surroundings.ambient_c
-        alt_a = (
-            alternator.current_a(AB_HOLD_V, surroundings_c)
-            if alt_on and alternator is not None
-            else 0.0
-        )
-        starter_a = starter.current_a(AB_HOLD_V)
-        surplus_a = alt_a - starter_a - starter.load_a(now_s)
+        alternator_a = side.alternator_a
+        alt_a = alternator_a(AB_HOLD_V) if alternator_a is not None else 0.0
+        starter_a = side.starter_a(AB_HOLD_V)
+        surplus_a = alt_a - starter_a - side.load_a
         if surplus_a >= limit_a:
             return None
         if surplus_a <= 0.0:
-            return self._solve_ab_node(now_s, 0.0, 0.0)
+            return self._solve_ab_node(side, 0.0, 0.0)
         return AB_HOLD_V, surplus_a, alt_a, starter_a
 
     def _solve_ab_node(
-        self, now_s: float, bank_v: float, limit_a: float
+        self, side: "_AbSide | None", bank_v: float, limit_a: float
     ) -> tuple[float, float, float, float]:
         """(V_AB, I_AB into the bank, alternator current, starter current), exactly.
 
@@ -410,25 +483,15 @@ class TwelveVoltSystem:
         linear between breakpoints and strictly decreasing (the starter battery): find the
         segment where it changes sign and interpolate.
         """
-        starter = self.starter
-        if starter is None:
+        if side is None:
             return 0.0, 0.0, 0.0, 0.0
-        alternator = self.alternator
-        path_ohm = self._ab_path_resistance_ohm()
-        load_a = starter.load_a(now_s)
-
-        cranking = now_s < starter.crank_until_s  # the alternator gives nothing while cranking
-        alt_on = alternator is not None and alternator.running and not cranking
-        surroundings_c = self.surroundings.ambient_c  # what the alternator derates by (PLT-5)
-        ocv_v = starter.ocv_v
-        starter_a = starter.characteristic()
+        path_ohm = side.path_ohm
+        load_a = side.load_a
+        alternator_a = side.alternator_a
+        starter_a = side.starter_a
 
         def branches(v: float) -> tuple[float, float, float]:
-            alt = (
-                alternator.current_a(v, surroundings_c)
-                if alt_on and alternator is not None
-                else 0.0
-            )
+            alt = alternator_a(v) if alternator_a is not None else 0.0
             if limit_a <= 0.0:
                 ab = 0.0
             elif bank_v == -math.inf:  # saturated: the limit, whatever the bank
@@ -441,26 +504,39 @@ class TwelveVoltSystem:
             alt, ab, st = branches(v)
             return alt - ab - st - load_a
 
+        ocv_v = side.starter_ocv_v
         points = [ocv_v] if bank_v == -math.inf else [ocv_v, bank_v, bank_v + limit_a * path_ohm]
-        if alt_on and alternator is not None:
-            set_v = alternator.set_point_v
-            points += [
-                set_v,
-                set_v
-                - alternator.max_current_a(surroundings_c) * alternator.internal_resistance_ohm,
-            ]
+        points += side.knees_v
         points.sort()
         ends = [points[0] - 50.0, *points, points[-1] + 50.0]
         voltage = falling_root(net, ends, self._ab_segments, bank_v == -math.inf)
         alt, ab, st = branches(voltage)
         return voltage, ab, alt, st
 
-    def _system_plus(self, ctx: DeviceContext, outputs: Outputs, bank_v: float) -> _SystemPlus:
-        """(V_SP, I into the bank, per-device currents, short current) through the diode port."""
-        wanted: dict[str, float] = {}
-        for device in self.devices:
-            if device.connection is Connection.SYSTEM_PLUS:
-                wanted[device.name] = device.current_a(ctx, bank_v)
+    def _devices_by_bus(self) -> tuple[tuple[Device, ...], tuple[Device, ...]]:
+        """The devices on the bank and on System+, in the system's order (kept while the same)."""
+        devices = self.devices
+        cached = self._by_bus
+        if cached is None or cached[0] != devices:
+            cached = (
+                list(devices),
+                tuple(d for d in devices if d.connection is Connection.BANK),
+                tuple(d for d in devices if d.connection is Connection.SYSTEM_PLUS),
+            )
+            self._by_bus = cached
+        return cached[1], cached[2]
+
+    def _system_plus(
+        self,
+        outputs: Outputs,
+        bank_v: float,
+        currents_a: list[tuple[str, Callable[[float], float]]],
+    ) -> _SystemPlus:
+        """(V_SP, I into the bank, per-device currents, short current) through the diode port.
+
+        `currents_a`: each System+ device's name and `characteristic`.
+        """
+        wanted = {name: current_a(bank_v) for name, current_a in currents_a}
         short_ohm = self.faults.system_plus_short_ohm
         short_a = -bank_v / short_ohm if short_ohm is not None else 0.0
         unrestricted = sum(wanted.values()) + short_a
@@ -497,7 +573,10 @@ class TwelveVoltSystem:
                 tuple((d, d.remote_input_current_a) for d in self.devices if d.control in controls),
             )
             self._wired[controls] = wired
-        demand = sum(current_a for d, current_a in wired[1] if not d.remote_jumper)
+        demand = 0.0  # the inputs' draw, added in order (a jumper takes one out)
+        for device, current_a in wired[1]:
+            if not device.remote_jumper:
+                demand += current_a
         if demand <= 0.0:
             return math.inf
         return max(bank_v - c.OUTPUT_HIGH_DROP_V, 1e-3) / demand
@@ -567,6 +646,7 @@ class TwelveVoltSystem:
         outputs: Outputs,
         *,
         latch: bool = True,
+        held: bool = True,
     ) -> bool:
         """Integrate every state over `dt_s` at `op`; True if the alternator overheat flag rose.
 
@@ -574,13 +654,15 @@ class TwelveVoltSystem:
         `advance_devices` (their stages and timers, with the context of the step's start) and
         `look` (the batteries' monitors) once the step's end is known. Nothing then latches on
         a state the step never reached, and a stage that ends with the step (the end of
-        absorption) does not bend its ramp.
+        absorption) does not bend its ramp. `held=False`: the step is corrected
+        (`correct_for_ramp`) before anything reads it, so the batteries' charge is moved only
+        then (`LithiumBattery.advance`).
         """
         if dt_s <= 0.0:
             return False
         ambient_c = self.surroundings.ambient_c
         for battery, current in zip(self.batteries, op.battery_currents_a, strict=True):
-            battery.advance(current, dt_s, ambient_c, now_s + dt_s, latch=latch)
+            battery.advance(current, dt_s, ambient_c, now_s + dt_s, latch=latch, held=held)
         overheat = False
         if self.starter is not None:
             self.starter.advance(op.starter_current_a, op.ab_voltage_v, dt_s)

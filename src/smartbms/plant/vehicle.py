@@ -132,6 +132,15 @@ class Alternator(Snapshotted[AlternatorSnapshot]):
         heat = max(1.0 - ALTERNATOR_DERATE_PER_C * hot_k, ALTERNATOR_DERATE_FLOOR)
         return self.rated_current_a * speed * heat
 
+    def characteristic(self, most_a: float) -> Callable[[float], float]:
+        """`current_a` of a running alternator in this state, its maximum `most_a` given.
+
+        The network solve asks for many voltages in one state.
+        """
+        set_v = self.set_point_v
+        resistance_ohm = self.internal_resistance_ohm
+        return lambda v: min(max((set_v - v) / resistance_ohm, 0.0), most_a)
+
     def current_a(
         self, terminal_v: float, surroundings_c: float = ALTERNATOR_RATED_UP_TO_C
     ) -> float:

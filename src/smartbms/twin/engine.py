@@ -406,14 +406,17 @@ class Engine:
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
         dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
         shortened = False
+        excess = math.nan
         while True:
 
             def fits(tried: Trial, dt: float = dt) -> bool:
+                # error control reads what the sketch already holds (slopes, curvatures,
+                # residuals, stiffness, the ambient at the end): the taken trial's excess too
+                nonlocal excess
                 excess = self._step_excess(stepper, here, tried, dt)
                 return dt <= stepper.restart_dt_s or excess <= 1.0
 
             trial = self._trial(here, dt, screen=fits)
-            excess = self._step_excess(stepper, here, trial, dt)  # error control
             if excess <= 1.0 or dt <= stepper.restart_dt_s:
                 break
             dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
@@ -584,7 +587,8 @@ class Engine:
             system.restore(here.state)
         self._advanced = True
         t_end = here.t_s + dt
-        overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False)
+        # with a guessed end the correction follows at once: the charge moves only then
+        overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False, held=guess is None)
         self._update_surroundings(t_end)
         op_predicted = solve(t_end - _LEFT_LIMIT_S) if guess is None else guess
         system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)

@@ -21,7 +21,7 @@ import enum
 import functools
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Final, NamedTuple, TypedDict, get_args
 
 from smartbms.core.signals import Level
@@ -61,6 +61,12 @@ class Role(enum.Enum):
 
 
 # --- shared physics -------------------------------------------------------------------------------
+
+
+def no_current(bus_voltage_v: float) -> float:
+    """No current at any bus voltage: the `characteristic` of a device that is off."""
+    del bus_voltage_v
+    return 0.0
 
 
 def power_draw_a(power_w: float, bus_voltage_v: float) -> float:
@@ -200,6 +206,14 @@ class Device(abc.ABC):
     @abc.abstractmethod
     def current_a(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
         """Current into the bus (positive charges the bank). Pure and continuous in the voltage."""
+
+    def characteristic(self, ctx: DeviceContext) -> Callable[[float], float]:
+        """`current_a` in `ctx` as a function of the bus voltage alone.
+
+        The network solve asks for several voltages in one context; a device may work out
+        what does not depend on the voltage once (the same answers as `current_a`).
+        """
+        return functools.partial(self.current_a, ctx)
 
     @abc.abstractmethod
     def is_on(self, ctx: DeviceContext) -> bool:

@@ -1,7 +1,7 @@
 """Chargers on the bank or on System+: a mains charger and an MPPT solar charger."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Final, NamedTuple, Unpack, cast
 
 from smartbms.plant.devices.base import (
@@ -11,6 +11,7 @@ from smartbms.plant.devices.base import (
     Role,
     SwitchedDevice,
     finite,
+    no_current,
     valid_efficiency_pct,
 )
 from smartbms.plant.devices.charging import (
@@ -199,6 +200,22 @@ class SolarCharger(ChargesBank, SwitchedDevice):
         return self.charging.current_a(
             bus_voltage_v, self._limit_a(ctx, bus_voltage_v)
         ) - self.prealarm_output_current_a(ctx, bus_voltage_v)
+
+    def characteristic(self, ctx: DeviceContext) -> Callable[[float], float]:
+        """`current_a` with the sun, the remote and the pre-alarm's draw worked out once.
+
+        In a context that fixes the bank voltage they do not depend on the bus voltage.
+        """
+        bank_v = ctx.bank_voltage_v
+        if bank_v is None or type(self).current_a is not SolarCharger.current_a:
+            return super().characteristic(ctx)
+        if not self._active(ctx, bank_v):
+            return no_current
+        pv_w = self.pv_power_w(ctx)
+        most_a = self.max_current_a
+        charging = self.charging
+        prealarm_a = self.prealarm_output_current_a(ctx, bank_v)
+        return lambda v: charging.current_a(v, min(pv_w / max(v, MIN_BUS_V), most_a)) - prealarm_a
 
     def is_on(self, ctx: DeviceContext) -> bool:
         """Harvesting now."""

@@ -4,7 +4,8 @@ Their DC draw follows the model's efficiency curve (`inverter_models`), and thei
 low-battery monitor shuts down, restarts and gives up as Victron's do (`low_battery`).
 """
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Final, NamedTuple, TypedDict, Unpack, cast
 
 from smartbms.plant.devices.base import (
@@ -14,6 +15,7 @@ from smartbms.plant.devices.base import (
     SwitchedDevice,
     WiringParams,
     finite,
+    no_current,
     power_draw_a,
     valid_efficiency_pct,
 )
@@ -156,6 +158,20 @@ class Inverter(SwitchedDevice):
             ctx, bus_voltage_v
         )
 
+    def characteristic(self, ctx: DeviceContext) -> Callable[[float], float]:
+        """`current_a` with the remote, the monitor, the load and the pre-alarm worked out once.
+
+        In a context that fixes the bank voltage they do not depend on the bus voltage.
+        """
+        bank_v = ctx.bank_voltage_v
+        if bank_v is None or type(self).current_a is not Inverter.current_a:
+            return super().characteristic(ctx)
+        if not self._inverting(ctx, self.remote(ctx, bank_v)):
+            return no_current
+        power_w = self.dc_power_w
+        prealarm_a = self.prealarm_output_current_a(ctx, bank_v)
+        return lambda v: -power_draw_a(power_w, v) - prealarm_a
+
     def is_on(self, ctx: DeviceContext) -> bool:
         """Inverting now."""
         return self._inverting(ctx, self.remote(ctx, self.last_bus_voltage_v))
@@ -278,6 +294,24 @@ class InverterCharger(ChargesBank, Inverter):
         if self._inverting(ctx, remote):
             return -power_draw_a(self.dc_power_w, bus_voltage_v) - prealarm_a
         return 0.0
+
+    def characteristic(self, ctx: DeviceContext) -> Callable[[float], float]:
+        """`current_a` with the remote, shore power, the stage and the pre-alarm worked out once.
+
+        In a context that fixes the bank voltage they do not depend on the bus voltage.
+        """
+        bank_v = ctx.bank_voltage_v
+        if bank_v is None or type(self).current_a is not InverterCharger.current_a:
+            return functools.partial(self.current_a, ctx)
+        remote = self.remote(ctx, bank_v)
+        prealarm_a = self.prealarm_output_current_a(ctx, bank_v)
+        if self._charging(ctx, remote):
+            charging, most_a = self.charging, self.charge_current_a
+            return lambda v: charging.current_a(v, most_a) - prealarm_a
+        if self._inverting(ctx, remote):
+            power_w = self.dc_power_w
+            return lambda v: -power_draw_a(power_w, v) - prealarm_a
+        return no_current
 
     def is_on(self, ctx: DeviceContext) -> bool:
         """Inverting, charging, or passing shore power through."""

@@ -1,6 +1,6 @@
 """Loads without a charger: a DC load, the residual standby current, an alarm on a BMS output."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar, Final, NamedTuple, Unpack, cast
 
 from smartbms.core import constants as c
@@ -12,6 +12,7 @@ from smartbms.plant.devices.base import (
     WiringParams,
     current_draw_a,
     finite,
+    no_current,
     power_draw_a,
 )
 from smartbms.plant.devices.context import DeviceContext
@@ -69,6 +70,20 @@ class DcLoad(SwitchedDevice):
             power_draw_a(self.power_w, bus_voltage_v)
             + current_draw_a(self.constant_current_a, bus_voltage_v)
         ) - self.prealarm_output_current_a(ctx, bus_voltage_v)
+
+    def characteristic(self, ctx: DeviceContext) -> Callable[[float], float]:
+        """`current_a` with the switch, the remote and the pre-alarm's draw worked out once.
+
+        In a context that fixes the bank voltage they do not depend on the bus voltage.
+        """
+        bank_v = ctx.bank_voltage_v
+        if bank_v is None or type(self).current_a is not DcLoad.current_a:
+            return super().characteristic(ctx)
+        if not (self.on and self.remote(ctx, bank_v)[0]):
+            return no_current
+        power_w, constant_a = self.power_w, self.constant_current_a
+        prealarm_a = self.prealarm_output_current_a(ctx, bank_v)
+        return lambda v: -(power_draw_a(power_w, v) + current_draw_a(constant_a, v)) - prealarm_a
 
     def is_on(self, ctx: DeviceContext) -> bool:
         """Switched on and allowed by its remote."""
