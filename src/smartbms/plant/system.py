@@ -814,11 +814,13 @@ class TwelveVoltSystem:
         """When the first cell reaches a knot of its open-circuit curve at `op`'s currents.
 
         Beyond the next knot the currents' slope changes: a step that ends there keeps the
-        ramp of Heun's method true. Knots nearer than `min_s` count as passed.
+        ramp of Heun's method true. Knots nearer than `min_s` count as passed. A cold cell's SoC
+        moves with its temperature too, which the ambient and the currents' heat drive.
         """
+        ambient_c = self.surroundings.ambient_c
         return now_s + min(
             (
-                battery.time_to_ocv_knot_s(current_a, min_s)
+                battery.time_to_ocv_knot_s(current_a, min_s, ambient_c)
                 for battery, current_a in zip(self.batteries, op.battery_currents_a, strict=True)
             ),
             default=math.inf,
