@@ -212,6 +212,15 @@ def test_a_warming_cold_battery_lands_on_its_knot_in_a_step_or_two() -> None:
     assert bat.cell_soc_pct(bat.cells[0]) - 75.0 == pytest.approx(0.0, abs=0.01 * way_pct)
 
 
+def test_how_long_ago_a_cell_passed_its_last_knot() -> None:
+    """A step timed onto a knot may pass it a little; the stepper takes it back by this much."""
+    bat = battery(soc_pct=49.9, temperature_c=25.0)
+    rate_pct_per_s = 10.0 / (36.0 * 100.0)
+    assert bat.time_past_ocv_knot_s(-10.0) == pytest.approx(0.1 / rate_pct_per_s)  # 50 % above
+    assert bat.time_past_ocv_knot_s(10.0) == pytest.approx(4.9 / rate_pct_per_s)  # 45 % below
+    assert bat.time_past_ocv_knot_s(0.0) == math.inf
+
+
 def test_at_or_above_25c_the_temperature_moves_no_knot() -> None:
     """The usable fraction is full from 25 °C: the current alone times the knots there."""
     bat = battery(soc_pct=50.5, temperature_c=25.0)

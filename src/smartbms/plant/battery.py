@@ -319,6 +319,37 @@ class LithiumBattery:
                     soonest_s = min(soonest_s, (knots[index] - soc) / rate_pct_per_s)
         return soonest_s
 
+    def time_past_ocv_knot_s(self, current_a: float, ambient_c: float | None = None) -> float:
+        """How long ago, at the rates `time_to_ocv_knot_s` takes, a cell passed its last knot.
+
+        A step timed onto a knot at its start may pass it by a little (a constant-power load
+        draws more as the voltage sags: a drain's knots 0.2-0.7 s late after 170-345 s
+        steps), and a step across a knot errs by its kink: the stepper takes it back by this
+        much. Infinite where no charge moves, and for an over-full cell (timed by its
+        relaxation, `_overfull_knot_s`).
+        """
+        fraction = self._temperature_factors()[0]
+        knots = self._ocv_knots_pct
+        warming = 0.0 if ambient_c is None else self.fraction_growth_per_s(current_a, ambient_c)
+        latest_s = math.inf
+        for cell in self.cells:
+            if cell.charge_ah > cell.capacity_ah:
+                continue
+            bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
+            soc = self.cell_soc_pct(cell)
+            rate_pct_per_s = (current_a - bleed_a) / (36.0 * fraction * cell.capacity_ah) + (
+                100.0 - soc
+            ) * warming
+            if rate_pct_per_s > 0.0:
+                index = bisect.bisect_left(knots, soc) - 1
+                if index >= 0:
+                    latest_s = min(latest_s, (soc - knots[index]) / rate_pct_per_s)
+            elif rate_pct_per_s < 0.0:
+                index = bisect.bisect_right(knots, soc)
+                if index < len(knots):
+                    latest_s = min(latest_s, (soc - knots[index]) / rate_pct_per_s)
+        return latest_s
+
     def fraction_growth_per_s(self, current_a: float, ambient_c: float) -> float:
         """How fast the usable capacity fraction f grows, relative to itself (f' / f, 1/s).
 

@@ -470,24 +470,31 @@ class Engine:
     def _onto_knot(
         self, stepper: AdaptiveStep, here: StepStart, tried: Trial
     ) -> tuple[Trial, float] | None:
-        """A step aimed at a knot that ended a hair short of it, taken on to it (or None).
+        """A step aimed at a knot that ended a hair off it, tried again onto it (or None).
 
         The knot is timed at the step's start (`next_kink_s`); the currents and the
         temperatures move meanwhile, so a long step may end a little short (a flat bank on an
-        alternator: 43 ms short after 82 s). Rather than a step of its own for the rest, the
-        step is tried again that much longer, when the rest is under `_KNOT_REST` of it, within
-        the step's limit and its error control, and nothing crosses. Returns the trial and
-        its excess.
+        alternator: 43 ms after 82 s) or past it (a drain's constant-power load: 0.2-0.7 s
+        after 170-345 s, and a step across a knot errs by its kink). When the end is off by
+        under `_KNOT_REST` of the step, the step is tried again that much shorter or longer
+        (timed from its end, where the rates are known better): within the step's limit and
+        its error control, and when nothing crosses. Returns the trial and its excess.
         """
-        t = here.t_s
-        dt = tried.t_end_s - t
-        rest_s = self.system.next_kink_s(tried.t_end_s, tried.op_end, stepper.locate_s)
-        rest_s -= tried.t_end_s
-        if not 0.0 < rest_s <= _KNOT_REST * dt or tried.t_end_s + rest_s > here.limit_s:
-            return None
-        trial = self._trial(here, dt + rest_s)
-        excess = self._step_excess(stepper, here, trial, dt + rest_s)
-        if trial.differs_from(here) or (excess > 1.0 and dt + rest_s > stepper.restart_dt_s):
+        system = self.system
+        t_end = tried.t_end_s
+        dt = t_end - here.t_s
+        near_s = _KNOT_REST * dt
+        past_s = t_end - system.last_kink_s(t_end, tried.op_end)
+        if stepper.locate_s < past_s <= near_s:
+            moved_dt = dt - past_s
+        else:
+            rest_s = system.next_kink_s(t_end, tried.op_end, stepper.locate_s) - t_end
+            if not 0.0 < rest_s <= near_s or t_end + rest_s > here.limit_s:
+                return None
+            moved_dt = dt + rest_s
+        trial = self._trial(here, moved_dt)
+        excess = self._step_excess(stepper, here, trial, moved_dt)
+        if trial.differs_from(here) or (excess > 1.0 and moved_dt > stepper.restart_dt_s):
             self._trial(here, dt)  # back to the step as it was
             return None
         return trial, excess
@@ -501,17 +508,21 @@ class Engine:
         such event (issue 12: one in each of the cold inverter's cycles). It is taken as part
         of the step when, `locate_s` in, the latches already stand as at the tried end, the
         BMS would decide nothing, no chain line or damage flag changed (no event is moved),
-        and the battery currents are what the plant would give without the change (the
-        latches moved no current, so the step integrated the right plant).
+        the battery currents are what the plant would give without the change and no
+        balancer started or stopped (the latches moved no charge, so the step integrated the
+        right plant: a weak cell's bleeding, held 5 s too long, moved its slow reconnect 1.6 s).
         """
         if tried.changed or tried.t_end_s - here.t_s <= locate_s:
             return False
+        system = self.system
+        system.restore(here.state)
+        bleeding = system.bleeding()
         early = self._trial(here, locate_s)
+        if system.bleeding() != bleeding:  # a balancer moves charge between the cells
+            return False
         if early.changed or early.signature != tried.signature:
             return False
-        if chain_lines(self.system) != self._chain_state:
-            return False
-        if damage_flags(self.system) != self._damaged:
+        if chain_lines(system) != self._chain_state or damage_flags(system) != self._damaged:
             return False
         op = here.op
         ramped = [
