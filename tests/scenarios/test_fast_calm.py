@@ -148,6 +148,7 @@ CALM = [
     ("parked-buzzer-intermittent", 30.0),  # stretches across the blink
     ("inverter-loose-connection", 0.5),  # chatter
     ("fridge-cycling", 6.0),  # small commands
+    ("cold-small-bank-inverter", 1.0),  # knots met, latches that settle at once
 ]
 
 
