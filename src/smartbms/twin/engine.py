@@ -492,17 +492,18 @@ class Engine:
             if not 0.0 < rest_s <= near_s or t_end + rest_s > here.limit_s:
                 return None
             moved_dt = dt + rest_s
+        end_state = system.snapshot()
         trial = self._trial(here, moved_dt)
         excess = self._step_excess(stepper, here, trial, moved_dt)
         if trial.differs_from(here) or (excess > 1.0 and moved_dt > stepper.restart_dt_s):
-            self._trial(here, dt)  # back to the step as it was
+            system.restore(end_state)  # back to the step as it was
             return None
         return trial, excess
 
     def _settled_at_once(self, here: StepStart, tried: Trial, locate_s: float) -> bool:
         """Whether the plant's latches changed at the step's start only, and silently.
 
-        After a jolt some latches follow the new operating point at once, a look later: a
+        After an event some latches follow the new operating point at once, a look later: a
         battery's overload watch stops, an inverter whose System+ port was just blocked first
         shuts down and then finds its supply gone. Located, that is a 1 ms step after every
         such event (issue 12: one in each of the cold inverter's cycles). It is taken as part
@@ -512,8 +513,8 @@ class Engine:
         balancer started or stopped (the latches moved no charge, so the step integrated the
         right plant: a weak cell's bleeding, held 5 s too long, moved its slow reconnect 1.6 s).
         """
-        if tried.changed or tried.t_end_s - here.t_s <= locate_s:
-            return False
+        if not self._eventful or tried.changed or tried.t_end_s - here.t_s <= locate_s:
+            return False  # latches settle so only right after an event
         system = self.system
         system.restore(here.state)
         bleeding = system.bleeding()
