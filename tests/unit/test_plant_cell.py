@@ -210,6 +210,16 @@ def test_capacity_is_a_smooth_curve_between_the_points() -> None:
     assert max(abs(b - a) for a, b in itertools.pairwise(steps)) < 2e-4
 
 
+def test_the_capacity_curve_s_slope_is_its_derivative() -> None:
+    """What times a warming cell's knots (issue 12): the slope of the usable fraction."""
+    curve = cell_model().capacity_fraction
+    for t in (-15.0, -5.0, 0.0, 10.0, 20.0, 24.0):
+        numeric = (curve(t + 1e-4) - curve(t - 1e-4)) / 2e-4
+        assert curve.slope_per_c(t) == pytest.approx(numeric, rel=1e-5)
+    assert curve.slope_per_c(25.0) == curve.slope_per_c(40.0) == 0.0  # full from 25 °C
+    assert curve.slope_per_c(-20.0) == curve.slope_per_c(-30.0) == 0.0  # held below -20 °C
+
+
 # --- current rating (issue 13 part 5) ------------------------------------------------------------
 
 

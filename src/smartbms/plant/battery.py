@@ -311,26 +311,37 @@ class LithiumBattery:
             return (self.cell_emf_v(first) + current_a * first.r0_ohm * factor,) * len(cells)
         return tuple(self.cell_emf_v(cell) + current_a * cell.r0_ohm * factor for cell in cells)
 
-    def time_to_ocv_knot_s(self, current_a: float, min_s: float) -> float:
+    def time_to_ocv_knot_s(
+        self, current_a: float, min_s: float, ambient_c: float | None = None
+    ) -> float:
         """How long `current_a` takes to bring a cell to the next knot of its open-circuit curve.
 
         The curve is piecewise linear, so at a knot the voltage's slope, and with it the
         current's, jumps: a step across one errs by that kink (its ramp assumes a smooth
         current), so the fast stepper ends its steps on them. A knot nearer than `min_s` counts
         as passed (the last step ended just short of it). Infinite when no charge moves.
+
+        The SoC a cold cell shows moves with its temperature too (`fraction_growth_per_s`): a
+        cold battery under a heavy load warms by a tenth of a kelvin a second, its usable
+        fraction grows, and its SoC falls only two thirds as fast as the current alone says
+        (issue 12: each step reached two thirds of the way to the knot, seven steps a knot).
+        Without `ambient_c` the temperature is taken as steady.
         """
         fraction = self._temperature_factors()[0]
         knots = self._ocv_knots_pct
+        warming = 0.0 if ambient_c is None else self.fraction_growth_per_s(current_a, ambient_c)
         soonest_s = math.inf
         for cell in self.cells:
             bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
-            rate_pct_per_s = (current_a - bleed_a) / (36.0 * fraction * cell.capacity_ah)
             if cell.charge_ah > cell.capacity_ah:
                 soonest_s = min(soonest_s, self._overfull_knot_s(cell, current_a - bleed_a, min_s))
                 continue
+            soc = self.cell_soc_pct(cell)
+            rate_pct_per_s = (current_a - bleed_a) / (36.0 * fraction * cell.capacity_ah) + (
+                100.0 - soc
+            ) * warming
             if rate_pct_per_s == 0.0:
                 continue
-            soc = self.cell_soc_pct(cell)
             if rate_pct_per_s > 0.0:
                 index = bisect.bisect_right(knots, soc + rate_pct_per_s * min_s)
                 if index < len(knots):
@@ -340,6 +351,58 @@ class LithiumBattery:
                 if index >= 0:
                     soonest_s = min(soonest_s, (knots[index] - soc) / rate_pct_per_s)
         return soonest_s
+
+    def time_past_ocv_knot_s(self, current_a: float, ambient_c: float | None = None) -> float:
+        """How long ago, at the rates `time_to_ocv_knot_s` takes, a cell passed its last knot.
+
+        A step timed onto a knot at its start may pass it by a little (a constant-power load
+        draws more as the voltage sags: a drain's knots 0.2-0.7 s late after 170-345 s
+        steps), and a step across a knot errs by its kink: the stepper takes it back by this
+        much. Infinite where no charge moves, and for an over-full cell (timed by its
+        relaxation, `_overfull_knot_s`).
+        """
+        fraction = self._temperature_factors()[0]
+        knots = self._ocv_knots_pct
+        warming = 0.0 if ambient_c is None else self.fraction_growth_per_s(current_a, ambient_c)
+        latest_s = math.inf
+        for cell in self.cells:
+            if cell.charge_ah > cell.capacity_ah:
+                continue
+            bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
+            soc = self.cell_soc_pct(cell)
+            rate_pct_per_s = (current_a - bleed_a) / (36.0 * fraction * cell.capacity_ah) + (
+                100.0 - soc
+            ) * warming
+            if rate_pct_per_s > 0.0:
+                index = bisect.bisect_left(knots, soc) - 1
+                if index >= 0:
+                    latest_s = min(latest_s, (soc - knots[index]) / rate_pct_per_s)
+            elif rate_pct_per_s < 0.0:
+                index = bisect.bisect_right(knots, soc)
+                if index < len(knots):
+                    latest_s = min(latest_s, (soc - knots[index]) / rate_pct_per_s)
+        return latest_s
+
+    def fraction_growth_per_s(self, current_a: float, ambient_c: float) -> float:
+        """How fast the usable capacity fraction f grows, relative to itself (f' / f, 1/s).
+
+        The SoC a cell shows is 100 (1 - (C - q) / (f C)), so beside the current's share it
+        moves by (100 - SoC) f' / f a second. f' is the derating curve's slope times the
+        temperature's rate, which the thermal model of `advance` gives at `current_a` (its
+        heat, the ambient, the thermal lag); both are taken at the step's start.
+        """
+        model = self.cell_model
+        fraction = self._temperature_factors()[0]
+        slope_per_c = model.capacity_fraction.slope_per_c(self.temperature_c)
+        if slope_per_c == 0.0:
+            return 0.0
+        factor = self._temperature_factors()[1]
+        heat_w = abs(current_a) * model.hysteresis_half_gap_v * CELLS_IN_SERIES + (
+            current_a * current_a * sum(cell.r0_ohm for cell in self.cells) * factor
+        ) * (1.0 + model.r1_fraction_of_r0)
+        tau_th = self._heat_capacity_j_per_k * self._thermal_resistance_k_per_w
+        target_c = ambient_c + heat_w * self._thermal_resistance_k_per_w
+        return slope_per_c * (target_c - self.temperature_c) / tau_th / fraction
 
     def _overfull_knot_s(self, cell: Cell, current_a: float, min_s: float) -> float:
         """`time_to_ocv_knot_s` for an over-full cell: full (100 %) and the knots above it.

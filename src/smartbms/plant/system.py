@@ -892,15 +892,32 @@ class TwelveVoltSystem:
                 state.append(device.pending_state(ctx, self._bus_voltage_v(device, op)))
         return tuple(state)
 
+    def bleeding(self) -> tuple[bool, ...]:
+        """Which cells the batteries' balancers bleed now (each battery's, in order)."""
+        return tuple(cell.bleeding for battery in self.batteries for cell in battery.cells)
+
     def next_kink_s(self, now_s: float, op: OperatingPoint, min_s: float) -> float:
         """When the first cell reaches a knot of its open-circuit curve at `op`'s currents.
 
         Beyond the next knot the currents' slope changes: a step that ends there keeps the
-        ramp of Heun's method true. Knots nearer than `min_s` count as passed.
+        ramp of Heun's method true. Knots nearer than `min_s` count as passed. A cold cell's SoC
+        moves with its temperature too, which the ambient and the currents' heat drive.
         """
+        ambient_c = self.surroundings.ambient_c
         return now_s + min(
             (
-                battery.time_to_ocv_knot_s(current_a, min_s)
+                battery.time_to_ocv_knot_s(current_a, min_s, ambient_c)
+                for battery, current_a in zip(self.batteries, op.battery_currents_a, strict=True)
+            ),
+            default=math.inf,
+        )
+
+    def last_kink_s(self, now_s: float, op: OperatingPoint) -> float:
+        """When, at `op`'s currents, a cell last passed a knot (see `next_kink_s`)."""
+        ambient_c = self.surroundings.ambient_c
+        return now_s - min(
+            (
+                battery.time_past_ocv_knot_s(current_a, ambient_c)
                 for battery, current_a in zip(self.batteries, op.battery_currents_a, strict=True)
             ),
             default=math.inf,

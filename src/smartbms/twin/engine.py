@@ -54,6 +54,10 @@ _LEFT_LIMIT_S = 1e-7
 """How far before a step's end its currents are read for the trapezoid (a left limit)."""
 _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
+_SETTLED_A = 1e-6
+"""A latch that moves a battery's current by no more than this moved none (solver noise)."""
+_KNOT_REST = 0.01
+"""A step aimed at a knot that ended short of it by at most this share goes on to it."""
 
 Emit = Callable[[Event], None]
 Signature = tuple[object, ...]
@@ -422,15 +426,27 @@ class Engine:
             dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
             proposal = dt
             shortened = True
+        if dt >= kink_dt - TIME_EPS_S and not trial.differs_from(here):
+            onto = self._onto_knot(stepper, here, trial)
+            if onto is not None:
+                trial, excess = onto
+                dt = kink_dt = trial.t_end_s - t
         at_limit = trial.t_end_s >= limit_s - TIME_EPS_S
         flip = None
-        if trial.differs_from(here):
+        differs = trial.differs_from(here)
+        settled = False
+        if differs:
             flip = (here.signature, trial.signature)
-            if trial.decided or chatter not in (flip, flip[::-1]):
+            if not trial.decided and chatter in (flip, flip[::-1]):
+                pass  # the plant chatters between the two; the step stands as tried
+            elif not at_limit and self._settled_at_once(here, trial, stepper.locate_s):
+                settled = True  # the latches changed at its start only: it stands whole
+                trial = self._trial(here, dt)
+            else:
                 trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
                 flip = None if trial.decided else (here.signature, trial.signature)
-            # else: the plant chatters between the two; the step stands as tried
-        elif dt >= proposal - TIME_EPS_S and not shortened:  # a full step: let the next one grow
+        if (settled or not differs) and dt >= proposal - TIME_EPS_S and not shortened:
+            # a full step: let the next one grow
             grow = min(stepper.max_growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal
@@ -453,6 +469,73 @@ class Engine:
         if high == dt and at_limit:
             return self._trial(here, dt)  # only the timer's own change: take the step
         return self._locate(here, high, stepper.locate_s)
+
+    def _onto_knot(
+        self, stepper: AdaptiveStep, here: StepStart, tried: Trial
+    ) -> tuple[Trial, float] | None:
+        """A step aimed at a knot that ended a hair off it, tried again onto it (or None).
+
+        The knot is timed at the step's start (`next_kink_s`); the currents and the
+        temperatures move meanwhile, so a long step may end a little short (a flat bank on an
+        alternator: 43 ms after 82 s) or past it (a drain's constant-power load: 0.2-0.7 s
+        after 170-345 s, and a step across a knot errs by its kink). When the end is off by
+        under `_KNOT_REST` of the step, the step is tried again that much shorter or longer
+        (timed from its end, where the rates are known better): within the step's limit and
+        its error control, and when nothing crosses. Returns the trial and its excess.
+        """
+        system = self.system
+        t_end = tried.t_end_s
+        dt = t_end - here.t_s
+        near_s = _KNOT_REST * dt
+        past_s = t_end - system.last_kink_s(t_end, tried.op_end)
+        if stepper.locate_s < past_s <= near_s:
+            moved_dt = dt - past_s
+        else:
+            rest_s = system.next_kink_s(t_end, tried.op_end, stepper.locate_s) - t_end
+            if not 0.0 < rest_s <= near_s or t_end + rest_s > here.limit_s:
+                return None
+            moved_dt = dt + rest_s
+        end_state = system.snapshot()
+        trial = self._trial(here, moved_dt)
+        excess = self._step_excess(stepper, here, trial, moved_dt)
+        if trial.differs_from(here) or (excess > 1.0 and moved_dt > stepper.restart_dt_s):
+            system.restore(end_state)  # back to the step as it was
+            return None
+        return trial, excess
+
+    def _settled_at_once(self, here: StepStart, tried: Trial, locate_s: float) -> bool:
+        """Whether the plant's latches changed at the step's start only, and silently.
+
+        After an event some latches follow the new operating point at once, a look later: a
+        battery's overload watch stops, an inverter whose System+ port was just blocked first
+        shuts down and then finds its supply gone. Located, that is a 1 ms step after every
+        such event (issue 12: one in each of the cold inverter's cycles). It is taken as part
+        of the step when, `locate_s` in, the latches already stand as at the tried end, the
+        BMS would decide nothing, no chain line or damage flag changed (no event is moved),
+        the battery currents are what the plant would give without the change and no
+        balancer started or stopped (the latches moved no charge, so the step integrated the
+        right plant: a weak cell's bleeding, held 5 s too long, moved its slow reconnect 1.6 s).
+        """
+        if not self._eventful or tried.changed or tried.t_end_s - here.t_s <= locate_s:
+            return False  # latches settle so only right after an event
+        system = self.system
+        system.restore(here.state)
+        bleeding = system.bleeding()
+        early = self._trial(here, locate_s)
+        if system.bleeding() != bleeding:  # a balancer moves charge between the cells
+            return False
+        if early.changed or early.signature != tried.signature:
+            return False
+        if chain_lines(system) != self._chain_state or damage_flags(system) != self._damaged:
+            return False
+        op = here.op
+        ramped = [
+            i + s * locate_s for i, s in zip(op.battery_currents_a, early.slopes, strict=False)
+        ]
+        return all(
+            abs(a - b) <= _SETTLED_A
+            for a, b in zip(early.op_end.battery_currents_a, ramped, strict=True)
+        )
 
     def _locate(self, here: StepStart, dt: float, locate_s: float) -> Trial:
         """Bisect (t, t + dt] for the first instant something changed; end the step there."""

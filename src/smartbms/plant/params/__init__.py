@@ -62,6 +62,17 @@ class Derating:
         below = (reference - max(temperature_c, self.lowest_c)) / reference
         return 1.0 - self.drop_at_0c * math.pow(below, self.exponent)
 
+    def slope_per_c(self, temperature_c: float) -> float:
+        """How fast the usable fraction grows with the temperature at `temperature_c` (1/K).
+
+        Zero where the curve is flat (at and above the reference, at and below `lowest_c`).
+        """
+        reference = self.reference_c
+        if temperature_c >= reference or temperature_c <= self.lowest_c:
+            return 0.0
+        below = (reference - temperature_c) / reference
+        return self.drop_at_0c * self.exponent * math.pow(below, self.exponent - 1.0) / reference
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CellModel:
