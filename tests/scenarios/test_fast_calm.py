@@ -3,10 +3,12 @@
 - A blinking pre-alarm costs O(1) per stretch: within 3x the steps of the continuous mode.
 - A small event (a fridge on a big bank) keeps the step size; a jolt restarts it at 5 s.
 - A latch that chatters (A -> B -> A -> B within 1 s) is a steady state, not re-located.
+- A charge-limit cycle (a big alternator on a full bank) takes a handful of steps.
 - Whatever the twin is driven with, the steps and events are the same; snapshots go on alike.
 Accuracy against the 100 ms reference is in `test_equivalence.py` (the stress cases).
 """
 
+import collections
 import functools
 import pickle
 
@@ -77,12 +79,31 @@ def test_a_chattering_latch_is_a_steady_state() -> None:
         assert 0.0 < crossing.at_s - crossing.after_s <= 0.010 + 1e-9
 
 
+def test_a_charge_limit_cycle_takes_a_handful_of_steps() -> None:
+    """Issue 12: a nearly full 100 Ah bank on a 180 A alternator reaches the charge limit
+    every ~145 s (18 cycles per hour while the engine runs). Each cycle was 11-12 steps, 222.5
+    per simulated hour: the charging steps held at the 5 s floor by what two corrector passes
+    leave (Aitken's extrapolation had taken it away) and by the trapezoid's own error on the
+    alternator's decaying current (now bent onto the loop's exponential), the rest after the
+    disconnect growth-limited from its 5 s probe. Now 9 a cycle (186 per hour): 5 of charging,
+    3 of rest, the 10 s hold. The issue's goal of 100 per hour is not reached (4-5 charging
+    steps are what the tolerances hold there); no BMS event kind more than 30 times an hour."""
+    scenario = _stress("full-bank-big-alternator")
+    result = Simulation(scenario).run()
+    hours = scenario.duration_s / HOUR_S
+    assert result.steps / hours <= 190, result.steps
+    kinds = collections.Counter(e.kind for e in result.events)
+    assert max(kinds.values()) / hours <= 30, kinds.most_common(3)
+    assert kinds["ChargeLimitReached"] >= 30  # the cycles are still there: ~18 an hour
+
+
 # --- driven in pieces, forked: the same ------------------------------------------------------
 
 CALM = [
     ("parked-buzzer-intermittent", 30.0),  # stretches across the blink
     ("inverter-loose-connection", 0.5),  # chatter
     ("fridge-cycling", 6.0),  # small commands
+    ("full-bank-big-alternator", 0.3),  # bent onto the transient: three steps' slopes kept
 ]
 
 
