@@ -5,6 +5,7 @@
 - A latch that chatters (A -> B -> A -> B within 1 s) is a steady state, not re-located.
 - A cold inverter's cycles waste no step: a knot is met in one step, latches that settle at
   once after a load disconnect take no 1 ms step of their own.
+- A charge-limit cycle (a big alternator on a full bank) takes a handful of steps.
 - Whatever the twin is driven with, the steps and events are the same; snapshots go on alike.
 Accuracy against the 100 ms reference is in `test_equivalence.py` (the stress cases).
 """
@@ -142,6 +143,24 @@ def test_a_step_aimed_at_a_knot_lands_on_it() -> None:
     assert _wasted("flat-bank-small-alternator") == []
 
 
+def test_a_charge_limit_cycle_takes_a_handful_of_steps() -> None:
+    """Issue 12: a nearly full 100 Ah bank on a 180 A alternator reaches the charge limit
+    every ~145 s (18 cycles per hour while the engine runs). Each cycle was 11-12 steps, 222.5
+    per simulated hour: the charging steps held at the 5 s floor by what two corrector passes
+    leave (Aitken's extrapolation had taken it away) and by the trapezoid's own error on the
+    alternator's decaying current (now bent onto the loop's exponential), the rest after the
+    disconnect growth-limited from its 5 s probe. Now 9 a cycle (186 per hour): 5 of charging,
+    3 of rest, the 10 s hold. The issue's goal of 100 per hour is not reached (4-5 charging
+    steps are what the tolerances hold there); no BMS event kind more than 30 times an hour."""
+    scenario = _stress("full-bank-big-alternator")
+    result = Simulation(scenario).run()
+    hours = scenario.duration_s / HOUR_S
+    assert result.steps / hours <= 190, result.steps
+    kinds = collections.Counter(e.kind for e in result.events)
+    assert max(kinds.values()) / hours <= 30, kinds.most_common(3)
+    assert kinds["ChargeLimitReached"] >= 30  # the cycles are still there: ~18 an hour
+
+
 # --- driven in pieces, forked: the same ------------------------------------------------------
 
 CALM = [
@@ -149,6 +168,7 @@ CALM = [
     ("inverter-loose-connection", 0.5),  # chatter
     ("fridge-cycling", 6.0),  # small commands
     ("cold-small-bank-inverter", 1.0),  # knots met, latches that settle at once
+    ("full-bank-big-alternator", 0.3),  # bent onto the transient: three steps' slopes kept
 ]
 
 

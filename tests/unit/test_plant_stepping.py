@@ -20,7 +20,7 @@ from smartbms.plant.battery import (
 )
 from smartbms.plant.params import battery_model, cell_model
 from smartbms.plant.system import OperatingPoint, TwelveVoltSystem, converged_end_currents
-from smartbms.twin.stepper import corrector_residual
+from smartbms.twin.stepper import Slopes, choose_bend, corrector_residual
 from smartbms.twin.stepper import stiffness as _stiffness
 
 B100 = "LFP-Smart 12.8/100"
@@ -597,3 +597,103 @@ def test_corrector_residual_without_an_euler_change_takes_the_whole_last_move() 
     start = operating_point(10.0)
     (estimate,) = corrector_residual(start, start, operating_point(10.2), 5.0, starter=False)
     assert estimate == pytest.approx(0.5 * 5.0 * 0.2)
+
+
+def test_after_three_passes_a_linear_loop_leaves_nothing_to_estimate() -> None:
+    """Issue 12: Aitken's extrapolation of three passes is exact on a linear loop (each move
+    the last one's times z / 2); what two passes leave was still counted, 16-60x the
+    tolerance in a big alternator's charge, and held those steps at the 5 s floor."""
+    z, dt, i0 = -0.25, 5.0, 60.0
+    i1 = i0 * (1 + z)  # Euler's end
+    i2 = i0 + z * (i0 + i1) / 2
+    i3 = i0 + z * (i0 + i2) / 2
+    start, euler, second = operating_point(i0), operating_point(i1), operating_point(i2)
+    (two,) = corrector_residual(start, euler, second, dt, starter=False)
+    (three,) = corrector_residual(
+        start, euler, second, dt, starter=False, third=operating_point(i3)
+    )
+    assert two > 0.1
+    assert three < 1e-9 * two
+    # a loop whose ratio changes between the rounds is not extrapolated exactly: it counts
+    bent = operating_point(i2 + 0.5 * (i3 - i2))
+    (uneven,) = corrector_residual(start, euler, second, dt, starter=False, third=bent)
+    assert uneven > 0.01 * two
+
+
+def _exponential(i0: float, ramp: float, amplitude: float, rate: float, t: float) -> float:
+    return i0 + ramp * t + amplitude * math.expm1(rate * t)
+
+
+def _mean_slope(ramp: float, amplitude: float, rate: float, start: float, end: float) -> float:
+    rise = _exponential(0.0, ramp, amplitude, rate, end) - _exponential(
+        0.0, ramp, amplitude, rate, start
+    )
+    return rise / (end - start)
+
+
+def _bent_charge(i0: float, i1: float, curvature: float, dt: float) -> float:
+    """The charge of the ramp bent by `curvature` (`bend_ramp`: the trapezoid minus dt^3 I''/12)."""
+    return 0.5 * dt * (i0 + i1) - dt**3 * curvature / 12.0
+
+
+@pytest.mark.parametrize("ramp", [0.0, 0.02])
+def test_a_transient_after_a_jolt_is_bent_onto_its_exponential(ramp: float) -> None:
+    """Issue 12: a big alternator's current decays at the rate its loop feeds back (~20 s),
+    so the trapezoid over-counts each 5 s step by dt^3 I'' / 12 (275 uAh in the first step
+    after the input closes). The loop's rate is the corrector's (`loop_rates`), the shape
+    I_0 + r t + A e^(lambda t): bent onto it, the charge is exact, right after the jolt (r =
+    0, no slope before) and on (r and A from two steps' slopes, judged on a third)."""
+    rate, amplitude, dt = -0.05, -40.0, 5.0
+    capacities = (100.0,)
+
+    def slope(start: float, end: float) -> float:
+        return _mean_slope(ramp, amplitude, rate, start, end)
+
+    def exact(start: float, end: float) -> float:  # the integral of the current
+        linear = 60.0 * (end - start) + 0.5 * ramp * (end**2 - start**2)
+        transient = amplitude * ((math.exp(rate * end) - math.exp(rate * start)) / rate)
+        return linear + transient - amplitude * (end - start)
+
+    def bent(bend_curvature: float, start: float) -> float:
+        i0 = _exponential(60.0, ramp, amplitude, rate, start)
+        i1 = _exponential(60.0, ramp, amplitude, rate, start + dt)
+        return _bent_charge(i0, i1, bend_curvature, dt)
+
+    first = choose_bend((slope(0, dt),), (rate,), dt, None, capacities, jolted=True)
+    assert first.shaped
+    assert first.curvatures is not None
+    if ramp == 0.0:  # the transient alone is the whole current
+        assert bent(first.curvatures[0], 0.0) == pytest.approx(exact(0.0, dt), abs=1e-9)
+    assert (
+        choose_bend((slope(0, dt),), (rate,), dt, None, capacities, jolted=False).curvatures is None
+    )
+
+    before = Slopes(dt, (slope(dt, 2 * dt),), (dt, (slope(0, dt),)), (rate,), after_jolt=True)
+    third = choose_bend((slope(2 * dt, 3 * dt),), (rate,), dt, before, capacities, jolted=False)
+    assert third.shaped
+    assert third.order == 4
+    assert third.curvatures is not None
+    assert third.left is not None
+    assert abs(third.left[0]) < 1e-9
+    assert bent(third.curvatures[0], 2 * dt) == pytest.approx(exact(2 * dt, 3 * dt), abs=1e-9)
+    # the plain curvature of two slopes misses by a share of the step's curvature
+    plain = (slope(2 * dt, 3 * dt) - slope(dt, 2 * dt)) / dt
+    assert abs(bent(plain, 2 * dt) - exact(2 * dt, 3 * dt)) > 0.01
+
+
+def test_a_current_without_a_transient_keeps_the_plain_bend() -> None:
+    """A current following a slowly moving equilibrium (a quadratic in time) has no transient
+    to bend onto: the quadratic through two slopes misses the third less than the exponential
+    does, and the plain bend stands. So does any bend not begun by a jolt (a taper)."""
+    dt, rate = 10.0, -0.05
+
+    def slope(start: float, end: float) -> float:  # I = 0.01 t^2 - t
+        return 0.01 * (end + start) - 1.0
+
+    slopes = (slope(2 * dt, 3 * dt),)
+    jolted = Slopes(dt, (slope(dt, 2 * dt),), (dt, (slope(0, dt),)), (rate,), after_jolt=True)
+    bend = choose_bend(slopes, (rate,), dt, jolted, (100.0,), jolted=False)
+    assert not bend.shaped
+    assert bend.curvatures == pytest.approx((0.02,))
+    taper = jolted._replace(after_jolt=False)
+    assert not choose_bend(slopes, (rate,), dt, taper, (100.0,), jolted=False).shaped

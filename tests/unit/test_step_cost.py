@@ -14,7 +14,7 @@ from smartbms.plant.system import SOLVE_TOLERANCE_A, OperatingPoint, SystemState
 from smartbms.scenario import load_scenario
 from smartbms.twin import guess
 from smartbms.twin.build import build_system
-from smartbms.twin.stepper import StepStart
+from smartbms.twin.stepper import Slopes, StepStart
 from tests.scenarios.helpers import EXAMPLES
 
 # --- the AB node's root ---------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def _start(op: OperatingPoint, bank_slope: float = 1.0) -> StepStart:
 
 def test_the_guess_extends_the_last_steps_slopes() -> None:
     here = _start(_point(10.0, 4.0, starter_a=2.0))
-    slopes = (30.0, (0.1, -0.2, 0.05))
+    slopes = Slopes(30.0, (0.1, -0.2, 0.05))
     end = guess.predicted_end(here, 10.0, slopes, (0.001, 10.0, 1.0))
     assert end is not None
     assert end.battery_currents_a == pytest.approx((11.0, 2.0))
@@ -142,7 +142,7 @@ def test_the_guess_extends_the_last_steps_slopes() -> None:
 
 def test_no_guess_without_a_smooth_stretch_a_rate_or_a_steady_regime() -> None:
     here = _start(_point(10.0))
-    slopes = (30.0, (0.1,))
+    slopes = Slopes(30.0, (0.1,))
     rate = (0.001, 10.0, 1.0)
     assert guess.predicted_end(here, 10.0, None, rate) is None  # after a kink
     assert guess.predicted_end(here, 10.0, slopes, None) is None  # nothing measured
@@ -153,7 +153,7 @@ def test_no_guess_without_a_smooth_stretch_a_rate_or_a_steady_regime() -> None:
 def test_no_guess_where_the_step_may_be_stiff() -> None:
     """The stiffness bound grows with the step beyond the one that measured it, never below."""
     here = _start(_point(10.0))
-    slopes = (30.0, (0.1,))
+    slopes = Slopes(30.0, (0.1,))
     limit = guess.GUESS_MAX_STIFFNESS
     rate = (0.9 * limit / 10.0, 10.0, 1.0)  # z = 0.9 of the limit at 10 s
     assert guess.predicted_end(here, 10.0, slopes, rate) is not None

@@ -20,7 +20,7 @@ from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
 from smartbms.plant.events import AlternatorOverheatRisk
-from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
+from smartbms.plant.system import OperatingPoint, TwelveVoltSystem, converged_end_currents
 from smartbms.twin import guess
 from smartbms.twin.blink import Stretch, either_level_crosses, mean_solve, stretch_at
 from smartbms.twin.build import build_controller, build_system
@@ -33,11 +33,14 @@ from smartbms.twin.stepper import (
     AdaptiveStep,
     Crossing,
     FixedStep,
+    Slopes,
     Stepper,
     StepStart,
     Trial,
+    choose_bend,
     corrector_residual,
     jolt_c,
+    loop_rates,
     powers_differently,
     step_excess,
     stiffness,
@@ -76,12 +79,12 @@ class Planned:
     op_end: OperatingPoint | None
     """The operating point at the end (None: solve it afresh there)."""
     overheat: bool
-    previous_slopes: tuple[float, tuple[float, ...]] | None
+    previous_slopes: Slopes | None
     """The curvature memory the step was integrated with (to look into it the same way)."""
     fixed: bool
     """Taken by the fixed reference stepper."""
     proposal_s_before: float
-    previous_slopes_before: tuple[float, tuple[float, ...]] | None
+    previous_slopes_before: Slopes | None
     """The stepper's memory before this step was planned (to take the plan back)."""
     stretch: Stretch | None = None
     """Taken across the blinking pre-alarm's edges at its average load."""
@@ -105,13 +108,34 @@ class EngineState:
     chain_state: tuple[tuple[bool, bool, bool], ...]
     damaged: tuple[bool, ...]
     proposal_s: float
-    previous_slopes: tuple[float, tuple[float, ...]] | None
+    previous_slopes: Slopes | None
     eventful: bool
     steps: int
     jolted: bool = True
     flips: tuple[tuple[float, Flip], ...] = ()
     chatter: Flip | None = None
     loop_rate: LoopRate | None = None
+
+
+def _ramp_end(
+    predicted: OperatingPoint, corrected: OperatingPoint, third: OperatingPoint | None
+) -> OperatingPoint:
+    """Where the corrector's ramp ended: the corrected end, or where the passes converge.
+
+    After a third pass the ramp's end currents went on to the passes' sum
+    (`converged_end_currents`); the step's slopes, and the bend built on them, take those.
+    """
+    if third is None:
+        return corrected
+    count = len(corrected.battery_currents_a)
+    ends = converged_end_currents(
+        (*predicted.battery_currents_a, predicted.starter_current_a),
+        (*corrected.battery_currents_a, corrected.starter_current_a),
+        (*third.battery_currents_a, third.starter_current_a),
+    )
+    return dataclasses.replace(
+        third, battery_currents_a=ends[:count], starter_current_a=ends[count]
+    )
 
 
 class Engine:
@@ -137,7 +161,7 @@ class Engine:
         self._chain_state = chain_lines(self.system)
         self._damaged = damage_flags(self.system)
         self._proposal_s = 1.0
-        self._previous_slopes: tuple[float, tuple[float, ...]] | None = None
+        self._previous_slopes: Slopes | None = None
         self._advanced = False
         self._eventful = False
         self._jolted = True
@@ -446,13 +470,24 @@ class Engine:
                 trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
                 flip = None if trial.decided else (here.signature, trial.signature)
         if (settled or not differs) and dt >= proposal - TIME_EPS_S and not shortened:
-            # a full step: let the next one grow
-            grow = min(stepper.max_growth, 0.9 / max(excess, 1e-9))
+            # a full step: let the next one grow. The restart size after a jolt was a probe,
+            # not a size error control chose: the first step's estimates are the first that
+            # measure the plant, so they alone say how far the next may grow (as CVODE lets
+            # its first step grow 10^4-fold)
+            growth = stepper.max_growth if not self._jolted else math.inf
+            grow = min(growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         self._proposal_s = proposal
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
         plain = not (at_limit or at_kink or trial.differs_from(here))
-        self._previous_slopes = (trial.t_end_s - t, trial.slopes) if plain else None
+        previous = self._previous_slopes
+        earlier = None if previous is None else (previous.dt_s, previous.slopes)
+        after_jolt = self._jolted if previous is None else previous.after_jolt
+        self._previous_slopes = (
+            Slopes(trial.t_end_s - t, trial.slopes, earlier, trial.rates, after_jolt)
+            if plain
+            else None
+        )
         self._loop_rate = trial.loop_rate if plain else None
         return trial, flip
 
@@ -566,10 +601,12 @@ class Engine:
         twice: the second pass starts from the corrected state, so Euler's error no longer
         biases the step. On a smooth stretch far from the stiffness limit the last step's
         slopes guess the end instead of Euler, and one pass follows (`_integrate_trial`).
-        The currents' curvature (this step's slope against the last one's)
-        bends the ramp. The end currents are read just before the end, so what ends with the
-        step (a crank, a short, an absorption stage) is not smeared over it; only then do the
-        devices' stages and the batteries' monitors see the step.
+        The currents' curvature (this step's slope against the last one's; in the transient
+        after a jolt, the loop's own exponential, `choose_bend`, after which the loop's answer
+        to the bend is solved too, `_pass_after_bend`) bends the ramp. The end currents are
+        read just before the end, so what ends with the step (a crank, a short, an absorption
+        stage) is not smeared over it; only then do the devices' stages and the batteries'
+        monitors see the step.
 
         Error control needs no more than the slopes, the curvatures and the stiffness: a trial
         that `screen` (given the trial so far) refuses ends there, without the end's solve,
@@ -578,9 +615,12 @@ class Engine:
         system = self.system
         t, op = here.t_s, here.op
         t_end = t + dt
-        overheat, op_corrected, z, loop_rate, residuals = self._integrate_trial(here, dt)
+        overheat, op_corrected, z, loop_rate, residuals, rates = self._integrate_trial(here, dt)
         slopes = self._current_slopes(op, op_corrected, dt)
-        curvatures = self._curvatures(slopes, dt)
+        bend = choose_bend(
+            slopes, rates, dt, self._previous_slopes, self._capacities_ah(), jolted=self._jolted
+        )
+        curvatures = bend.left
         if screen is not None:
             sketch = Trial(
                 t_end,
@@ -595,8 +635,10 @@ class Engine:
             )
             if not screen(sketch):
                 return sketch  # to be tried shorter: the plant goes back to the start anyway
-        if curvatures is not None:
-            system.bend_ramp(curvatures, op_corrected, dt)
+        if bend.curvatures is not None:
+            system.bend_ramp(bend.curvatures, op_corrected, dt)
+            if bend.shaped and self._bend_feeds_back(bend.curvatures, z, dt):
+                self._pass_after_bend(here, op_corrected, rates, dt)
         system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
         system.look(t_end, op_end)
@@ -614,12 +656,16 @@ class Engine:
             changed=changed > 0,
             signature=system.discrete_state(t_end, op_end, self.outputs),
             decided=changed > 1,
+            rates=rates,
+            bend_order=bend.order,
             loop_rate=loop_rate,
         )
 
     def _integrate_trial(
         self, here: StepStart, dt: float
-    ) -> tuple[bool, OperatingPoint, float, LoopRate | None, tuple[float, ...]]:
+    ) -> tuple[
+        bool, OperatingPoint, float, LoopRate | None, tuple[float, ...], tuple[float, ...] | None
+    ]:
         """`_integrate` a plain trial, from a guess of its end where one is good enough (`guess`).
 
         Returns whether the alternator's overheating risk began, the corrected end, the step's
@@ -630,13 +676,16 @@ class Engine:
         solve: Callable[[float], OperatingPoint] = lambda at: system.solve(at, self.outputs)  # noqa: E731
         loop_rate = self._loop_rate
         end = guess.predicted_end(here, dt, self._previous_slopes, loop_rate)
-        overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve, end)
+        overheat, op_predicted, op_corrected, op_third = self._integrate(here, dt, op, solve, end)
         if end is not None and not guess.same_regime(loop_rate, system.bank_slope):
             end = None  # the loop changed within the step: measure it
-            overheat, op_predicted, op_corrected = self._integrate(here, dt, op, solve)
+            overheat, op_predicted, op_corrected, op_third = self._integrate(here, dt, op, solve)
         guessed_z: float | None = None
+        rates = None
+        starter = system.starter is not None
         if end is None:  # Euler's end was solved: the loop's rate can be read off
             z, loop_rate = guess.measured(op, op_predicted, op_corrected, dt, system.bank_slope)
+            rates = loop_rates(op, op_predicted, op_corrected, dt, starter=starter)
         else:
             assert loop_rate is not None  # noqa: S101  # a guess needs it
             z = guessed_z = loop_rate[0] * dt
@@ -645,10 +694,18 @@ class Engine:
             op_predicted,
             op_corrected,
             dt,
-            starter=system.starter is not None,
+            starter=starter,
             guessed_stiffness=guessed_z,
+            third=op_third,
         )
-        return overheat, op_corrected, z, loop_rate, residuals
+        return (
+            overheat,
+            _ramp_end(op_predicted, op_corrected, op_third),
+            z,
+            loop_rate,
+            residuals,
+            rates,
+        )
 
     def _integrate(
         self,
@@ -657,7 +714,7 @@ class Engine:
         op: OperatingPoint,
         solve: Callable[[float], OperatingPoint],
         guess: OperatingPoint | None = None,
-    ) -> tuple[bool, OperatingPoint, OperatingPoint]:
+    ) -> tuple[bool, OperatingPoint, OperatingPoint, OperatingPoint | None]:
         """Euler from the snapshot at `op`, then Heun's two corrector passes (`solve`: the end).
 
         With a `guess` of the end currents (`guess.predicted_end`) the first pass ramps to it
@@ -677,11 +734,12 @@ class Engine:
         system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
         op_corrected = solve(t_end - _LEFT_LIMIT_S)
         system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
+        op_third = None
         if self._passes_may_err(op_predicted, op_corrected, dt):
             # a third pass, and on to where the passes converge (`converged_end_currents`)
             op_third = solve(t_end - _LEFT_LIMIT_S)
             system.move_ramp_end(op_corrected, op_third, dt, self.outputs, guessed=op_predicted)
-        return overheat, op_predicted, op_corrected
+        return overheat, op_predicted, op_corrected, op_third
 
     def _passes_may_err(self, first: OperatingPoint, second: OperatingPoint, dt: float) -> bool:
         """Whether two corrector passes may leave a charge error worth a third.
@@ -698,6 +756,49 @@ class Engine:
         limit = self._third_pass_share * 3600.0 / (0.25 * dt)
         return any(m > limit * c for m, c in zip(moves, self._capacities_ah(), strict=False))
 
+    def _bend_feeds_back(self, curvatures: tuple[float, ...], z: float, dt: float) -> bool:
+        """Whether the bend moved a charge enough that the loop's answer to it matters.
+
+        The bend takes dt^3 I'' / 12 off a battery's charge; the loop moves the end current
+        by lambda times that, and the ramp the charge by z / 2 of it again: worth a pass when
+        that could pass the trapezoid's tolerance (as `_passes_may_err`).
+        """
+        share = self._third_pass_share * 3600.0
+        return any(
+            0.5 * z * dt**3 * abs(k) / 12.0 > share * c
+            for k, c in zip(curvatures, self._capacities_ah(), strict=True)
+        )
+
+    def _pass_after_bend(
+        self,
+        here: StepStart,
+        ramp_end: OperatingPoint,
+        rates: tuple[float, ...] | None,
+        dt: float,
+    ) -> None:
+        """One more corrector pass after the bend, on to where such passes converge.
+
+        The corrector converged on the end currents of the unbent ramp; the bend moved the
+        charge, and the loop answers that (a charger's current rises as the bank's charge it
+        sees falls). Solved again at the end, the ramp's end moves there, and on by the loop's
+        ratio r = lambda dt / 2 (`loop_rates`) as a geometric series: r / (1 - r) of that move.
+        Without it the bend over-corrected a charger's taper by ~ r (5-10 %, always one way).
+        """
+        solved = self.system.solve(here.t_s + dt - _LEFT_LIMIT_S, self.outputs)
+        count = len(solved.battery_currents_a)
+        before = (*ramp_end.battery_currents_a, ramp_end.starter_current_a)
+        after = (*solved.battery_currents_a, solved.starter_current_a)
+        ratios = [0.0] * len(after) if rates is None else [0.5 * r * dt for r in rates]
+        ratios += [0.0] * (len(after) - len(ratios))
+        ends = tuple(
+            b + max(r, -0.5) / (1.0 - max(r, -0.5)) * (b - a)
+            for a, b, r in zip(before, after, ratios, strict=True)
+        )
+        end = dataclasses.replace(
+            solved, battery_currents_a=ends[:count], starter_current_a=ends[count]
+        )
+        self.system.move_ramp_end(ramp_end, end, dt, self.outputs)
+
     def _current_slopes(
         self, op: OperatingPoint, op_end: OperatingPoint, dt: float
     ) -> tuple[float, ...]:
@@ -709,19 +810,6 @@ class Engine:
         if self.system.starter is not None:
             slopes.append((op_end.starter_current_a - op.starter_current_a) / dt)
         return tuple(slopes)
-
-    def _curvatures(self, slopes: tuple[float, ...], dt: float) -> tuple[float, ...] | None:
-        """Each current's second derivative, from this step's slope and the previous one's.
-
-        None after anything happened (an event, a crossing, a deadline): a kink there is no
-        curvature.
-        """
-        previous = self._previous_slopes
-        if previous is None:
-            return None
-        dt_prev, slopes_prev = previous
-        span = 0.5 * (dt + dt_prev)
-        return tuple((a - b) / span for a, b in zip(slopes, slopes_prev, strict=True))
 
     def _capacities_ah(self) -> tuple[float, ...]:
         system = self.system
@@ -816,7 +904,7 @@ class Engine:
         system = self.system
         t, op = here.t_s, stretch.op_mean
         t_end = t + dt
-        overheat, op_predicted, op_corrected = self._integrate(
+        overheat, op_predicted, op_corrected, _ = self._integrate(
             here, dt, op, lambda at: mean_solve(system, stretch, at)
         )
         slopes = self._current_slopes(op, op_corrected, dt)

@@ -13,7 +13,7 @@ figures.
 """
 
 from smartbms.plant.system import OperatingPoint
-from smartbms.twin.stepper import StepStart, moved, stiffness
+from smartbms.twin.stepper import Slopes, StepStart, moved, stiffness
 
 LoopRate = tuple[float, float, float]
 """(stiffness per second of step, the step it was measured over, the bank equation's slope
@@ -38,7 +38,7 @@ instead of 2.71."""
 def predicted_end(
     here: StepStart,
     dt: float,
-    previous_slopes: tuple[float, tuple[float, ...]] | None,
+    previous_slopes: Slopes | None,
     rate: LoopRate | None,
 ) -> OperatingPoint | None:
     """The end the last step's slopes predict (what the ramp reads of it), or None.
@@ -53,7 +53,7 @@ def predicted_end(
     # saturates): a bound from the measured one
     if rate[0] * max(dt, rate[1]) > GUESS_MAX_STIFFNESS:
         return None
-    _, slopes = previous_slopes
+    slopes = previous_slopes.slopes
     op = here.op
     count = len(op.battery_currents_a)
     currents = tuple(i + s * dt for i, s in zip(op.battery_currents_a, slopes[:count], strict=True))

@@ -7,7 +7,8 @@
   exactly on controller deadlines, commands, device timers and the knots of the cells'
   open-circuit curve; each step is tried on a snapshot of the plant, integrated by Heun's method
   with two corrector passes (a third where two leave an error worth it; on smooth stretches the
-  first ramps to a guess of the end, `twin/guess.py`) and a curvature correction, shortened by
+  first ramps to a guess of the end, `twin/guess.py`) and a curvature correction (onto the
+  loop's own exponential in the transient after a jolt, `choose_bend`), shortened by
   error control (the corrector's residual, the trapezoid's own error, the stiffness), and when
   the plant's latches or the controller's decision changed inside it, the crossing is bisected
   to within 1 ms and the step ends there. docs/performance.md explains the method.
@@ -15,6 +16,7 @@
 
 import dataclasses
 import math
+from typing import NamedTuple
 
 from smartbms.core.controller import StepResult
 from smartbms.core.signals import Outputs
@@ -124,6 +126,12 @@ class Crossing:
 
 _STIFFNESS_FLOOR_A = 1e-6
 """Current changes below this are solver noise, not a loop's answer (the solve holds 1e-8 A)."""
+_SLOW_LOOP = 1e-4
+"""Below this step times decay rate a loop's transient is not told from a curvature of its own
+(the exponential's fit is ill-conditioned): the plain curvature of two steps' slopes stands."""
+_CONVERGED_RATIO_MAX = 0.5
+"""The most a corrector pass is taken to shrink the last one's move by (as in
+`converged_end_currents`: the stiffness limit keeps h lambda below 1)."""
 
 
 def stiffness(start: OperatingPoint, predicted: OperatingPoint, corrected: OperatingPoint) -> float:
@@ -164,6 +172,7 @@ def corrector_residual(
     *,
     starter: bool,
     guessed_stiffness: float | None = None,
+    third: OperatingPoint | None = None,
 ) -> tuple[float, ...]:
     """The charge error (A s) the corrector leaves in each battery (the starter battery last).
 
@@ -193,6 +202,8 @@ def corrector_residual(
         pairs.append(
             (start.starter_current_a, predicted.starter_current_a, corrected.starter_current_a)
         )
+    if third is not None and guessed_stiffness is None:
+        return _extrapolated_residual(pairs, _channels(third, starter=starter), dt)
     residuals = []
     for i0, i1, i2 in pairs:
         moved = abs(i2 - i1)
@@ -203,6 +214,255 @@ def corrector_residual(
             ratio = min(moved / euler, 1.0) if euler > _STIFFNESS_FLOOR_A else 1.0
         residuals.append(0.5 * dt * moved * ratio)
     return tuple(residuals)
+
+
+def _channels(op: OperatingPoint, *, starter: bool) -> tuple[float, ...]:
+    """The batteries' currents and, last, the starter battery's (if there is one)."""
+    if starter:
+        return (*op.battery_currents_a, op.starter_current_a)
+    return op.battery_currents_a
+
+
+def _sum_factor(ratio: float) -> float:
+    """What a geometric series with this ratio still adds, per its last term: r / (1 - r)."""
+    ratio = min(max(ratio, -_CONVERGED_RATIO_MAX), _CONVERGED_RATIO_MAX)
+    return ratio / (1.0 - ratio)
+
+
+def _extrapolated_residual(
+    pairs: list[tuple[float, float, float]], third: tuple[float, ...], dt: float
+) -> tuple[float, ...]:
+    """What Aitken's extrapolation of three passes leaves (A s), per current.
+
+    Euler's end (round one: the ramp to the start current), the corrected end and the third
+    pass are the first three rounds of the fixed-point iteration for the implicit trapezoid.
+    On a linear loop every round's move is the last one's times the same ratio r, and the
+    extrapolation (`converged_end_currents`, with the ratio of the last two moves, projected
+    over all currents) is exact. What it leaves is how far the ratio is not constant (the
+    loop's nonlinearity, modes of different rates mixing): the sum it added, r / (1 - r) of
+    the last move, taken with each current's earlier ratio (its second move over Euler's)
+    instead of the last one, differs by the extrapolation's own uncertainty.
+    """
+    first = [i1 - i0 for i0, i1, _ in pairs]
+    second = [i2 - i1 for _, i1, i2 in pairs]
+    last = [i3 - i2 for (_, _, i2), i3 in zip(pairs, third, strict=True)]
+    size = sum(d * d for d in second)
+    if size <= _STIFFNESS_FLOOR_A * _STIFFNESS_FLOOR_A:
+        return tuple(0.5 * dt * abs(m) for m in last)
+    used = _sum_factor(sum(d * e for d, e in zip(second, last, strict=True)) / size)
+    residuals = []
+    for m1, m2, m3 in zip(first, second, last, strict=True):
+        earlier = _sum_factor(m2 / m1) if abs(m1) > _STIFFNESS_FLOOR_A else 1.0
+        residuals.append(0.5 * dt * abs(m3) * abs(used - earlier))
+    return tuple(residuals)
+
+
+def _exponential_bend(z: float) -> float:
+    """1 / (1 - e^z) + 1 / z - 1 / 2: the trapezoid's error on e^(z t / dt), per change and step.
+
+    A current relaxing as I_eq + A e^(lambda t) over a step dt (z = lambda dt) changes by
+    D = I_0 - I_end; its integral is the trapezoid's minus D dt times this. For a small z it
+    is -z / 12 (the trapezoid's dt^3 I'' / 12 with I'' = lambda I').
+    """
+    if abs(z) < 1e-3:
+        return -z / 12.0 + z**3 / 720.0
+    return -1.0 / math.expm1(z) + 1.0 / z - 0.5
+
+
+def loop_rates(
+    start: OperatingPoint,
+    predicted: OperatingPoint,
+    corrected: OperatingPoint,
+    dt: float,
+    *,
+    starter: bool,
+) -> tuple[float, ...] | None:
+    """Each current's decay rate lambda (1/s) in the loop the corrector measured, or None.
+
+    The corrector's second pass moves each end current by z / 2 of Euler's move (z = h
+    lambda; `stiffness`), signed: a relaxing loop (lambda < 0) moves it back. None when a
+    current moved but not as a relaxing loop does (a source ramping on its own, a loop
+    that runs away, one too stiff to read): its curvature is then not the loop's.
+    """
+    rates = []
+    for i0, i1, i2 in zip(
+        _channels(start, starter=starter),
+        _channels(predicted, starter=starter),
+        _channels(corrected, starter=starter),
+        strict=True,
+    ):
+        euler = i1 - i0
+        if abs(euler) <= _STIFFNESS_FLOOR_A or abs(i2 - i1) <= _STIFFNESS_FLOOR_A:
+            rates.append(0.0)
+            continue
+        ratio = (i2 - i1) / euler
+        if not -_CONVERGED_RATIO_MAX <= ratio < 0.0:
+            return None
+        rates.append(2.0 * ratio / dt)
+    return tuple(rates)
+
+
+class Slopes(NamedTuple):
+    """The currents' mean slopes over the last plain step (and the one before it, if plain)."""
+
+    dt_s: float
+    slopes: tuple[float, ...]
+    earlier: tuple[float, tuple[float, ...]] | None = None
+    """The step before's length and slopes: a third look at the currents' shape."""
+    rates: tuple[float, ...] | None = None
+    """The loop's rates the last step measured (`loop_rates`; None: none)."""
+    after_jolt: bool = False
+    """The plain steps these slopes close began right after a jolt: a transient's."""
+
+
+class Bend(NamedTuple):
+    """How a step's ramp is bent, and what is left of the curvature for error control."""
+
+    curvatures: tuple[float, ...] | None
+    """Bend the ramp by these (A/s^2; None: not at all)."""
+    left: tuple[float, ...] | None
+    """The curvature the bend may have missed (None: unknown, the currents are taken to bend
+    on the step's own time scale)."""
+    order: int = 3
+    """How the error left grows with the step: 3 where `left` is a curvature, 4 where it is
+    a curvature's change over a step (the error of a bend that fits the slopes)."""
+    shaped: bool = False
+    """Bent onto the loop's transient (`choose_bend`), not by the plain curvature."""
+
+
+def _mean_slope(rate: float, start: float, end: float) -> float:
+    """The mean slope of e^(rate t) over (start, end): (e^(rate end) - e^(rate start)) / span."""
+    return (math.exp(rate * end) - math.exp(rate * start)) / (end - start)
+
+
+def _fit(
+    rate: float, slope: float, dt: float, slope_p: float, dt_p: float
+) -> tuple[float, float] | None:
+    """(r, A) of I = I_0 + r t + A e^(rate t) with these mean slopes over (0, dt), (-dt_p, 0).
+
+    None where the loop is too slow to tell its transient from a curvature of its own.
+    """
+    if abs(rate) * max(dt, dt_p) < _SLOW_LOOP:
+        return None
+    e_this = math.expm1(rate * dt) / dt
+    e_prev = -math.expm1(-rate * dt_p) / dt_p
+    amplitude = (slope - slope_p) / (e_this - e_prev)
+    return slope - amplitude * e_this, amplitude
+
+
+def _transient_curvature(rate: float, amplitude: float, dt: float) -> float:
+    """The curvature that bends a ramp onto A e^(rate t) over (0, dt): same ends, same integral.
+
+    The ramp bent by I'' (t^2 - dt t) / 2 (`bend_ramp`) loses dt^3 I'' / 12; the exponential's
+    integral is the ramp's minus A (1 - e^z) dt g(z) (`_exponential_bend`, z = rate dt). For a
+    short step it is A rate^2, the exponential's own curvature.
+    """
+    z = rate * dt
+    return -12.0 * amplitude * math.expm1(z) * _exponential_bend(z) / (dt * dt)
+
+
+def choose_bend(
+    slopes: tuple[float, ...],
+    rates: tuple[float, ...] | None,
+    dt: float,
+    previous: Slopes | None,
+    capacities_ah: tuple[float, ...],
+    *,
+    jolted: bool,
+) -> Bend:
+    """The bend of a step's ramp: onto the loop's transient, where the slopes say it fits.
+
+    Each current is taken as I_0 + r t + A e^(lambda t): a source or an equilibrium moving
+    at r and the loop's transient, decaying at the rate lambda the corrector measured
+    (`loop_rates`). With the slope of the step before, r and A are known and the ramp is
+    bent onto that shape exactly; without it, right after a jolt (which starts a transient),
+    onto the transient alone (r = 0). The shape is judged on one more slope: its miss on
+    the step before that (a curvature's change), or, with only one step before, the
+    transient alone's miss on it (a curvature). It is taken only where it misses that slope
+    by less than the plain curvature of two steps' slopes does (a quadratic through them;
+    with only one step before, a ramp): a current that follows a slowly moving equilibrium,
+    or bends at a knot of the cell's curve, has no transient to bend onto, and keeps the
+    plain bend, judged by its own size as before.
+    """
+    plain = _plain_bend(slopes, dt, previous)
+    if rates is None or (previous is not None and not previous.after_jolt):
+        return plain
+    if previous is None:
+        if not jolted:
+            return plain
+        transient = tuple(
+            _transient_curvature(rate, slope * dt / math.expm1(rate * dt), dt)
+            if abs(rate) * dt >= _SLOW_LOOP
+            else 0.0
+            for slope, rate in zip(slopes, rates, strict=True)
+        )
+        return Bend(transient, None, shaped=True)
+    dt_p, slopes_p, earlier, rates_p, _ = previous
+    if not _same_rates(rates, rates_p):
+        return plain  # the loop changed (a knot, a device's regime): no one exponential
+    span = 0.5 * (dt + dt_p)
+    curvatures: list[float] = []
+    left: list[float] = []
+    quadratic_left: list[float] = []
+    for index, (slope, rate, slope_p) in enumerate(zip(slopes, rates, slopes_p, strict=True)):
+        quadratic = (slope - slope_p) / span
+        if earlier is None:  # the transient alone, judged on the slope before
+            if abs(rate) * dt < _SLOW_LOOP:  # a slow loop: the curvature of the two slopes
+                curvatures.append(quadratic)
+                left.append(quadratic)
+                continue
+            amplitude = slope * dt / math.expm1(rate * dt)
+            curvatures.append(_transient_curvature(rate, amplitude, dt))
+            left.append((slope_p - amplitude * _mean_slope(rate, -dt_p, 0.0)) / span)
+            continue
+        dt_pp, slopes_pp = earlier
+        span_pp = 0.5 * (dt_pp + dt_p)
+        quadratic_pp = slope - quadratic * (0.5 * dt + dt_p + 0.5 * dt_pp)
+        quadratic_left.append((slopes_pp[index] - quadratic_pp) / span_pp)
+        fitted = _fit(rate, slope, dt, slope_p, dt_p)
+        if fitted is None:  # a slow loop: the quadratic
+            curvatures.append(quadratic)
+            left.append(quadratic_left[-1])
+            continue
+        ramp, amplitude = fitted
+        curvatures.append(_transient_curvature(rate, amplitude, dt))
+        model_pp = ramp + amplitude * _mean_slope(rate, -dt_p - dt_pp, -dt_p)
+        left.append((slopes_pp[index] - model_pp) / span_pp)
+    shaped = Bend(tuple(curvatures), tuple(left), 3 if earlier is None else 4, shaped=True)
+    rival = plain if earlier is None else Bend(None, tuple(quadratic_left), 4)
+    if _bend_error(rival, dt, capacities_ah) <= _bend_error(shaped, dt, capacities_ah):
+        return plain
+    return shaped
+
+
+_SAME_RATE = 0.1
+"""Two steps see one loop when each current's rate differs by at most this share."""
+
+
+def _same_rates(rates: tuple[float, ...], before: tuple[float, ...] | None) -> bool:
+    """Whether the loop relaxes at the same rates as in the step before (one exponential)."""
+    if before is None:
+        return False
+    return all(
+        abs(a - b) <= _SAME_RATE * max(abs(a), abs(b)) for a, b in zip(rates, before, strict=True)
+    )
+
+
+def _plain_bend(slopes: tuple[float, ...], dt: float, previous: Slopes | None) -> Bend:
+    """The curvature of this step's and the last one's slopes, judged by its own size."""
+    if previous is None:
+        return Bend(None, None)
+    dt_p, slopes_p, _, _, _ = previous
+    span = 0.5 * (dt + dt_p)
+    curvatures = tuple((a - b) / span for a, b in zip(slopes, slopes_p, strict=True))
+    return Bend(curvatures, curvatures)
+
+
+def _bend_error(bend: Bend, dt: float, capacities_ah: tuple[float, ...]) -> float:
+    """The largest share of a battery's capacity the bend may miss (dt^3 |left| / 12 / C)."""
+    if bend.left is None:
+        return math.inf
+    return max(dt**3 * abs(k) / 12.0 / c for k, c in zip(bend.left, capacities_ah, strict=True))
 
 
 def jolt_c(
@@ -278,7 +538,7 @@ class Trial:
     slopes: tuple[float, ...]
     """Each battery's current change per second over the step (the starter battery's last)."""
     curvatures: tuple[float, ...] | None
-    """Their second derivatives, where the previous step tells them."""
+    """The curvature the step's bend may have missed (`Bend.left`; None: unknown)."""
     residuals: tuple[float, ...]
     """The charge (A s) the corrector left unconverged in each (`corrector_residual`)."""
     stiffness: float
@@ -289,6 +549,10 @@ class Trial:
     signature: tuple[object, ...]
     decided: bool = False
     """The controller would report an event or change an output at the end (not just a timer)."""
+    rates: tuple[float, ...] | None = None
+    """The loop's rate for each current (`loop_rates`; None: not measured)."""
+    bend_order: int = 3
+    """How the error of the bend grows with the step (`Bend.order`)."""
     loop_rate: tuple[float, float, float] | None = None
     """The stiffness per second of step, the step and the bank equation's slope it was
     measured with (None: not measured; see `Engine._loop_rate`)."""
@@ -309,10 +573,12 @@ def step_excess(
 
     Each estimate is scaled to the step as it grows with it:
     * what the corrector leaves unconverged (`corrector_residual`, grows with dt^4);
-    * the error left after the curvature correction, taken as the trapezoid's own
-      dt^3 |I''| / 12 (grows with dt^3). Without a curvature (the first step after a kink)
-      the currents are taken to bend on the step's own time scale, |I''| = 2 |I'| / dt, so
-      a step that nothing has checked yet cannot run far past what the next one would allow;
+    * the error left after the bend (`choose_bend`), dt^3 |I''| / 12 with I'' what the bend
+      may have missed: the plain curvature itself (grows with dt^3), or, bent onto a
+      transient and judged on a third slope, that shape's miss, a curvature's change (grows
+      with dt^4). Without one (the first step after a kink) the currents are taken to bend
+      on the step's own time scale, |I''| = 2 |I'| / dt, so a step that nothing has checked
+      yet cannot run far past what the next one would allow;
     * the stiffness of the fastest loop (`stiffness`), and the ambient's change, which the step
       holds (grows with dt).
     Euler's error (half the current's change times the step) is not bounded: it bounded the
@@ -328,7 +594,9 @@ def step_excess(
     else:
         curvature = 2.0 * slope / dt
     trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
-    excess = max(excess, math.cbrt(trapezoid_pct / stepper.trapezoid_tolerance_pct))
+    trapezoid = trapezoid_pct / stepper.trapezoid_tolerance_pct
+    order = trial.bend_order if trial.curvatures is not None else 3
+    excess = max(excess, math.cbrt(trapezoid) if order == 3 else math.sqrt(math.sqrt(trapezoid)))
     excess = max(excess, trial.stiffness / stepper.stiffness_limit)
     return max(excess, ambient_change_c / stepper.ambient_step_c)
 
