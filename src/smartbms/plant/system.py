@@ -105,6 +105,18 @@ class OperatingPoint:
         """Net current into the batteries."""
         return sum(self.battery_currents_a)
 
+    @property
+    def charge_currents_a(self) -> tuple[float, ...]:
+        """Each battery's current and, last, the starter battery's: the charges a step moves."""
+        return (*self.battery_currents_a, self.starter_current_a)
+
+    def with_charge_currents(self, currents: Sequence[float]) -> "OperatingPoint":
+        """This point with the currents of `charge_currents_a` replaced (the corrector's end)."""
+        count = len(self.battery_currents_a)
+        return dataclasses.replace(
+            self, battery_currents_a=tuple(currents[:count]), starter_current_a=currents[count]
+        )
+
 
 class SystemState(NamedTuple):
     """A snapshot of a system's state (see `TwelveVoltSystem.snapshot`): frozen values only.
@@ -786,12 +798,10 @@ class TwelveVoltSystem:
         same direction step after step (cold-morning with issue 13's cell, R1 = 1.2 R0: the
         charge 1.3 As high after an hour's charge, the charge limit 0.2 s early).
         """
-        currents = (*end.battery_currents_a, end.starter_current_a)
+        currents = end.charge_currents_a
         if guessed is not None:
             currents = converged_end_currents(
-                (*guessed.battery_currents_a, guessed.starter_current_a),
-                (*previous_end.battery_currents_a, previous_end.starter_current_a),
-                currents,
+                guessed.charge_currents_a, previous_end.charge_currents_a, currents
             )
         for battery, i0, i1 in zip(
             self.batteries, previous_end.battery_currents_a, currents, strict=False

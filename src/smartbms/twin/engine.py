@@ -37,6 +37,7 @@ from smartbms.twin.stepper import (
     Stepper,
     StepStart,
     Trial,
+    channels,
     choose_bend,
     corrector_residual,
     jolt_c,
@@ -127,15 +128,10 @@ def _ramp_end(
     """
     if third is None:
         return corrected
-    count = len(corrected.battery_currents_a)
     ends = converged_end_currents(
-        (*predicted.battery_currents_a, predicted.starter_current_a),
-        (*corrected.battery_currents_a, corrected.starter_current_a),
-        (*third.battery_currents_a, third.starter_current_a),
+        predicted.charge_currents_a, corrected.charge_currents_a, third.charge_currents_a
     )
-    return dataclasses.replace(
-        third, battery_currents_a=ends[:count], starter_current_a=ends[count]
-    )
+    return third.with_charge_currents(ends)
 
 
 class Engine:
@@ -750,9 +746,8 @@ class Engine:
         """
         moves = [
             abs(b - a)
-            for a, b in zip(first.battery_currents_a, second.battery_currents_a, strict=True)
+            for a, b in zip(first.charge_currents_a, second.charge_currents_a, strict=True)
         ]
-        moves.append(abs(second.starter_current_a - first.starter_current_a))
         limit = self._third_pass_share * 3600.0 / (0.25 * dt)
         return any(m > limit * c for m, c in zip(moves, self._capacities_ah(), strict=False))
 
@@ -785,31 +780,26 @@ class Engine:
         Without it the bend over-corrected a charger's taper by ~ r (5-10 %, always one way).
         """
         solved = self.system.solve(here.t_s + dt - _LEFT_LIMIT_S, self.outputs)
-        count = len(solved.battery_currents_a)
-        before = (*ramp_end.battery_currents_a, ramp_end.starter_current_a)
-        after = (*solved.battery_currents_a, solved.starter_current_a)
+        before, after = ramp_end.charge_currents_a, solved.charge_currents_a
         ratios = [0.0] * len(after) if rates is None else [0.5 * r * dt for r in rates]
         ratios += [0.0] * (len(after) - len(ratios))
         ends = tuple(
             b + max(r, -0.5) / (1.0 - max(r, -0.5)) * (b - a)
             for a, b, r in zip(before, after, ratios, strict=True)
         )
-        end = dataclasses.replace(
-            solved, battery_currents_a=ends[:count], starter_current_a=ends[count]
-        )
-        self.system.move_ramp_end(ramp_end, end, dt, self.outputs)
+        self.system.move_ramp_end(ramp_end, solved.with_charge_currents(ends), dt, self.outputs)
 
     def _current_slopes(
         self, op: OperatingPoint, op_end: OperatingPoint, dt: float
     ) -> tuple[float, ...]:
         """How fast each battery's current (and the starter battery's, last) changes in a step."""
-        slopes = [
+        starter = self.system.starter is not None
+        return tuple(
             (i1 - i0) / dt
-            for i0, i1 in zip(op.battery_currents_a, op_end.battery_currents_a, strict=True)
-        ]
-        if self.system.starter is not None:
-            slopes.append((op_end.starter_current_a - op.starter_current_a) / dt)
-        return tuple(slopes)
+            for i0, i1 in zip(
+                channels(op, starter=starter), channels(op_end, starter=starter), strict=True
+            )
+        )
 
     def _capacities_ah(self) -> tuple[float, ...]:
         system = self.system

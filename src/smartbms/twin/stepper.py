@@ -192,18 +192,14 @@ def corrector_residual(
     """
     pairs = list(
         zip(
-            start.battery_currents_a,
-            predicted.battery_currents_a,
-            corrected.battery_currents_a,
+            channels(start, starter=starter),
+            channels(predicted, starter=starter),
+            channels(corrected, starter=starter),
             strict=True,
         )
     )
-    if starter:
-        pairs.append(
-            (start.starter_current_a, predicted.starter_current_a, corrected.starter_current_a)
-        )
     if third is not None and guessed_stiffness is None:
-        return _extrapolated_residual(pairs, _channels(third, starter=starter), dt)
+        return _extrapolated_residual(pairs, channels(third, starter=starter), dt)
     residuals = []
     for i0, i1, i2 in pairs:
         moved = abs(i2 - i1)
@@ -216,11 +212,9 @@ def corrector_residual(
     return tuple(residuals)
 
 
-def _channels(op: OperatingPoint, *, starter: bool) -> tuple[float, ...]:
+def channels(op: OperatingPoint, *, starter: bool) -> tuple[float, ...]:
     """The batteries' currents and, last, the starter battery's (if there is one)."""
-    if starter:
-        return (*op.battery_currents_a, op.starter_current_a)
-    return op.battery_currents_a
+    return op.charge_currents_a if starter else op.battery_currents_a
 
 
 def _sum_factor(ratio: float) -> float:
@@ -286,9 +280,9 @@ def loop_rates(
     """
     rates = []
     for i0, i1, i2 in zip(
-        _channels(start, starter=starter),
-        _channels(predicted, starter=starter),
-        _channels(corrected, starter=starter),
+        channels(start, starter=starter),
+        channels(predicted, starter=starter),
+        channels(corrected, starter=starter),
         strict=True,
     ):
         euler = i1 - i0
@@ -472,10 +466,9 @@ def jolt_c(
 
     `capacities_ah` are the batteries' and, last, the starter battery's (if there is one).
     """
-    currents = zip(before.battery_currents_a, after.battery_currents_a, strict=True)
+    starter = len(capacities_ah) > len(before.battery_currents_a)
+    currents = zip(channels(before, starter=starter), channels(after, starter=starter), strict=True)
     changes = [abs(i1 - i0) for i0, i1 in currents]
-    if len(capacities_ah) > len(changes):
-        changes.append(abs(after.starter_current_a - before.starter_current_a))
     return max((a / c for a, c in zip(changes, capacities_ah, strict=True)), default=0.0)
 
 
