@@ -443,13 +443,27 @@ def _same_rates(rates: tuple[float, ...], before: tuple[float, ...] | None) -> b
 
 
 def _plain_bend(slopes: tuple[float, ...], dt: float, previous: Slopes | None) -> Bend:
-    """The curvature of this step's and the last one's slopes, judged by its own size."""
+    """The curvature of this step's and the last one's slopes, judged on a third where known.
+
+    With a third slope (the step before the last) the bend is judged by its miss on it: the
+    quadratic through the two slopes, extended, against the one before (a curvature's change,
+    the error of a bend that fits, growing with dt^4). Without it, by its own size (dt^3).
+    """
     if previous is None:
         return Bend(None, None)
-    dt_p, slopes_p, _, _, _ = previous
+    dt_p, slopes_p, earlier, _, _ = previous
     span = 0.5 * (dt + dt_p)
     curvatures = tuple((a - b) / span for a, b in zip(slopes, slopes_p, strict=True))
-    return Bend(curvatures, curvatures)
+    if earlier is None:
+        return Bend(curvatures, curvatures)
+    dt_pp, slopes_pp = earlier
+    reach = 0.5 * dt + dt_p + 0.5 * dt_pp
+    span_pp = 0.5 * (dt_pp + dt_p)
+    left = tuple(
+        (slope_pp - (slope - curvature * reach)) / span_pp
+        for slope, curvature, slope_pp in zip(slopes, curvatures, slopes_pp, strict=True)
+    )
+    return Bend(curvatures, left, 4)
 
 
 def _bend_error(bend: Bend, dt: float, capacities_ah: tuple[float, ...]) -> float:
