@@ -113,12 +113,12 @@ def test_the_cold_inverter_cycles_without_wasted_steps() -> None:
     its SoC falls only 2/3 as fast as the current says: each knot took seven ever shorter
     steps (2.2 s, 0.7 s, ... 3 ms). After each load disconnect the battery's overload watch
     and the inverter's supply latches settled 1 ms in, a step of its own. Neither is left, in
-    15 cycles; the steps per simulated hour fell from 149 to 132, each event kind stays at
-    most 30 per hour."""
+    15 cycles; the steps per simulated hour fell from 149 to 132 (105.5 since a plain bend is
+    judged on a third slope), each event kind stays at most 30 per hour."""
     scenario, steps, events, _ = _stepped("cold-small-bank-inverter")
     assert _wasted("cold-small-bank-inverter") == []
     hours = scenario.duration_s / HOUR_S
-    assert steps / hours <= 135.0, steps
+    assert steps / hours <= 110.0, steps
     kinds = collections.Counter(e.kind for e in events)
     assert kinds["LoadDisconnected"] >= 15  # it does cycle
     assert max(kinds.values()) / hours <= 30.0, kinds.most_common(3)
@@ -126,9 +126,10 @@ def test_the_cold_inverter_cycles_without_wasted_steps() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12: the loaded half of each cycle (30-120 s at 130-160 A) is stepped at 5 s: "
-    "the trapezoid's bound takes the whole curvature, not what the bend leaves, and the first "
-    "step after each kink has none (docs/performance.md, the stress set)",
+    reason="issue 12: 105.5 per hour; the loaded half of each cycle (30-120 s at 130-160 A) "
+    "is stepped at the 5 s floor: after the load's jolt and after each crossing no curvature "
+    "is known, and the currents are taken to bend on the step's own scale (docs/performance.md,"
+    " the stress set)",
 )
 def test_the_cold_inverter_runs_at_most_100_steps_per_simulated_hour() -> None:
     """Issue 12's goal for every stress case: at most 100 steps per simulated hour."""
@@ -149,13 +150,13 @@ def test_a_charge_limit_cycle_takes_a_handful_of_steps() -> None:
     per simulated hour: the charging steps held at the 5 s floor by what two corrector passes
     leave (Aitken's extrapolation had taken it away) and by the trapezoid's own error on the
     alternator's decaying current (now bent onto the loop's exponential), the rest after the
-    disconnect growth-limited from its 5 s probe. Now 9 a cycle (186 per hour): 5 of charging,
+    disconnect growth-limited from its 5 s probe. Now 9 a cycle (182 per hour): 5 of charging,
     3 of rest, the 10 s hold. The issue's goal of 100 per hour is not reached (4-5 charging
     steps are what the tolerances hold there); no BMS event kind more than 30 times an hour."""
     scenario = _stress("full-bank-big-alternator")
     result = Simulation(scenario).run()
     hours = scenario.duration_s / HOUR_S
-    assert result.steps / hours <= 190, result.steps
+    assert result.steps / hours <= 186, result.steps
     kinds = collections.Counter(e.kind for e in result.events)
     assert max(kinds.values()) / hours <= 30, kinds.most_common(3)
     assert kinds["ChargeLimitReached"] >= 30  # the cycles are still there: ~18 an hour

@@ -5,6 +5,7 @@ stiffness estimate, and latches that wait for the corrected end of a step."""
 import dataclasses
 import itertools
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -697,3 +698,36 @@ def test_a_current_without_a_transient_keeps_the_plain_bend() -> None:
     assert bend.curvatures == pytest.approx((0.02,))
     taper = jolted._replace(after_jolt=False)
     assert not choose_bend(slopes, (rate,), dt, taper, (100.0,), jolted=False).shaped
+
+
+def test_a_plain_bend_is_judged_on_a_third_slope() -> None:
+    """The plain bend through two slopes is judged by its miss on a third (a curvature's
+    change, dt^4), not by the whole curvature (dt^3): a quadratic current it fits exactly
+    leaves nothing, a cubic one what its curvature changed; with no third slope, the whole
+    curvature stands as before."""
+    dt = 10.0
+
+    def step_slopes(slope: Callable[[float, float], float]) -> tuple[Slopes, tuple[float, ...]]:
+        before = Slopes(dt, (slope(dt, 2 * dt),), (dt, (slope(0, dt),)))
+        return before, (slope(2 * dt, 3 * dt),)
+
+    def quadratic(start: float, end: float) -> float:  # I = 0.01 t^2 - t
+        return 0.01 * (end + start) - 1.0
+
+    def cubic(start: float, end: float) -> float:  # I = 1e-4 t^3: its mean slope
+        return 1e-4 * (end**3 - start**3) / (end - start)
+
+    before, slopes = step_slopes(quadratic)
+    bend = choose_bend(slopes, None, dt, before, (100.0,), jolted=False)
+    assert bend.order == 4
+    assert bend.curvatures == pytest.approx((0.02,))
+    assert bend.left is not None
+    assert abs(bend.left[0]) < 1e-12
+    before, slopes = step_slopes(cubic)
+    bend = choose_bend(slopes, None, dt, before, (100.0,), jolted=False)
+    assert bend.order == 4
+    assert bend.left is not None
+    assert bend.left[0] == pytest.approx(6e-4 * dt, rel=1e-9)  # I''' = 6e-4, over a step
+    alone = choose_bend(slopes, None, dt, before._replace(earlier=None), (100.0,), jolted=False)
+    assert alone.order == 3
+    assert alone.left == alone.curvatures
