@@ -376,7 +376,7 @@ def choose_bend(
     by less than the plain curvature of two steps' slopes does (a quadratic through them;
     with only one step before, a ramp): a current that follows a slowly moving equilibrium,
     or bends at a knot of the cell's curve, has no transient to bend onto, and keeps the
-    plain bend, judged by its own size as before.
+    plain bend (`_plain_bend`: judged on the third slope too, where there is one).
     """
     plain = _plain_bend(slopes, dt, previous)
     if rates is None or (previous is not None and not previous.after_jolt):
