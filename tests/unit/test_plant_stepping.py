@@ -20,9 +20,10 @@ from smartbms.plant.battery import (
     lag_ramp,
 )
 from smartbms.plant.params import battery_model, cell_model
-from smartbms.plant.system import OperatingPoint, TwelveVoltSystem, converged_end_currents
+from smartbms.plant.system import TwelveVoltSystem, converged_end_currents
 from smartbms.twin.stepper import Slopes, choose_bend, corrector_residual
 from smartbms.twin.stepper import stiffness as _stiffness
+from tests.unit.points import operating_point
 
 B100 = "LFP-Smart 12.8/100"
 
@@ -300,24 +301,6 @@ def test_a_plain_step_still_latches_at_once() -> None:
 
 
 # --- stiffness ------------------------------------------------------------------------------------
-
-
-def operating_point(*battery_currents_a: float) -> OperatingPoint:
-    return OperatingPoint(
-        bank_voltage_v=13.3,
-        bank_emf_v=13.3,
-        battery_currents_a=battery_currents_a,
-        ab_voltage_v=0.0,
-        ab_current_a=0.0,
-        ab_limit_a=0.0,
-        alternator_current_a=0.0,
-        starter_current_a=0.0,
-        system_plus_voltage_v=13.3,
-        system_plus_current_a=0.0,
-        device_currents_a=(),
-        bms_draw_a=0.0,
-        short_current_a=0.0,
-    )
 
 
 @pytest.mark.parametrize("z", [-0.2, -1.0, -1.9])

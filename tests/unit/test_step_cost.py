@@ -16,6 +16,7 @@ from smartbms.twin import guess
 from smartbms.twin.build import build_system
 from smartbms.twin.stepper import Slopes, StepStart
 from tests.scenarios.helpers import EXAMPLES
+from tests.unit.points import operating_point
 
 # --- the AB node's root ---------------------------------------------------------------------------
 
@@ -106,32 +107,17 @@ def test_a_restored_system_solves_alike() -> None:
 # --- the guessed end ------------------------------------------------------------------------------
 
 
-def _point(*currents_a: float, starter_a: float = 0.0) -> OperatingPoint:
-    return OperatingPoint(
-        bank_voltage_v=13.3,
-        bank_emf_v=13.3,
-        battery_currents_a=currents_a,
-        ab_voltage_v=0.0,
-        ab_current_a=0.0,
-        ab_limit_a=0.0,
-        alternator_current_a=0.0,
-        starter_current_a=starter_a,
-        system_plus_voltage_v=13.3,
-        system_plus_current_a=0.0,
-        device_currents_a=(),
-        bms_draw_a=0.0,
-        short_current_a=0.0,
-    )
-
-
 def _start(op: OperatingPoint, bank_slope: float = 1.0) -> StepStart:
     system = build_system(load_scenario(EXAMPLES / "manual-figure-1.toml"))
     state = system.snapshot()._replace(bank_guess_slope=bank_slope)
-    return StepStart(state, 0.0, op, 1e9, None, (), 20.0, None)  # type: ignore[arg-type]
+    capacities = tuple(b.capacity_ah for b in system.batteries)
+    if system.starter is not None:
+        capacities += (system.starter.capacity_ah,)
+    return StepStart(state, 0.0, op, 1e9, None, (), 20.0, None, capacities)  # type: ignore[arg-type]
 
 
 def test_the_guess_extends_the_last_steps_slopes() -> None:
-    here = _start(_point(10.0, 4.0, starter_a=2.0))
+    here = _start(operating_point(10.0, 4.0, starter_a=2.0))
     slopes = Slopes(30.0, (0.1, -0.2, 0.05))
     end = guess.predicted_end(here, 10.0, slopes, (0.001, 10.0, 1.0))
     assert end is not None
@@ -141,18 +127,18 @@ def test_the_guess_extends_the_last_steps_slopes() -> None:
 
 
 def test_no_guess_without_a_smooth_stretch_a_rate_or_a_steady_regime() -> None:
-    here = _start(_point(10.0))
+    here = _start(operating_point(10.0))
     slopes = Slopes(30.0, (0.1,))
     rate = (0.001, 10.0, 1.0)
     assert guess.predicted_end(here, 10.0, None, rate) is None  # after a kink
     assert guess.predicted_end(here, 10.0, slopes, None) is None  # nothing measured
-    moved_slope = _start(_point(10.0), bank_slope=1.0 + 2 * guess.REGIME_CHANGE)
+    moved_slope = _start(operating_point(10.0), bank_slope=1.0 + 2 * guess.REGIME_CHANGE)
     assert guess.predicted_end(moved_slope, 10.0, slopes, rate) is None  # a charger took over
 
 
 def test_no_guess_where_the_step_may_be_stiff() -> None:
     """The stiffness bound grows with the step beyond the one that measured it, never below."""
-    here = _start(_point(10.0))
+    here = _start(operating_point(10.0))
     slopes = Slopes(30.0, (0.1,))
     limit = guess.GUESS_MAX_STIFFNESS
     rate = (0.9 * limit / 10.0, 10.0, 1.0)  # z = 0.9 of the limit at 10 s
@@ -163,8 +149,8 @@ def test_no_guess_where_the_step_may_be_stiff() -> None:
 
 def test_the_rate_is_measured_only_where_a_current_moved() -> None:
     z = -0.5
-    start, euler = _point(10.0, 4.0), _point(10.0 * (1 + z), 4.0)
-    corrected = _point(10.0 * (1 + z + z * z / 2), 4.0)
+    start, euler = operating_point(10.0, 4.0), operating_point(10.0 * (1 + z), 4.0)
+    corrected = operating_point(10.0 * (1 + z + z * z / 2), 4.0)
     stiffness, rate = guess.measured(start, euler, corrected, 20.0, 1.5)
     assert stiffness == pytest.approx(abs(z))
     assert rate == pytest.approx((abs(z) / 20.0, 20.0, 1.5))

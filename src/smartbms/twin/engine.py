@@ -409,6 +409,7 @@ class Engine:
             signature=known[2],
             ambient_c=system.surroundings.ambient_c,
             context=system.context(t, self.outputs, op.bank_voltage_v),
+            capacities_ah=self._capacities_ah(),
         )
 
     # --- the fast stepper -------------------------------------------------------------------------
@@ -614,7 +615,7 @@ class Engine:
         overheat, op_corrected, z, loop_rate, residuals, rates = self._integrate_trial(here, dt)
         slopes = self._current_slopes(op, op_corrected, dt)
         bend = choose_bend(
-            slopes, rates, dt, self._previous_slopes, self._capacities_ah(), jolted=self._jolted
+            slopes, rates, dt, self._previous_slopes, here.capacities_ah, jolted=self._jolted
         )
         curvatures = bend.left
         if screen is not None:
@@ -633,7 +634,7 @@ class Engine:
                 return sketch  # to be tried shorter: the plant goes back to the start anyway
         if bend.curvatures is not None:
             system.bend_ramp(bend.curvatures, op_corrected, dt)
-            if bend.shaped and self._bend_feeds_back(bend.curvatures, z, dt):
+            if bend.shaped and self._bend_feeds_back(bend.curvatures, z, dt, here.capacities_ah):
                 self._pass_after_bend(here, op_corrected, rates, dt)
         system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
@@ -731,13 +732,19 @@ class Engine:
         op_corrected = solve(t_end - _LEFT_LIMIT_S)
         system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
         op_third = None
-        if self._passes_may_err(op_predicted, op_corrected, dt):
+        if self._passes_may_err(op_predicted, op_corrected, dt, here.capacities_ah):
             # a third pass, and on to where the passes converge (`converged_end_currents`)
             op_third = solve(t_end - _LEFT_LIMIT_S)
             system.move_ramp_end(op_corrected, op_third, dt, self.outputs, guessed=op_predicted)
         return overheat, op_predicted, op_corrected, op_third
 
-    def _passes_may_err(self, first: OperatingPoint, second: OperatingPoint, dt: float) -> bool:
+    def _passes_may_err(
+        self,
+        first: OperatingPoint,
+        second: OperatingPoint,
+        dt: float,
+        capacities_ah: tuple[float, ...],
+    ) -> bool:
         """Whether two corrector passes may leave a charge error worth a third.
 
         The next pass would move the end current by at most half the last move (the stiffness
@@ -749,9 +756,11 @@ class Engine:
             for a, b in zip(first.charge_currents_a, second.charge_currents_a, strict=True)
         ]
         limit = self._third_pass_share * 3600.0 / (0.25 * dt)
-        return any(m > limit * c for m, c in zip(moves, self._capacities_ah(), strict=False))
+        return any(m > limit * c for m, c in zip(moves, capacities_ah, strict=False))
 
-    def _bend_feeds_back(self, curvatures: tuple[float, ...], z: float, dt: float) -> bool:
+    def _bend_feeds_back(
+        self, curvatures: tuple[float, ...], z: float, dt: float, capacities_ah: tuple[float, ...]
+    ) -> bool:
         """Whether the bend moved a charge enough that the loop's answer to it matters.
 
         The bend takes dt^3 I'' / 12 off a battery's charge; the loop moves the end current
@@ -761,7 +770,7 @@ class Engine:
         share = self._third_pass_share * 3600.0
         return any(
             0.5 * z * dt**3 * abs(k) / 12.0 > share * c
-            for k, c in zip(curvatures, self._capacities_ah(), strict=True)
+            for k, c in zip(curvatures, capacities_ah, strict=True)
         )
 
     def _pass_after_bend(
@@ -813,7 +822,7 @@ class Engine:
     ) -> float:
         """How far over its tolerances a tried step is (1: just right; see `step_excess`)."""
         ambient_change_c = abs(self.system.surroundings.ambient_c - here.ambient_c)
-        return step_excess(stepper, trial, dt, self._capacities_ah(), ambient_change_c)
+        return step_excess(stepper, trial, dt, here.capacities_ah, ambient_change_c)
 
     # --- the blinking pre-alarm: one step across many edges ---------------------------------------
 
@@ -830,7 +839,7 @@ class Engine:
             self.controller,
             (self.outputs, self._inputs),
             due_s,
-            self._capacities_ah(),
+            here.capacities_ah,
         )
 
     def _stretch_step(

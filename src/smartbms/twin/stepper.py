@@ -534,6 +534,9 @@ class StepStart:
     ambient_c: float
     context: DeviceContext
     """What the devices saw at the start: their stages and timers step from it."""
+    capacities_ah: tuple[float, ...]
+    """Each battery's capacity and, last, the starter battery's (if any): what error control
+    scales each current's error by, taken once per step (a fault changes it only between)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
