@@ -60,6 +60,12 @@ _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
 _SETTLED_A = 1e-6
 """A latch that moves a battery's current by no more than this moved none (solver noise)."""
+_SHRINK_MAX = 0.05
+"""The most one rejection shortens a step by (to this share): error control's estimates grow
+as the step does (`step_excess`), so the size they ask for is met at once, not in steps of 1/5."""
+_STRETCH_TO_REACH = 1.1
+"""A step proposed this little short of a deadline or a knot goes on to it (error control
+still judges it): what was left would be a step of its own."""
 _KNOT_REST = 0.01
 """A step aimed at a knot that ended short of it by at most this share goes on to it."""
 
@@ -429,7 +435,10 @@ class Engine:
         # a step ends on a kink of the plant's curves, where the currents' slope jumps
         kink_dt = system.next_kink_s(t, op, stepper.locate_s) - t
         # a timer due now that nothing has served yet still needs a (tiny) step to fire in
-        dt = max(min(proposal, limit_s - t, kink_dt), _MIN_STEP_S)
+        reach = min(limit_s - t, kink_dt)
+        if proposal < reach <= proposal * _STRETCH_TO_REACH:
+            proposal = reach  # not a sliver of a step left before what ends it anyway
+        dt = max(min(proposal, reach), _MIN_STEP_S)
         shortened = False
         excess = math.nan
         while True:
@@ -444,7 +453,7 @@ class Engine:
             trial = self._trial(here, dt, screen=fits)
             if excess <= 1.0 or dt <= stepper.restart_dt_s:
                 break
-            dt = max(dt * max(0.2, 0.9 / excess), stepper.restart_dt_s)
+            dt = max(dt * max(_SHRINK_MAX, 0.9 / excess), stepper.restart_dt_s)
             proposal = dt
             shortened = True
         if dt >= kink_dt - TIME_EPS_S and not trial.differs_from(here):
@@ -474,10 +483,14 @@ class Engine:
             growth = stepper.max_growth if not self._jolted else math.inf
             grow = min(growth, 0.9 / max(excess, 1e-9))
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
-        self._proposal_s = proposal
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
         plain = not (at_limit or at_kink or trial.differs_from(here))
         previous = self._previous_slopes
+        if plain:  # one close to its tolerances asks for a little less, as a rejected one does
+            proposal = max(
+                min(proposal, dt * 0.9 / max(excess, 1e-9)), min(proposal, stepper.restart_dt_s)
+            )
+        self._proposal_s = proposal
         earlier = None if previous is None else (previous.dt_s, previous.slopes)
         after_jolt = self._jolted if previous is None else previous.after_jolt
         self._previous_slopes = (
@@ -629,6 +642,9 @@ class Engine:
                 overheat,
                 False,
                 here.signature,
+                rates=rates,
+                bend_order=bend.order,
+                loop_rate=loop_rate,
             )
             if not screen(sketch):
                 return sketch  # to be tried shorter: the plant goes back to the start anyway

@@ -391,7 +391,7 @@ def choose_bend(
             for slope, rate in zip(slopes, rates, strict=True)
         )
         return Bend(transient, None, shaped=True)
-    dt_p, slopes_p, earlier, rates_p, _ = previous
+    dt_p, slopes_p, earlier, rates_p = previous[:4]
     if not _same_rates(rates, rates_p):
         return plain  # the loop changed (a knot, a device's regime): no one exponential
     span = 0.5 * (dt + dt_p)
@@ -451,7 +451,7 @@ def _plain_bend(slopes: tuple[float, ...], dt: float, previous: Slopes | None) -
     """
     if previous is None:
         return Bend(None, None)
-    dt_p, slopes_p, earlier, _, _ = previous
+    dt_p, slopes_p, earlier = previous[:3]
     span = 0.5 * (dt + dt_p)
     curvatures = tuple((a - b) / span for a, b in zip(slopes, slopes_p, strict=True))
     if earlier is None:
@@ -605,8 +605,15 @@ def step_excess(
         curvature = 2.0 * slope / dt
     trapezoid_pct = 100.0 * dt**3 * curvature / 12.0 * hours_per_s
     trapezoid = trapezoid_pct / stepper.trapezoid_tolerance_pct
-    order = trial.bend_order if trial.curvatures is not None else 3
-    excess = max(excess, math.cbrt(trapezoid) if order == 3 else math.sqrt(math.sqrt(trapezoid)))
+    # each estimate is taken to the root that makes it grow as dt does, so that the step it
+    # asks for (0.9 / excess of this one) meets the tolerance at once: the guessed curvature
+    # shrinks with the step, so that trapezoid grows with dt^2 only
+    if trial.curvatures is None:
+        excess = max(excess, math.sqrt(trapezoid))
+    elif trial.bend_order == 3:
+        excess = max(excess, math.cbrt(trapezoid))
+    else:
+        excess = max(excess, math.sqrt(math.sqrt(trapezoid)))
     excess = max(excess, trial.stiffness / stepper.stiffness_limit)
     return max(excess, ambient_change_c / stepper.ambient_step_c)
 
