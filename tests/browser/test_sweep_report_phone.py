@@ -163,6 +163,15 @@ def test_on_a_phone_the_variants_are_cards_and_nothing_overflows(
         "tds => tds.map(td => getComputedStyle(td, '::before').content)"
     )
     assert labels == [f'"{h}"' for h in headers]  # every value shows its column's name
+    # compact: the figures two to a line, each under its name; "ok" left out, "failed" not
+    ok = page.locator("#variants tbody tr.ok").first
+    tops = ok.locator("td.fig").evaluate_all(
+        "tds => tds.map(td => Math.round(td.getBoundingClientRect().top))"
+    )
+    assert len(tops) >= 2
+    assert len(set(tops)) == (len(tops) + 1) // 2
+    assert not ok.locator("td.status").is_visible()
+    assert page.locator("#variants tbody tr.failed td.status").first.is_visible()
 
     # the headers are hidden on cards: a menu sorts instead
     ids = "[...document.querySelectorAll('#variants tbody tr td:first-child')]"
