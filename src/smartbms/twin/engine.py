@@ -42,6 +42,7 @@ from smartbms.twin.stepper import (
     corrector_residual,
     jolt_c,
     loop_rates,
+    nested_curvatures,
     powers_differently,
     step_excess,
     stiffness,
@@ -142,16 +143,6 @@ def _ramp_end(
         predicted.charge_currents_a, corrected.charge_currents_a, third.charge_currents_a
     )
     return third.with_charge_currents(ends)
-
-
-def _nested_curvatures(shorter: Trial, longer: Trial) -> tuple[float, ...]:
-    """The currents' curvature from the mean slopes of two steps from one start.
-
-    For I = I_0 + a t + b t^2 / 2 the mean slope over (0, h) is a + b h / 2: two lengths
-    give b, where a step with no slope before it has only a guess of it (`step_excess`).
-    """
-    span = longer.t_end_s - shorter.t_end_s  # both start at the same instant
-    return tuple(2.0 * (b - a) / span for a, b in zip(shorter.slopes, longer.slopes, strict=True))
 
 
 class Engine:
@@ -610,7 +601,7 @@ class Engine:
             judged = trial
             if trial.curvatures is None:  # no curvature known: the shorter trial's slopes
                 judged = dataclasses.replace(
-                    trial, curvatures=_nested_curvatures(best[0], trial), bend_order=3
+                    trial, curvatures=nested_curvatures(best[0], trial), bend_order=3
                 )
             tried_excess = self._step_excess(stepper, here, judged, want)
             if tried_excess > 1.0:  # the estimates grew faster than the shorter one said
