@@ -485,6 +485,7 @@ class Engine:
             and (settled or not differs)
             and not shortened
             and dt >= proposal - TIME_EPS_S
+            and dt > 2.0 * stepper.locate_s  # a crossing beyond it is bisected past locate_s
             and trial.t_end_s < t + min(limit_s - t, kink_dt) - TIME_EPS_S
         ):
             # the probe's estimates chose the next proposal already: no growth below
@@ -582,9 +583,10 @@ class Engine:
         load, a load disconnected), the step is tried again that long (trials, not steps),
         each under error control, until the estimates ask for less. A crossing beyond the
         probe's end is located from the start against the latches the probe ended with (those
-        that settled at once stay settled), so the step ends there. Returns the trial, its
-        excess, the next step's proposal and the flip of the latches it ended on (the probe
-        itself, with its excess and flip, where no longer trial stood).
+        that settled at once did so within `locate_s`, and the bisection looks no nearer the
+        start than half the probe, longer than that), so the step ends there. Returns the
+        trial, its excess, the next step's proposal and the flip of the latches it ended on
+        (the probe itself, with its excess and flip, where no longer trial stood).
         """
         probe, excess, flip = probed
         t = here.t_s
