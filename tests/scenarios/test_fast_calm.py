@@ -114,27 +114,44 @@ def test_the_cold_inverter_cycles_without_wasted_steps() -> None:
     steps (2.2 s, 0.7 s, ... 3 ms). After each load disconnect the battery's overload watch
     and the inverter's supply latches settled 1 ms in, a step of its own. Neither is left, in
     15 cycles; the steps per simulated hour fell from 149 to 132 (105.5 since a plain bend is
-    judged on a third slope), each event kind stays at most 30 per hour."""
+    judged on a third slope, 96.5 since the probe after a jolt goes on), each event kind stays
+    at most 30 per hour."""
     scenario, steps, events, _ = _stepped("cold-small-bank-inverter")
     assert _wasted("cold-small-bank-inverter") == []
     hours = scenario.duration_s / HOUR_S
-    assert steps / hours <= 110.0, steps
+    assert steps / hours <= 100.0, steps
     kinds = collections.Counter(e.kind for e in events)
     assert kinds["LoadDisconnected"] >= 15  # it does cycle
     assert max(kinds.values()) / hours <= 30.0, kinds.most_common(3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: 105.5 per hour; the loaded half of each cycle (30-120 s at 130-160 A) "
-    "is stepped at the 5 s floor: after the load's jolt and after each crossing no curvature "
-    "is known, and the currents are taken to bend on the step's own scale (docs/performance.md,"
-    " the stress set)",
-)
 def test_the_cold_inverter_runs_at_most_100_steps_per_simulated_hour() -> None:
-    """Issue 12's goal for every stress case: at most 100 steps per simulated hour."""
+    """Issue 12's goal for every stress case: at most 100 steps per simulated hour (96.5 since
+    the step after each load disconnect's probe goes on as far as its estimates allow: the
+    release crossing ~55 s later ends it, where the probe and a step to it were two)."""
     scenario, steps, _, _ = _stepped("cold-small-bank-inverter")
     assert steps / (scenario.duration_s / HOUR_S) <= 100.0, steps
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("cold-small-bank-inverter", "LoadDisconnected"),
+        ("full-bank-big-alternator", "ChargeLimitReached"),
+    ],
+)
+def test_a_jolt_that_starts_no_transient_is_not_stepped_at_the_probe(name: str, kind: str) -> None:
+    """Issue 12: after a disconnect the battery carries a constant load (or none), and nothing
+    decays in its current. The 5 s probe after that jolt measured as much; the step now goes on
+    as far as the probe's estimates allow, here to the located release (the cold battery's
+    release level ~55 s later, the full bank's 13.7 V ~110 s later): one step, not three."""
+    _, _, events, steps = _stepped(name)
+    starts = dict(steps)
+    after = [round(e.t_s, 6) for e in events if e.kind == kind]
+    assert len(after) >= 15
+    lengths = [dt for t, dt in starts.items() if round(t, 6) in after]
+    assert len(lengths) == len(after)
+    assert min(lengths) > 30.0, sorted(lengths)[:3]
 
 
 def test_a_step_aimed_at_a_knot_lands_on_it() -> None:
@@ -150,13 +167,15 @@ def test_a_charge_limit_cycle_takes_a_handful_of_steps() -> None:
     per simulated hour: the charging steps held at the 5 s floor by what two corrector passes
     leave (Aitken's extrapolation had taken it away) and by the trapezoid's own error on the
     alternator's decaying current (now bent onto the loop's exponential), the rest after the
-    disconnect growth-limited from its 5 s probe. Now 9 a cycle (182 per hour): 5 of charging,
-    3 of rest, the 10 s hold. The issue's goal of 100 per hour is not reached (4-5 charging
-    steps are what the tolerances hold there); no BMS event kind more than 30 times an hour."""
+    disconnect growth-limited from its 5 s probe. Now 7 a cycle (148.5 per hour): 5 of
+    charging, 1 of rest (the probe after the disconnect goes on as far as its estimates allow,
+    to the located release), the 10 s hold. The issue's goal of 100 per hour is not reached
+    (4-5 charging steps are what the tolerances hold there); no BMS event kind more than 30
+    times an hour."""
     scenario = _stress("full-bank-big-alternator")
     result = Simulation(scenario).run()
     hours = scenario.duration_s / HOUR_S
-    assert result.steps / hours <= 186, result.steps
+    assert result.steps / hours <= 150, result.steps
     kinds = collections.Counter(e.kind for e in result.events)
     assert max(kinds.values()) / hours <= 30, kinds.most_common(3)
     assert kinds["ChargeLimitReached"] >= 30  # the cycles are still there: ~18 an hour

@@ -21,7 +21,15 @@ from smartbms.plant.battery import (
 )
 from smartbms.plant.params import battery_model, cell_model
 from smartbms.plant.system import TwelveVoltSystem, converged_end_currents
-from smartbms.twin.stepper import Slopes, choose_bend, corrector_residual
+from smartbms.twin.stepper import (
+    AdaptiveStep,
+    Slopes,
+    Trial,
+    choose_bend,
+    corrector_residual,
+    nested_curvatures,
+    step_excess,
+)
 from smartbms.twin.stepper import stiffness as _stiffness
 from tests.unit.points import operating_point
 
@@ -714,3 +722,44 @@ def test_a_plain_bend_is_judged_on_a_third_slope() -> None:
     alone = choose_bend(slopes, None, dt, before._replace(earlier=None), (100.0,), jolted=False)
     assert alone.order == 3
     assert alone.left == alone.curvatures
+
+
+def _from_start(current: Callable[[float], float], dt: float) -> Trial:
+    """A trial over (0, dt] of this current: its mean slope, nothing else known."""
+    return Trial(
+        t_end_s=dt,
+        op_end=operating_point(current(dt)),
+        slopes=((current(dt) - current(0.0)) / dt,),
+        curvatures=None,
+        residuals=(0.0,),
+        stiffness=0.0,
+        overheat=False,
+        changed=False,
+        signature=(),
+    )
+
+
+def test_two_trials_from_one_start_measure_the_curvature_a_first_step_only_guesses() -> None:
+    """Issue 12: the first step after a kink has no slope before it, so error control takes
+    its currents to bend on the step's own scale (|I''| = 2 |I'| / dt); a 5 A load after a
+    charger's disconnect, drifting 4e-5 A/s, was held at 66 s by that guess. Tried at two
+    lengths from one start, the mean slopes give the curvature itself: exact on a quadratic,
+    and the step it allows is the one the measured curvature allows."""
+
+    def quadratic(t: float) -> float:
+        return -5.0 + 4e-5 * t + 0.5 * 1e-8 * t * t
+
+    probe, longer = _from_start(quadratic, 5.0), _from_start(quadratic, 65.0)
+    (curvature,) = nested_curvatures(probe, longer)
+    assert curvature == pytest.approx(1e-8, rel=1e-6)
+    stepper, capacities = AdaptiveStep(), (100.0,)
+    guessed = step_excess(stepper, longer, 65.0, capacities, 0.0)
+    measured = dataclasses.replace(longer, curvatures=(curvature,))
+    assert step_excess(stepper, measured, 65.0, capacities, 0.0) < 0.25 * guessed
+
+    def bending(t: float) -> float:  # a transient the probe only begins to see
+        return 40.0 * math.exp(-t / 20.0)
+
+    (fast,) = nested_curvatures(_from_start(bending, 5.0), _from_start(bending, 65.0))
+    refused = dataclasses.replace(_from_start(bending, 65.0), curvatures=(fast,))
+    assert step_excess(stepper, refused, 65.0, capacities, 0.0) > 1.0

@@ -42,6 +42,7 @@ from smartbms.twin.stepper import (
     corrector_residual,
     jolt_c,
     loop_rates,
+    nested_curvatures,
     powers_differently,
     step_excess,
     stiffness,
@@ -66,6 +67,10 @@ as the step does (`step_excess`), so the size they ask for is met at once, not i
 _STRETCH_TO_REACH = 1.1
 """A step proposed this little short of a deadline or a knot goes on to it (error control
 still judges it): what was left would be a step of its own."""
+_PROBE_RETRY = 2.0
+"""The probe after a jolt is tried again longer when its estimates allow this many times it."""
+_PROBE_TRIES = 3
+"""At most this many longer trials after a probe (each error control's next size)."""
 _KNOT_REST = 0.01
 """A step aimed at a knot that ended short of it by at most this share goes on to it."""
 
@@ -475,16 +480,30 @@ class Engine:
             else:
                 trial = self._end_at_crossing(stepper, here, dt, at_limit=at_limit)
                 flip = None if trial.decided else (here.signature, trial.signature)
+        if (
+            self._jolted
+            and (settled or not differs)
+            and not shortened
+            and dt >= proposal - TIME_EPS_S
+            and dt > 2.0 * stepper.locate_s  # a crossing beyond it is bisected past locate_s
+            and trial.t_end_s < t + min(limit_s - t, kink_dt) - TIME_EPS_S
+        ):
+            # the probe's estimates chose the next proposal already: no growth below
+            trial, excess, proposal, flip = self._beyond_probe(
+                stepper, here, (trial, excess, flip), min(limit_s - t, kink_dt)
+            )
+            dt, shortened = trial.t_end_s - t, True
         if (settled or not differs) and dt >= proposal - TIME_EPS_S and not shortened:
             # a full step: let the next one grow. The restart size after a jolt was a probe,
             # not a size error control chose: the first step's estimates are the first that
             # measure the plant, so they alone say how far the next may grow (as CVODE lets
             # its first step grow 10^4-fold)
-            growth = stepper.max_growth if not self._jolted else math.inf
-            grow = min(growth, 0.9 / max(excess, 1e-9))
+            grow = min(
+                stepper.max_growth if not self._jolted else math.inf, 0.9 / max(excess, 1e-9)
+            )
             proposal = min(proposal * max(grow, 1.0), stepper.max_dt_s)
         at_kink = trial.t_end_s >= t + kink_dt - TIME_EPS_S
-        plain = not (at_limit or at_kink or trial.differs_from(here))
+        plain = not (trial.t_end_s >= limit_s - TIME_EPS_S or at_kink or trial.differs_from(here))
         previous = self._previous_slopes
         if plain:  # one close to its tolerances asks for a little less, as a rejected one does
             proposal = max(
@@ -547,6 +566,59 @@ class Engine:
             system.restore(end_state)  # back to the step as it was
             return None
         return trial, excess
+
+    def _beyond_probe(
+        self,
+        stepper: AdaptiveStep,
+        here: StepStart,
+        probed: tuple[Trial, float, Flip | None],
+        reach_s: float,
+    ) -> tuple[Trial, float, float, Flip | None]:
+        """The step after a jolt taken as long as its probe's estimates allow.
+
+        After a jolt the step starts at `restart_dt_s`: the jolt may have started a transient
+        (a charger's current decaying as its loop closes) that nothing has measured yet. The
+        probe's estimates are that measure: where they allow a step `_PROBE_RETRY` times as
+        long or more (the jolt started no transient: a charger cut off leaving a constant
+        load, a load disconnected), the step is tried again that long (trials, not steps),
+        each under error control, until the estimates ask for less. A crossing beyond the
+        probe's end is located from the start against the latches the probe ended with (those
+        that settled at once did so within `locate_s`, and the bisection looks no nearer the
+        start than half the probe, longer than that), so the step ends there. Returns the
+        trial, its excess, the next step's proposal and the flip of the latches it ended on
+        (the probe itself, with its excess and flip, where no longer trial stood).
+        """
+        probe, excess, flip = probed
+        t = here.t_s
+        system = self.system
+        kept = system.snapshot()
+        settled = dataclasses.replace(here, signature=probe.signature)
+        best, size_s = (probe, excess), probe.t_end_s - t
+        proposal = size_s * max(0.9 / max(excess, 1e-9), 1.0)
+        for _ in range(_PROBE_TRIES):
+            want = min(proposal, reach_s, stepper.max_dt_s)
+            if want < _PROBE_RETRY * size_s:
+                break
+            trial = self._trial(here, want)
+            judged = trial
+            if trial.curvatures is None:  # no curvature known: the shorter trial's slopes
+                judged = dataclasses.replace(
+                    trial, curvatures=nested_curvatures(best[0], trial), bend_order=3
+                )
+            tried_excess = self._step_excess(stepper, here, judged, want)
+            if tried_excess > 1.0:  # the estimates grew faster than the shorter one said
+                proposal = max(want * max(_SHRINK_MAX, 0.9 / tried_excess), size_s)
+                break
+            if trial.differs_from(settled):
+                at_limit = trial.t_end_s >= here.limit_s - TIME_EPS_S
+                end = self._end_at_crossing(stepper, settled, want, at_limit=at_limit)
+                flip = None if end.decided else (here.signature, end.signature)
+                return end, tried_excess, want, flip
+            best, size_s = (trial, tried_excess), want
+            kept = system.snapshot()
+            proposal = want * 0.9 / max(tried_excess, 1e-9)
+        system.restore(kept)
+        return best[0], best[1], min(proposal, stepper.max_dt_s), flip
 
     def _settled_at_once(self, here: StepStart, tried: Trial, locate_s: float) -> bool:
         """Whether the plant's latches changed at the step's start only, and silently.

@@ -572,6 +572,17 @@ class Trial:
         return self.changed or self.signature != start.signature
 
 
+def nested_curvatures(shorter: Trial, longer: Trial) -> tuple[float, ...]:
+    """Each current's curvature from the mean slopes of two trials from one start (A/s^2).
+
+    For I = I_0 + a t + b t^2 / 2 the mean slope over (0, h) is a + b h / 2: two lengths
+    give b. The first step after a kink has no slope before it and only a guess of its
+    curvature (`step_excess`); tried at two lengths, it has this measure of its own.
+    """
+    span = longer.t_end_s - shorter.t_end_s  # both start at the same instant
+    return tuple(2.0 * (b - a) / span for a, b in zip(shorter.slopes, longer.slopes, strict=True))
+
+
 def step_excess(
     stepper: AdaptiveStep,
     trial: Trial,
