@@ -72,8 +72,8 @@ REMOTE_PULL_UP_DROP_V = 0.5
 """Chosen: an open L terminal reads the bank voltage minus this (its internal pull-up)."""
 _LD = (Control.LOAD_DISCONNECT, Control.BOTH)
 _CD = (Control.CHARGE_DISCONNECT, Control.BOTH)
-_SystemPlus = tuple[float, float, dict[str, float], float]
-"""(V_SP, I into the bank, per-device currents, short current) at the System+ port."""
+_SystemPlus = tuple[float, float, tuple[float, ...], float]
+"""(V_SP, I into the bank, each System+ device's current in order, short current) at the port."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -351,7 +351,7 @@ class TwelveVoltSystem:
 
         bank_devices, sp_devices = self._devices_by_bus()
         bank_currents_a = [device.characteristic(ctx) for device in bank_devices]
-        sp_currents_a = [(device.name, device.characteristic(ctx)) for device in sp_devices]
+        sp_currents_a = [device.characteristic(ctx) for device in sp_devices]
         # the branches at the last voltage tried: the root is one of them, so the operating
         # point takes them as they are instead of evaluating the network once more there
         last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
@@ -383,12 +383,14 @@ class TwelveVoltSystem:
         ab_v, ab_a, alt_a, starter_a = ab
         sp_v, sp_a, sp_currents, short_a = sp
         if sp_devices:
-            bank_currents = iter(direct)
+            bank_currents, sp_currents_in_order = iter(direct), iter(sp_currents)
             device_currents = tuple(
                 [
-                    next(bank_currents)
-                    if device.connection is Connection.BANK
-                    else sp_currents[device.name]
+                    next(
+                        bank_currents
+                        if device.connection is Connection.BANK
+                        else sp_currents_in_order
+                    )
                     for device in self.devices
                 ]
             )
@@ -542,16 +544,16 @@ class TwelveVoltSystem:
         self,
         outputs: Outputs,
         bank_v: float,
-        currents_a: list[tuple[str, Callable[[float], float]]],
+        currents_a: list[Callable[[float], float]],
     ) -> _SystemPlus:
         """(V_SP, I into the bank, per-device currents, short current) through the diode port.
 
-        `currents_a`: each System+ device's name and `characteristic`.
+        `currents_a`: each System+ device's `characteristic`, in the system's order.
         """
-        wanted = {name: current_a(bank_v) for name, current_a in currents_a}
+        wanted = tuple([current_a(bank_v) for current_a in currents_a])
         short_ohm = self.faults.system_plus_short_ohm
         short_a = -bank_v / short_ohm if short_ohm is not None else 0.0
-        unrestricted = sum(wanted.values()) + short_a
+        unrestricted = sum(wanted) + short_a
         port_a = system_plus_current_a(
             unrestricted_current_a=unrestricted,
             charge_allowed=outputs.system_plus_charge_allowed,
@@ -567,13 +569,13 @@ class TwelveVoltSystem:
             return sp_v, port_a, wanted, short_a
         # The port blocks the net direction: the System+ devices are on their own. Chargers
         # among them feed the loads among them; with nothing left the node is dead.
-        sources = sum(a for a in wanted.values() if a > 0.0)
+        sources = sum(a for a in wanted if a > 0.0)
         if sources <= 0.0:
-            return 0.0, 0.0, dict.fromkeys(wanted, 0.0), 0.0
-        loads = -sum(a for a in wanted.values() if a < 0.0) - short_a
+            return 0.0, 0.0, (0.0,) * len(wanted), 0.0
+        loads = -sum(a for a in wanted if a < 0.0) - short_a
         load_scale = min(1.0, sources / loads) if loads > 0 else 0.0
         source_scale = min(1.0, loads / sources)  # chargers give only what the loads take
-        shared = {name: a * source_scale if a > 0 else a * load_scale for name, a in wanted.items()}
+        shared = tuple([a * source_scale if a > 0 else a * load_scale for a in wanted])
         return bank_v, 0.0, shared, short_a * load_scale
 
     def _output_load_ohm(self, controls: tuple[Control, ...], bank_v: float) -> float:
