@@ -4,8 +4,10 @@ the devices' characteristic worked out once per solve (PLT-8, PLT-9: the same cu
 EMF, terminal voltages, SoC and knot times as cell by cell), the devices' context kept while what
 it is made of stands (OUT-1, OUT-2: a jumper fitted or the weather changing makes a new one), a
 device no output reaches answered without its remote (OUT-1, OUT-2), the System+ devices' currents
-kept in their order (SP-6), and the lags a step's corrections follow worked out once per step
-(PLT-1, PLT-11: the same RC branch and temperature as worked out at each correction)."""
+kept in their order (SP-6), the lags a step's corrections follow worked out once per step
+(PLT-1, PLT-11: the same RC branch and temperature as worked out at each correction), and a bank
+of alike batteries integrated once per trial (PLT-4: each battery ends the trial, and Figure 1
+its first hours, exactly as when each is integrated on its own)."""
 
 import dataclasses
 import itertools
@@ -21,6 +23,7 @@ from smartbms.plant.devices import Connection, DcLoad, Device, DeviceContext, wi
 from smartbms.plant.params import battery_model
 from smartbms.plant.system import TwelveVoltSystem
 from smartbms.scenario import load_scenario
+from smartbms.twin import Twin
 from smartbms.twin.build import build_system
 from tests.scenarios.helpers import EXAMPLES
 
@@ -300,3 +303,129 @@ def test_system_plus_devices_keep_their_own_currents_whatever_their_names() -> N
     small, large = op.device_currents_a
     assert large == pytest.approx(3.0 * small)
     assert small + large == pytest.approx(op.system_plus_current_a)
+
+
+# --- batteries alike ----------------------------------------------------------------------------
+
+
+def _bank(*options: dict[str, object]) -> TwelveVoltSystem:
+    """Batteries of one model (with `options` each) and an inverter drawing from them."""
+    load: list[Device] = [DcLoad(name="inverter", connection=Connection.BANK, power_w=900.0)]
+    return TwelveVoltSystem(
+        batteries=[_battery(**o) for o in options],
+        devices=load,
+        installed_fuse=FuseType.MEGA_100A,
+    )
+
+
+def _trial(system: TwelveVoltSystem, dt_s: float) -> None:
+    """One trial as the fast stepper takes it: Euler, two passes, the bend, the look."""
+    curvatures = (0.003,) * (len(system.batteries) + 1)  # the starter's last
+    start = system.solve(0.0, ALL_OPEN)
+    system.advance(0.0, dt_s, start, ALL_OPEN, latch=False)
+    predicted = system.solve(dt_s, ALL_OPEN)
+    system.correct_for_ramp(start, predicted, dt_s, ALL_OPEN, system.surroundings.ambient_c)
+    corrected = system.solve(dt_s, ALL_OPEN)
+    system.move_ramp_end(predicted, corrected, dt_s, ALL_OPEN)
+    system.bend_ramp(curvatures, corrected, dt_s)
+    system.look(dt_s, system.solve(dt_s, ALL_OPEN))
+
+
+def _calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    for name in ("advance", "correct_for_ramp", "move_ramp_end", "bend_ramp", "look", "emf_v"):
+        plain = getattr(LithiumBattery, name)
+
+        def counted(
+            self: LithiumBattery, *a: object, name: str = name, plain: object = plain, **k: object
+        ) -> object:
+            calls.append(name)
+            assert callable(plain)
+            return plain(self, *a, **k)
+
+        monkeypatch.setattr(LithiumBattery, name, counted)
+    return calls
+
+
+ALIKE = ({"soc_pct": 40.0, "temperature_c": 3.0},) * 3
+
+
+def test_a_trial_integrates_one_of_alike_batteries(monkeypatch: pytest.MonkeyPatch) -> None:
+    system = _bank(*ALIKE)
+    calls = _calls(monkeypatch)
+    _trial(system, 60.0)
+    # the first battery alone: Euler, the ramp, one more pass, the bend, the look; its EMF
+    # answers for all in the trial's three solves (the start's, before it, asks each battery)
+    assert [c for c in calls if c != "emf_v"] == [
+        "advance",
+        "correct_for_ramp",
+        "move_ramp_end",
+        "bend_ramp",
+        "look",
+    ]
+    assert calls.count("emf_v") == 3 + 3
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"cell_capacity_factors": (1.0, 0.9, 1.0, 1.0)},
+        {"soc_pct": 41.0},
+        {"connection_resistance_ohm": 0.002},
+        {"temperature_c": 3.5},
+    ],
+)
+def test_batteries_that_differ_are_integrated_each(
+    other: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = _bank(ALIKE[0], ALIKE[0], {**ALIKE[0], **other})
+    calls = _calls(monkeypatch)
+    _trial(system, 60.0)
+    assert calls.count("advance") == 3
+    assert calls.count("look") == 3
+
+
+def _plain(system: TwelveVoltSystem) -> TwelveVoltSystem:
+    """The system with every battery integrated on its own (as before batteries alike)."""
+    system._lead_alone = lambda _: False  # type: ignore[method-assign]
+    return system
+
+
+@pytest.mark.parametrize("dt_s", [0.4, 60.0, 900.0])
+def test_alike_batteries_end_a_trial_as_each_integrated_would(dt_s: float) -> None:
+    """PLT-4: the same charge, polarisation, temperature, latches and currents, to the bit."""
+    fast, plain = _bank(*ALIKE), _plain(_bank(*ALIKE))
+    for _ in range(3):
+        _trial(fast, dt_s)
+        _trial(plain, dt_s)
+        assert fast.snapshot() == plain.snapshot()
+        assert fast.solve(dt_s, ALL_OPEN) == plain.solve(dt_s, ALL_OPEN)
+
+
+def test_a_follower_read_within_a_trial_is_in_the_leads_state() -> None:
+    """Whoever reads the batteries in a trial (a look into the step) sees each one moved."""
+    system = _bank(*ALIKE)
+    start = system.solve(0.0, ALL_OPEN)
+    system.advance(0.0, 30.0, start, ALL_OPEN, latch=False)
+    lead, *others = system.batteries
+    assert all(b.save_state() == lead.save_state() for b in others)
+    assert lead.soc_pct < 40.0  # it moved
+
+
+def test_a_restored_trial_forgets_its_lead() -> None:
+    system = _bank(*ALIKE)
+    before = system.snapshot()
+    start = system.solve(0.0, ALL_OPEN)
+    system.advance(0.0, 30.0, start, ALL_OPEN, latch=False)
+    system.restore(before)
+    assert system.snapshot() == before
+
+
+def test_figure_1_runs_alike_with_its_batteries_integrated_each() -> None:
+    """Figure 1's two batteries: four hours of the twin, the same events and state to the bit."""
+    scenario = load_scenario(EXAMPLES / "manual-figure-1.toml")
+    fast, plain = Twin.from_scenario(scenario), Twin.from_scenario(scenario)
+    _plain(plain._engine.system)
+    assert fast.advance_to(4 * 3600.0) == plain.advance_to(4 * 3600.0)
+    assert fast.state == plain.state
+    assert fast.steps == plain.steps

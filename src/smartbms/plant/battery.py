@@ -556,6 +556,30 @@ class LithiumBattery:
         for cell, saved in zip(self.cells, cells, strict=True):
             cell.load_state(saved)
 
+    def in_state_of(self, other: "LithiumBattery") -> bool:
+        """Whether this battery is `other` over again: one model and cell, one state.
+
+        Then the same currents move both alike to the last bit (a bank of one model and
+        options, with no fault on one of its batteries), so one answer serves both.
+        """
+        return (
+            self.model == other.model
+            and self.cell_model == other.cell_model
+            and self.save_state() == other.save_state()
+        )
+
+    def follow(self, lead: "LithiumBattery") -> None:
+        """Take `lead`'s state and its step in progress, as if integrated alongside it.
+
+        For a battery `in_state_of` the lead at the step's start that the system did not
+        integrate: the corrections still to come move it from the same start.
+        """
+        self.load_state(lead.save_state())
+        self._step = lead._step
+        self._ramp_a_per_s = lead._ramp_a_per_s
+        self._curve_a_per_s2 = lead._curve_a_per_s2
+        self._heat_fix_j = lead._heat_fix_j
+
     # --- time -----------------------------------------------------------------------------------
 
     def advance(
