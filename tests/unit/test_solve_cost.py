@@ -11,6 +11,7 @@ its first hours, exactly as when each is integrated on its own)."""
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -308,7 +309,7 @@ def test_system_plus_devices_keep_their_own_currents_whatever_their_names() -> N
 # --- batteries alike ----------------------------------------------------------------------------
 
 
-def _bank(*options: dict[str, object]) -> TwelveVoltSystem:
+def _bank(*options: Mapping[str, object]) -> TwelveVoltSystem:
     """Batteries of one model (with `options` each) and an inverter drawing from them."""
     load: list[Device] = [DcLoad(name="inverter", connection=Connection.BANK, power_w=900.0)]
     return TwelveVoltSystem(
@@ -347,7 +348,7 @@ def _calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-ALIKE = ({"soc_pct": 40.0, "temperature_c": 3.0},) * 3
+ALIKE: tuple[Mapping[str, object], ...] = ({"soc_pct": 40.0, "temperature_c": 3.0},) * 3
 
 
 def test_a_trial_integrates_one_of_alike_batteries(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -387,7 +388,7 @@ def test_batteries_that_differ_are_integrated_each(
 
 def _plain(system: TwelveVoltSystem) -> TwelveVoltSystem:
     """The system with every battery integrated on its own (as before batteries alike)."""
-    system._lead_alone = lambda _: False  # type: ignore[method-assign]
+    system._lead_alone = lambda currents_a: False  # type: ignore[method-assign]  # noqa: ARG005
     return system
 
 
