@@ -219,6 +219,7 @@ class LithiumBattery:
             0.0,
             (1.0, 0.0, 0.0, 0.0),
         )
+        self._ramp_lag_cache: tuple[float, _RampLags] = (math.nan, _RampLags(0.0, 0.0, 0.0))
         self._heat_fix_j = 0.0
         """The heat the last step's temperature gained over its trapezoid (`_fix_heat`)."""
         self.update_monitor(0.0)
@@ -279,6 +280,14 @@ class LithiumBattery:
                 return False
         return True
 
+    def _distinct_cells(self) -> list[Cell]:
+        """The cells whose answers differ: the first alone when all are alike (`cells_alike`).
+
+        A minimum over the cells (the soonest knot, the lowest SoC) is then the first cell's.
+        """
+        cells = self.cells
+        return cells[:1] if self.cells_alike() else cells
+
     def _r0_sum_ohm(self) -> float:
         """The cells' R0 at 25 °C, added in order (as `sum` adds them, without a generator)."""
         total = 0.0
@@ -331,7 +340,7 @@ class LithiumBattery:
         knots = self._ocv_knots_pct
         warming = 0.0 if ambient_c is None else self.fraction_growth_per_s(current_a, ambient_c)
         soonest_s = math.inf
-        for cell in self.cells:
+        for cell in self._distinct_cells():
             bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
             if cell.charge_ah > cell.capacity_ah:
                 soonest_s = min(soonest_s, self._overfull_knot_s(cell, current_a - bleed_a, min_s))
@@ -365,7 +374,7 @@ class LithiumBattery:
         knots = self._ocv_knots_pct
         warming = 0.0 if ambient_c is None else self.fraction_growth_per_s(current_a, ambient_c)
         latest_s = math.inf
-        for cell in self.cells:
+        for cell in self._distinct_cells():
             if cell.charge_ah > cell.capacity_ah:
                 continue
             bleed_a = c.CELL_BALANCE_BLEED_A if cell.bleeding else 0.0
@@ -547,6 +556,30 @@ class LithiumBattery:
         for cell, saved in zip(self.cells, cells, strict=True):
             cell.load_state(saved)
 
+    def in_state_of(self, other: "LithiumBattery") -> bool:
+        """Whether this battery is `other` over again: one model and cell, one state.
+
+        Then the same currents move both alike to the last bit (a bank of one model and
+        options, with no fault on one of its batteries), so one answer serves both.
+        """
+        return (
+            self.model == other.model
+            and self.cell_model == other.cell_model
+            and self.save_state() == other.save_state()
+        )
+
+    def follow(self, lead: "LithiumBattery") -> None:
+        """Take `lead`'s state and its step in progress, as if integrated alongside it.
+
+        For a battery `in_state_of` the lead at the step's start that the system did not
+        integrate: the corrections still to come move it from the same start.
+        """
+        self.load_state(lead.save_state())
+        self._step = lead._step
+        self._ramp_a_per_s = lead._ramp_a_per_s
+        self._curve_a_per_s2 = lead._curve_a_per_s2
+        self._heat_fix_j = lead._heat_fix_j
+
     # --- time -----------------------------------------------------------------------------------
 
     def advance(
@@ -686,6 +719,25 @@ class LithiumBattery:
             self._lag_cache = (dt_s, weights)
         return weights
 
+    def _ramp_lags(self, dt_s: float) -> "_RampLags":
+        """How the RC branch and the temperature follow a ramp or a bend over `dt_s`.
+
+        Kept for the step: each correction of it (the ramp, two or three passes, the bend)
+        asks again with the same length.
+        """
+        cached_dt_s, lags = self._ramp_lag_cache
+        if cached_dt_s != dt_s:
+            tau_s = self.cell_model.tau_s
+            lags = _RampLags(
+                rc_ramp=lag_ramp(tau_s, dt_s),
+                rc_bend=lag_bend(tau_s, dt_s),
+                thermal_ramp=lag_ramp(
+                    self._heat_capacity_j_per_k * self._thermal_resistance_k_per_w, dt_s
+                ),
+            )
+            self._ramp_lag_cache = (dt_s, lags)
+        return lags
+
     def _fix_heat(self, current: Current, stretches: list[float], dt_s: float) -> None:
         """Give the temperature the heat of the step's current, not of its trapezoid.
 
@@ -818,7 +870,7 @@ class LithiumBattery:
         self._ramp_a_per_s -= 0.5 * curvature_a_per_s2 * dt_s
         self._curve_a_per_s2 += 0.5 * curvature_a_per_s2
         self._move_through_step()
-        rc_bend = lag_bend(model.tau_s, dt_s)
+        rc_bend = self._ramp_lags(dt_s).rc_bend
         for cell in self.cells:
             cell.v_rc_v += (
                 cell.r0_ohm * model.r1_fraction_of_r0 * factor * curvature_a_per_s2 * rc_bend
@@ -848,8 +900,9 @@ class LithiumBattery:
         target_change_c = ambient_change_c + r_th * (
             resistance_ohm * heat_drive_a2 + hysteresis_v * magnitude_change_a
         )
-        self.temperature_c += target_change_c * lag_ramp(self._heat_capacity_j_per_k * r_th, dt_s)
-        rc_ramp = lag_ramp(model.tau_s, dt_s)
+        lags = self._ramp_lags(dt_s)
+        self.temperature_c += target_change_c * lags.thermal_ramp
+        rc_ramp = lags.rc_ramp
         for cell in self.cells:
             cell.v_rc_v += cell.r0_ohm * model.r1_fraction_of_r0 * rc_drive_a * rc_ramp
 
@@ -944,6 +997,14 @@ class _StepStart(NamedTuple):
 
 
 _NO_STEP = _StepStart(0.0, 0.0, 0.0, (), True, 0.0, 0.0)
+
+
+class _RampLags(NamedTuple):
+    """What first-order lags follow of an input's ramp (`lag_ramp`) and bend (`lag_bend`)."""
+
+    rc_ramp: float
+    rc_bend: float
+    thermal_ramp: float
 
 
 def _integral_as(current: Current, t_s: float) -> float:

@@ -72,8 +72,8 @@ REMOTE_PULL_UP_DROP_V = 0.5
 """Chosen: an open L terminal reads the bank voltage minus this (its internal pull-up)."""
 _LD = (Control.LOAD_DISCONNECT, Control.BOTH)
 _CD = (Control.CHARGE_DISCONNECT, Control.BOTH)
-_SystemPlus = tuple[float, float, dict[str, float], float]
-"""(V_SP, I into the bank, per-device currents, short current) at the System+ port."""
+_SystemPlus = tuple[float, float, tuple[float, ...], float]
+"""(V_SP, I into the bank, each System+ device's current in order, short current) at the port."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -215,7 +215,10 @@ class TwelveVoltSystem:
         if alternator is not None and starter is None:
             msg = "an alternator needs a starter battery on the AB node"
             raise ValueError(msg)
-        self.batteries = list(batteries)
+        self._batteries = list(batteries)
+        self._led = False
+        """In a trial (`advance` without latching, to its `look`): the batteries after the first
+        were in its state, with its currents, and are left for it to answer for (`_follow`)."""
         self.devices = list(devices)
         self.installed_fuse = installed_fuse
         self.alternator = alternator
@@ -241,9 +244,67 @@ class TwelveVoltSystem:
         a command may fit, is looked at each time; the list is re-read if a device is added)."""
         """Where the AB node's root lay last (`falling_root`), saturated or not: a hint only."""
         self._bank_guess_v = thevenin_parallel(
-            tuple(b.emf_v() for b in self.batteries),
-            tuple(b.resistance_ohm() for b in self.batteries),
+            tuple(b.emf_v() for b in self._batteries),
+            tuple(b.resistance_ohm() for b in self._batteries),
         )[0]
+
+    # --- batteries alike --------------------------------------------------------------------------
+
+    @property
+    def batteries(self) -> list[LithiumBattery]:
+        """The lithium batteries, in the bank's order (each in its own state, see `_follow`)."""
+        self._follow()
+        return self._batteries
+
+    def _follow(self) -> None:
+        """Bring the batteries a trial left to the first one into its state (`_integrating`)."""
+        if self._led:
+            self._led = False
+            lead, *followers = self._batteries
+            for battery in followers:
+                battery.follow(lead)
+
+    def _lead_alone(self, currents_a: Sequence[float]) -> bool:
+        """Whether a trial from here may integrate the first battery alone.
+
+        So when every battery is the first over again (`LithiumBattery.in_state_of`: a bank of
+        one model and options, no fault on one) and carries its current: the same currents
+        then move them alike to the last bit, through every correction of the trial, and the
+        network sees the first one's EMF and resistance in each. The others take its state at
+        the trial's `look` (or before anything else reads them).
+        """
+        lead, *others = self._batteries
+        first_a = currents_a[0]
+        return (
+            bool(others)
+            and all(current_a == first_a for current_a in currents_a[1 : len(self._batteries)])
+            and all(battery.in_state_of(lead) for battery in others)
+        )
+
+    def _integrating(self, *inputs: Sequence[float]) -> list[LithiumBattery]:
+        """The batteries an integration step moves, given each one's inputs (`inputs` columns).
+
+        The first alone while the others follow it and every input is the first one's; else
+        all of them, the followers brought along first.
+        """
+        batteries = self._batteries
+        if self._led:
+            if all(
+                column[index] == column[0]
+                for column in inputs
+                for index in range(1, len(batteries))
+            ):
+                return batteries[:1]
+            self._follow()
+        return batteries
+
+    def _sources(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Each battery's EMF and Thevenin resistance (the first one's for all that follow it)."""
+        if self._led:
+            lead, count = self._batteries[0], len(self._batteries)
+            return (lead.emf_v(),) * count, (lead.resistance_ohm(),) * count
+        batteries = self._batteries
+        return tuple(b.emf_v() for b in batteries), tuple(b.resistance_ohm() for b in batteries)
 
     # --- the network ----------------------------------------------------------------------------
 
@@ -322,8 +383,7 @@ class TwelveVoltSystem:
         load, charge = self._disconnect_outputs(outputs, outputs_v)
         ctx = self._context(now_s, outputs, outputs_v, load[0], charge[0])
         output_draw_a = load[1] + charge[1]
-        emfs = tuple(b.emf_v() for b in self.batteries)
-        resistances = tuple(b.resistance_ohm() for b in self.batteries)
+        emfs, resistances = self._sources()
         emf_eq, r_eq = thevenin_parallel(emfs, resistances)
         limit_a = self._ab_limit_a(outputs)
 
@@ -351,7 +411,7 @@ class TwelveVoltSystem:
 
         bank_devices, sp_devices = self._devices_by_bus()
         bank_currents_a = [device.characteristic(ctx) for device in bank_devices]
-        sp_currents_a = [(device.name, device.characteristic(ctx)) for device in sp_devices]
+        sp_currents_a = [device.characteristic(ctx) for device in sp_devices]
         # the branches at the last voltage tried: the root is one of them, so the operating
         # point takes them as they are instead of evaluating the network once more there
         last: list[tuple[float, tuple[float, float, float, float], _SystemPlus, list[float]]] = []
@@ -383,12 +443,14 @@ class TwelveVoltSystem:
         ab_v, ab_a, alt_a, starter_a = ab
         sp_v, sp_a, sp_currents, short_a = sp
         if sp_devices:
-            bank_currents = iter(direct)
+            bank_currents, sp_currents_in_order = iter(direct), iter(sp_currents)
             device_currents = tuple(
                 [
-                    next(bank_currents)
-                    if device.connection is Connection.BANK
-                    else sp_currents[device.name]
+                    next(
+                        bank_currents
+                        if device.connection is Connection.BANK
+                        else sp_currents_in_order
+                    )
                     for device in self.devices
                 ]
             )
@@ -542,16 +604,16 @@ class TwelveVoltSystem:
         self,
         outputs: Outputs,
         bank_v: float,
-        currents_a: list[tuple[str, Callable[[float], float]]],
+        currents_a: list[Callable[[float], float]],
     ) -> _SystemPlus:
         """(V_SP, I into the bank, per-device currents, short current) through the diode port.
 
-        `currents_a`: each System+ device's name and `characteristic`.
+        `currents_a`: each System+ device's `characteristic`, in the system's order.
         """
-        wanted = {name: current_a(bank_v) for name, current_a in currents_a}
+        wanted = tuple([current_a(bank_v) for current_a in currents_a])
         short_ohm = self.faults.system_plus_short_ohm
         short_a = -bank_v / short_ohm if short_ohm is not None else 0.0
-        unrestricted = sum(wanted.values()) + short_a
+        unrestricted = sum(wanted) + short_a
         port_a = system_plus_current_a(
             unrestricted_current_a=unrestricted,
             charge_allowed=outputs.system_plus_charge_allowed,
@@ -567,13 +629,13 @@ class TwelveVoltSystem:
             return sp_v, port_a, wanted, short_a
         # The port blocks the net direction: the System+ devices are on their own. Chargers
         # among them feed the loads among them; with nothing left the node is dead.
-        sources = sum(a for a in wanted.values() if a > 0.0)
+        sources = sum(a for a in wanted if a > 0.0)
         if sources <= 0.0:
-            return 0.0, 0.0, dict.fromkeys(wanted, 0.0), 0.0
-        loads = -sum(a for a in wanted.values() if a < 0.0) - short_a
+            return 0.0, 0.0, (0.0,) * len(wanted), 0.0
+        loads = -sum(a for a in wanted if a < 0.0) - short_a
         load_scale = min(1.0, sources / loads) if loads > 0 else 0.0
         source_scale = min(1.0, loads / sources)  # chargers give only what the loads take
-        shared = {name: a * source_scale if a > 0 else a * load_scale for name, a in wanted.items()}
+        shared = tuple([a * source_scale if a > 0 else a * load_scale for a in wanted])
         return bank_v, 0.0, shared, short_a * load_scale
 
     def _output_load_ohm(self, controls: tuple[Control, ...], bank_v: float) -> float:
@@ -673,7 +735,9 @@ class TwelveVoltSystem:
         if dt_s <= 0.0:
             return False
         ambient_c = self.surroundings.ambient_c
-        for battery, current in zip(self.batteries, op.battery_currents_a, strict=True):
+        self._follow()
+        self._led = not latch and self._lead_alone(op.battery_currents_a)
+        for battery, current in zip(self._integrating(), op.battery_currents_a, strict=False):
             battery.advance(current, dt_s, ambient_c, now_s + dt_s, latch=latch, held=held)
         overheat = False
         if self.starter is not None:
@@ -736,8 +800,9 @@ class TwelveVoltSystem:
         the inputs' curvature, not their slope.
         """
         ambient_end_c = self.surroundings.ambient_c
+        starts_a, ends_a = start.battery_currents_a, end.battery_currents_a
         for battery, i0, i1 in zip(
-            self.batteries, start.battery_currents_a, end.battery_currents_a, strict=True
+            self._integrating(starts_a, ends_a), starts_a, ends_a, strict=False
         ):
             battery.correct_for_ramp(
                 i0, i1, dt_s, ambient_start_c=ambient_start_c, ambient_end_c=ambient_end_c
@@ -754,7 +819,8 @@ class TwelveVoltSystem:
         self, curvatures_a_per_s2: tuple[float, ...], end: OperatingPoint, dt_s: float
     ) -> None:
         """Correct the last ramp for each battery's current curvature (the starter's last)."""
-        for battery, curvature in zip(self.batteries, curvatures_a_per_s2, strict=False):
+        batteries = self._integrating(curvatures_a_per_s2)
+        for battery, curvature in zip(batteries, curvatures_a_per_s2, strict=False):
             battery.bend_ramp(curvature, dt_s)
         if self.starter is not None:
             self.starter.bend_ramp(curvatures_a_per_s2[-1], end.starter_current_a > 0.0, dt_s)
@@ -772,8 +838,10 @@ class TwelveVoltSystem:
 
     def look(self, now_s: float, op: OperatingPoint) -> None:
         """Each battery's monitor looks at the (corrected) state a step ended in, at `op`."""
-        for battery, current_a in zip(self.batteries, op.battery_currents_a, strict=True):
+        currents_a = op.battery_currents_a
+        for battery, current_a in zip(self._integrating(currents_a), currents_a, strict=False):
             battery.look(current_a, now_s)
+        self._follow()
 
     def move_ramp_end(
         self,
@@ -803,8 +871,9 @@ class TwelveVoltSystem:
             currents = converged_end_currents(
                 guessed.charge_currents_a, previous_end.charge_currents_a, currents
             )
+        previous_a = previous_end.battery_currents_a
         for battery, i0, i1 in zip(
-            self.batteries, previous_end.battery_currents_a, currents, strict=False
+            self._integrating(previous_a, currents), previous_a, currents, strict=False
         ):
             battery.move_ramp_end(i0, i1, dt_s)
         heat_change_w = self._bms_heat_w(end, outputs) - self._bms_heat_w(previous_end, outputs)
@@ -841,7 +910,7 @@ class TwelveVoltSystem:
     def restore(self, state: SystemState) -> None:
         """Put back what `snapshot` saw (of this system, or of one built alike)."""
         if (
-            len(state.batteries) != len(self.batteries)
+            len(state.batteries) != len(self._batteries)
             or len(state.devices) != len(self.devices)
             or (state.alternator is None) != (self.alternator is None)
             or (state.starter is None) != (self.starter is None)
@@ -869,8 +938,9 @@ class TwelveVoltSystem:
         self.surroundings.load_state(surroundings)
         self.faults.load_state(faults)
         self.remote.load_state(remote)
-        for battery, saved in zip(self.batteries, batteries, strict=True):
+        for battery, saved in zip(self._batteries, batteries, strict=True):
             battery.load_state(saved)
+        self._led = False
         if self.alternator is not None and alternator is not None:
             self.alternator.load_state(alternator)
         if self.starter is not None and starter is not None:

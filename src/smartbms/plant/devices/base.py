@@ -28,6 +28,7 @@ from smartbms.core.signals import Level
 from smartbms.plant.devices.charging import ChargeAlgorithm, ChargeSetPoints
 from smartbms.plant.devices.context import DeviceContext
 from smartbms.plant.devices.wiring import (
+    ALWAYS,
     NOMINAL_BANK_V,
     Cable,
     Connection,
@@ -178,6 +179,8 @@ class Device(abc.ABC):
 
     def remote(self, ctx: DeviceContext, bus_voltage_v: float) -> tuple[bool, bool]:
         """(may discharge, may charge) by the remote input right now."""
+        if self.remote_jumper or self.wiring.control is Control.NONE:
+            return ALWAYS  # no output reaches the input (as `remote_enabled` says first)
         if ctx.bank_voltage_v is None:
             return remote_enabled(self.wiring, ctx, bus_voltage_v, jumper=self.remote_jumper)
         # The context fixes the bank voltage, so the answer holds for every bus voltage the
