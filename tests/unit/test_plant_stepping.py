@@ -612,6 +612,34 @@ def test_after_three_passes_a_linear_loop_leaves_nothing_to_estimate() -> None:
     assert uneven > 0.01 * two
 
 
+@pytest.mark.parametrize("z", [-1.5, -2.5, -4.0])
+def test_a_stiff_loops_diverging_passes_extrapolate_to_the_implicit_trapezoid(z: float) -> None:
+    """Issue 18: past h lambda = 2 Heun's passes move by more each round (-z / 2 times the last),
+    so they ring instead of converging; their measured ratio, unclamped, still sums them to
+    their fixed point, the implicit trapezoid, exactly on a linear loop, and what the estimate
+    leaves is nothing. With the ratio clamped at -1/2 (the old stiffness limit's) the end was
+    off by more than the step's whole change."""
+    dt, i0 = 30.0, 2.5
+    i1 = i0 * (1 + z)  # Euler's end
+    i2 = i0 + z * (i0 + i1) / 2
+    i3 = i0 + z * (i0 + i2) / 2
+    trapezoid = i0 * (1 + z / 2) / (1 - z / 2)
+    if z < -2.0:
+        assert abs(i3 - i2) > abs(i2 - i1)  # the passes alone run away
+    (end,) = converged_end_currents((i1,), (i2,), (i3,))
+    assert end == pytest.approx(trapezoid, abs=1e-12)
+    assert abs(trapezoid) <= abs(i0) / 3.0  # A-stable: the transient decays even at z = -4
+    start, euler, second = operating_point(i0), operating_point(i1), operating_point(i2)
+    (left,) = corrector_residual(start, euler, second, dt, starter=False, third=operating_point(i3))
+    assert left < 1e-9
+
+
+def test_the_stiffness_limit_stays_where_the_extrapolation_is_trusted() -> None:
+    assert AdaptiveStep().stiffness_limit == 4.0
+    with pytest.raises(ValueError, match="stiffness_limit"):
+        AdaptiveStep(stiffness_limit=5.0)
+
+
 def _exponential(i0: float, ramp: float, amplitude: float, rate: float, t: float) -> float:
     return i0 + ramp * t + amplitude * math.expm1(rate * t)
 

@@ -149,6 +149,8 @@ _CONVERGED_FLOOR_A = 1e-6
 """Corrector moves below this are solver noise: nothing to extrapolate from."""
 _CONVERGED_RATIO_MAX = 0.5
 """The most a pass is taken to shrink by (the stepper keeps h lambda below 1, so ~1/2)."""
+_CONVERGED_RATIO_MIN = -2.0
+"""The most a pass is taken to overshoot by (the stepper keeps h lambda below 4, so ~-2)."""
 
 
 def converged_end_currents(
@@ -159,8 +161,11 @@ def converged_end_currents(
     A pass solves the end currents from a state ramped to the last guess: the ramp to `guess`
     gave `first`, the ramp to `first` gave `second`. Near the answer each move is the last
     one times r (r = the second move over the first, projected on it), a geometric series
-    whose sum is second + r / (1 - r) (second - first): Aitken's extrapolation. Below the
-    solver's noise there is nothing to extrapolate from, and `second` stands.
+    whose sum is second + r / (1 - r) (second - first): Aitken's extrapolation. For a linear
+    loop that is the passes' fixed point (the implicit trapezoid) exactly, also where they
+    no longer converge (a stiff loop, h lambda past 2: r = -h lambda / 2 below -1), so r is
+    taken as measured down to -2 (the stepper's stiffness limit). Below the solver's noise
+    there is nothing to extrapolate from, and `second` stands.
     """
     first_move = [b - a for a, b in zip(guess, first, strict=True)]
     second_move = [b - a for a, b in zip(first, second, strict=True)]
@@ -168,7 +173,7 @@ def converged_end_currents(
     if size <= _CONVERGED_FLOOR_A * _CONVERGED_FLOOR_A:
         return second
     ratio = sum(d * e for d, e in zip(first_move, second_move, strict=True)) / size
-    ratio = min(max(ratio, -_CONVERGED_RATIO_MAX), _CONVERGED_RATIO_MAX)
+    ratio = min(max(ratio, _CONVERGED_RATIO_MIN), _CONVERGED_RATIO_MAX)
     factor = ratio / (1.0 - ratio)
     return tuple(i + factor * e for i, e in zip(second, second_move, strict=True))
 

@@ -30,6 +30,7 @@ from smartbms.twin.execute import Target, World, end_of, execute
 from smartbms.twin.guess import LoopRate
 from smartbms.twin.plant_watch import battery_events, chain_events, chain_lines, damage_flags
 from smartbms.twin.stepper import (
+    ITERATION_STIFFNESS,
     AdaptiveStep,
     Crossing,
     FixedStep,
@@ -820,7 +821,9 @@ class Engine:
         op_corrected = solve(t_end - _LEFT_LIMIT_S)
         system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
         op_third = None
-        if self._passes_may_err(op_predicted, op_corrected, dt, here.capacities_ah):
+        if self._passes_may_err(op_predicted, op_corrected, dt, here.capacities_ah) or (
+            guess is None and stiffness(op, op_predicted, op_corrected) > ITERATION_STIFFNESS
+        ):
             # a third pass, and on to where the passes converge (`converged_end_currents`)
             op_third = solve(t_end - _LEFT_LIMIT_S)
             system.move_ramp_end(op_corrected, op_third, dt, self.outputs, guessed=op_predicted)
@@ -835,9 +838,9 @@ class Engine:
     ) -> bool:
         """Whether two corrector passes may leave a charge error worth a third.
 
-        The next pass would move the end current by at most half the last move (the stiffness
-        limit keeps each below half the one before), the charge by half that times the step:
-        a third pass is solved when that could pass the trapezoid's tolerance.
+        Below `ITERATION_STIFFNESS` the next pass would move the end current by at most half
+        the last move, the charge by half that times the step: a third pass is solved when
+        that could pass the trapezoid's tolerance (and always above it, `_integrate`).
         """
         moves = [
             abs(b - a)

@@ -91,8 +91,10 @@ class AdaptiveStep:
     would allow); one that error control had to shorten does not let it grow."""
     ambient_step_c: float = 0.5
     """Largest change of the ambient temperature over one step (it is held within a step)."""
-    stiffness_limit: float = 1.0
-    """Largest step times decay rate of the fastest loop the currents feel (`stiffness`)."""
+    stiffness_limit: float = 4.0
+    """Largest step times decay rate of the fastest loop the currents feel (`stiffness`): at
+    most 4, where the extrapolation to the corrector's fixed point trusts its measured ratio
+    (`converged_end_currents`) and the trapezoid still damps the loop's transient by 3 a step."""
     chatter_window_s: float = 1.0
     """Chatter: the plant's latches were located flipping A -> B -> A -> B (three crossings
     within this long, with no command, no BMS event and no change of the BMS's outputs; a
@@ -106,6 +108,9 @@ class AdaptiveStep:
     def __post_init__(self) -> None:
         if not 0.0 < self.locate_s <= self.restart_dt_s <= self.max_dt_s:
             msg = "need 0 < locate_s <= restart_dt_s <= max_dt_s"
+            raise ValueError(msg)
+        if not 0.0 < self.stiffness_limit <= -2.0 * _CONVERGED_RATIO_MIN:
+            msg = f"need 0 < stiffness_limit <= {-2.0 * _CONVERGED_RATIO_MIN}"
             raise ValueError(msg)
 
 
@@ -131,7 +136,14 @@ _SLOW_LOOP = 1e-4
 (the exponential's fit is ill-conditioned): the plain curvature of two steps' slopes stands."""
 _CONVERGED_RATIO_MAX = 0.5
 """The most a corrector pass is taken to shrink the last one's move by (as in
-`converged_end_currents`: the stiffness limit keeps h lambda below 1)."""
+`converged_end_currents`)."""
+_CONVERGED_RATIO_MIN = -2.0
+"""The most a corrector pass is taken to overshoot the last one's move by (as in
+`converged_end_currents`: the stiffness limit keeps h lambda below 4)."""
+ITERATION_STIFFNESS = 1.0
+"""Past this step times decay rate the corrector's passes shrink by less than half (r = -z / 2):
+two leave too much, and a third pass measures the ratio for the extrapolation to the fixed
+point (`converged_end_currents`)."""
 
 
 def stiffness(start: OperatingPoint, predicted: OperatingPoint, corrected: OperatingPoint) -> float:
@@ -140,8 +152,11 @@ def stiffness(start: OperatingPoint, predicted: OperatingPoint, corrected: Opera
     A charger regulating the bank voltage (or the polarisation branch) feeds the charge back
     into the current: for I' = lambda (I - I_eq), Euler's end current moves by z (I_0 - I_eq)
     and the corrector's moves it by z^2 / 2 of that again; their ratio gives |z| / 2. Past
-    |z| ~ 1 the explicit corrector rings instead of decaying (an error of stability that no
-    accuracy estimate sees), so the step is kept below it.
+    |z| ~ 1 the passes shrink slowly, past 2 they ring instead of decaying (an error of
+    stability that no accuracy estimate sees): a third pass then measures their ratio and the
+    end goes to their fixed point, the implicit trapezoid (`converged_end_currents`, exact on
+    a linear loop; A-stable: it damps the loop's transient by (1 - |z| / 2) / (1 + |z| / 2)
+    a step, -1/3 at |z| = 4). The step is kept below that (`AdaptiveStep.stiffness_limit`).
     """
     worst = 0.0
     for i0, i1, i2 in zip(
@@ -219,7 +234,7 @@ def channels(op: OperatingPoint, *, starter: bool) -> tuple[float, ...]:
 
 def _sum_factor(ratio: float) -> float:
     """What a geometric series with this ratio still adds, per its last term: r / (1 - r)."""
-    ratio = min(max(ratio, -_CONVERGED_RATIO_MAX), _CONVERGED_RATIO_MAX)
+    ratio = min(max(ratio, _CONVERGED_RATIO_MIN), _CONVERGED_RATIO_MAX)
     return ratio / (1.0 - ratio)
 
 
