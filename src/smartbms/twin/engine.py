@@ -28,6 +28,7 @@ from smartbms.twin.commands import Command
 from smartbms.twin.crossing import controller_would_change
 from smartbms.twin.execute import Target, World, end_of, execute
 from smartbms.twin.guess import LoopRate
+from smartbms.twin.locate import Guess, Look, look_at_end, look_at_start
 from smartbms.twin.plant_watch import battery_events, chain_events, chain_lines, damage_flags
 from smartbms.twin.stepper import (
     ITERATION_STIFFNESS,
@@ -72,6 +73,10 @@ _PROBE_RETRY = 2.0
 """The probe after a jolt is tried again longer when its estimates allow this many times it."""
 _PROBE_TRIES = 3
 """At most this many longer trials after a probe (each error control's next size)."""
+_GUESS_MISSES = 2
+"""After this many guesses in a row whose tries did not bracket the crossing, it is bisected:
+guesses poor for long (the cold inverter's 1,400-3,600 s steps, a cell relaxing for minutes
+after its load went, crossing in the first minute) cost more looks than the trials they save."""
 _KNOT_REST = 0.01
 """A step aimed at a knot that ended short of it by at most this share goes on to it."""
 
@@ -186,6 +191,8 @@ class Engine:
         """The fastest loop's stiffness per second of step, measured by the last trial that
         solved at Euler's end (with that trial's length and the bank equation's slope then);
         None: measure it again (`guess`)."""
+        self._at_trial: Trial | None = None
+        """The trial whose end the plant stands at (None: not known to stand at one)."""
         self._known_latches: tuple[OperatingPoint, Outputs, Signature] | None = None
         """The latches a step's trial saw at its end (op, outputs): the next start's, if alike."""
         self.located: list[Crossing] = []
@@ -565,6 +572,7 @@ class Engine:
         excess = self._step_excess(stepper, here, trial, moved_dt)
         if trial.differs_from(here) or (excess > 1.0 and moved_dt > stepper.restart_dt_s):
             system.restore(end_state)  # back to the step as it was
+            self._at_trial = None
             return None
         return trial, excess
 
@@ -656,20 +664,60 @@ class Engine:
         )
 
     def _locate(self, here: StepStart, dt: float, locate_s: float) -> Trial:
-        """Bisect (t, t + dt] for the first instant something changed; end the step there."""
+        """Bracket the first instant in (t, t + dt] something changed; end the step there.
+
+        The bracket's ends are full trials; between them the looks are asked again of the
+        interpolated trials (`twin/locate.py`), and two trials either side of their first
+        change close it (`Guess.tries`). A guess
+        that does not halve the bracket is followed by a bisection, and after `_GUESS_MISSES`
+        in a row whose tries missed the crossing it is bisected: useless guesses cost a few
+        trials more than bisecting. The plant is left at the bracket's end (a snapshot of that
+        trial, not the trial again).
+        """
+        system = self.system
         low, high = 0.0, dt
+        at = self._at_trial
+        known = at is not None and at.t_end_s == here.t_s + dt and at.differs_from(here)
+        guesser = Guess(
+            system, self.controller, self.outputs, self._inputs, here, locate_s=locate_s
+        )
+        start = look_at_start(system, here, self._inputs)
+        looks: list[Look] = [start]
         found: Trial | None = None
-        trial: Trial | None = None
+        found_state = None
+        parts = None
+        if known:
+            assert at is not None  # noqa: S101
+            found, found_state = at, system.snapshot()
+            looks.append(look_at_end(system, dt, at, self.outputs))
+            parts = guesser.which(at)
+        bisect = False  # after a guess that did not halve the bracket
+        misses = 0  # guesses in a row whose tries did not bracket the crossing
         while high - low > locate_s:
-            middle = 0.5 * (low + high)
-            trial = self._trial(here, middle)
-            if trial.differs_from(here):
-                high, found = middle, trial
-            else:
+            width = high - low
+            tries = []
+            if not bisect and misses < _GUESS_MISSES and parts is not None:
+                tries = guesser.tries(looks, low, high, parts)
+            # none within locate_s of the start: latches that settle at once after an event
+            # did so there (`_beyond_probe` locates against the latches they settled to)
+            tries = [x for x in tries if max(low, locate_s) < x < high]
+            guessing = bool(tries)
+            for middle in tries or [0.5 * (low + high)]:
+                trial = self._trial(here, middle)
+                looks.append(look_at_end(system, middle, trial, self.outputs))
+                if trial.differs_from(here):
+                    high, found, found_state = middle, trial, system.snapshot()
+                    parts = guesser.which(trial)
+                    break
                 low = middle
-        # the plant is at the last trial's end: unless that is the bracket's end, go there
-        if found is None or trial is not found or found.t_end_s != here.t_s + high:
+            bisect = guessing and high - low > 0.5 * width
+            if guessing:
+                misses = 0 if high - low <= (tries[-1] - tries[0]) * (1.0 + 1e-9) else misses + 1
+        if found is None or found.t_end_s != here.t_s + high:
             found = self._trial(here, high)
+        elif self._at_trial is not found:
+            assert found_state is not None  # noqa: S101
+            system.restore(found_state)  # the plant back at the bracket's end
         if len(self.located) < _LOCATED_KEPT:
             self.located.append(Crossing(here.t_s, here.t_s + low, here.t_s + high))
         return found
@@ -698,6 +746,7 @@ class Engine:
         system = self.system
         t, op = here.t_s, here.op
         t_end = t + dt
+        self._at_trial = None
         overheat, op_corrected, z, loop_rate, residuals, rates = self._integrate_trial(here, dt)
         slopes = self._current_slopes(op, op_corrected, dt)
         bend = choose_bend(
@@ -731,7 +780,7 @@ class Engine:
         changed = controller_would_change(
             self.controller, self.system.measure(op_end, self.outputs), self._inputs, t_end, here
         )
-        return Trial(
+        self._at_trial = Trial(
             t_end_s=t_end,
             op_end=op_end,
             slopes=slopes,
@@ -746,6 +795,7 @@ class Engine:
             bend_order=bend.order,
             loop_rate=loop_rate,
         )
+        return self._at_trial
 
     def _integrate_trial(
         self, here: StepStart, dt: float
