@@ -20,18 +20,17 @@ from smartbms.core.controller import Controller, StepResult
 from smartbms.core.events import Event
 from smartbms.core.signals import ALL_OPEN, Inputs, Outputs
 from smartbms.plant.events import AlternatorOverheatRisk
-from smartbms.plant.system import OperatingPoint, TwelveVoltSystem, converged_end_currents
-from smartbms.twin import guess
+from smartbms.plant.system import OperatingPoint, TwelveVoltSystem
 from smartbms.twin.blink import Stretch, either_level_crosses, mean_solve, stretch_at
 from smartbms.twin.build import build_controller, build_system
 from smartbms.twin.commands import Command
+from smartbms.twin.corrector import Corrector, current_slopes
 from smartbms.twin.crossing import controller_would_change
 from smartbms.twin.execute import Target, World, end_of, execute
 from smartbms.twin.guess import LoopRate
 from smartbms.twin.locate import Guess, Look, look_at_end, look_at_start
 from smartbms.twin.plant_watch import battery_events, chain_events, chain_lines, damage_flags
 from smartbms.twin.stepper import (
-    ITERATION_STIFFNESS,
     AdaptiveStep,
     Crossing,
     FixedStep,
@@ -39,11 +38,9 @@ from smartbms.twin.stepper import (
     Stepper,
     StepStart,
     Trial,
-    channels,
     choose_bend,
     corrector_residual,
     jolt_c,
-    loop_rates,
     nested_curvatures,
     powers_differently,
     step_excess,
@@ -57,8 +54,6 @@ _MIN_STEP_S = 1e-6
 """The shortest step: lets a device timer that is due now fire."""
 _LOCATED_KEPT = 10_000
 """How many located crossings a run keeps for inspection (memory stays flat over a year)."""
-_LEFT_LIMIT_S = 1e-7
-"""How far before a step's end its currents are read for the trapezoid (a left limit)."""
 _SETTLE_ITERATIONS = 4
 """At most this many controller decisions at one instant (a trip after a retry needs two)."""
 _SETTLED_A = 1e-6
@@ -135,22 +130,6 @@ class EngineState:
     loop_rate: LoopRate | None = None
 
 
-def _ramp_end(
-    predicted: OperatingPoint, corrected: OperatingPoint, third: OperatingPoint | None
-) -> OperatingPoint:
-    """Where the corrector's ramp ended: the corrected end, or where the passes converge.
-
-    After a third pass the ramp's end currents went on to the passes' sum
-    (`converged_end_currents`); the step's slopes, and the bend built on them, take those.
-    """
-    if third is None:
-        return corrected
-    ends = converged_end_currents(
-        predicted.charge_currents_a, corrected.charge_currents_a, third.charge_currents_a
-    )
-    return third.with_charge_currents(ends)
-
-
 class Engine:
     """Plant, controller and stepper of one twin (the twin's private machinery)."""
 
@@ -175,7 +154,6 @@ class Engine:
         self._damaged = damage_flags(self.system)
         self._proposal_s = 1.0
         self._previous_slopes: Slopes | None = None
-        self._advanced = False
         self._eventful = False
         self._jolted = True
         self._flips: tuple[tuple[float, Flip], ...] = ()
@@ -185,8 +163,9 @@ class Engine:
         stepper = self.stepper
         adaptive = stepper if isinstance(stepper, AdaptiveStep) else AdaptiveStep()
         self._jolt_limit_c = adaptive.jolt_c
-        self._third_pass_share = adaptive.trapezoid_tolerance_pct / 100.0
-        """A third corrector pass when it may move a battery's charge by this share of it."""
+        self._corrector = Corrector(
+            self.system, self._update_surroundings, adaptive.trapezoid_tolerance_pct / 100.0
+        )
         self._loop_rate: LoopRate | None = None
         """The fastest loop's stiffness per second of step, measured by the last trial that
         solved at Euler's end (with that trial's length and the bank equation's slope then);
@@ -398,7 +377,7 @@ class Engine:
             overheat = self.system.advance(here.t_s, dt, here.op, self.outputs)
             self._update_surroundings(t)
             return self.system.solve(t, self.outputs), overheat
-        self._advanced = False
+        self._corrector.advanced = False
         stretch = planned.stretch
         if stretch is not None:
             level = stretch.levels[stretch.blink.level_index(t)]
@@ -440,7 +419,7 @@ class Engine:
         """
         system = self.system
         t, op, limit_s = here.t_s, here.op, here.limit_s
-        self._advanced = False
+        self._corrector.advanced = False
         proposal = min(self._proposal_s, stepper.max_dt_s)
         chatter = self._chatter
         if chatter is not None and here.signature in chatter:
@@ -731,10 +710,10 @@ class Engine:
         polarisation and temperatures onto the ramp that ends at the currents found there,
         twice: the second pass starts from the corrected state, so Euler's error no longer
         biases the step. On a smooth stretch far from the stiffness limit the last step's
-        slopes guess the end instead of Euler, and one pass follows (`_integrate_trial`).
+        slopes guess the end instead of Euler, and one pass follows (`Corrector`).
         The currents' curvature (this step's slope against the last one's; in the transient
         after a jolt, the loop's own exponential, `choose_bend`, after which the loop's answer
-        to the bend is solved too, `_pass_after_bend`) bends the ramp. The end currents are
+        to the bend is solved too, `Corrector.pass_after_bend`) bends the ramp. The end currents are
         read just before the end, so what ends with the step (a crank, a short, an absorption
         stage) is not smeared over it; only then do the devices' stages and the batteries'
         monitors see the step.
@@ -747,8 +726,10 @@ class Engine:
         t, op = here.t_s, here.op
         t_end = t + dt
         self._at_trial = None
-        overheat, op_corrected, z, loop_rate, residuals, rates = self._integrate_trial(here, dt)
-        slopes = self._current_slopes(op, op_corrected, dt)
+        overheat, op_corrected, z, loop_rate, residuals, rates = self._corrector.integrate_trial(
+            here, dt, self.outputs, self._previous_slopes, self._loop_rate
+        )
+        slopes = current_slopes(op, op_corrected, dt, starter=system.starter is not None)
         bend = choose_bend(
             slopes, rates, dt, self._previous_slopes, here.capacities_ah, jolted=self._jolted
         )
@@ -772,8 +753,11 @@ class Engine:
                 return sketch  # to be tried shorter: the plant goes back to the start anyway
         if bend.curvatures is not None:
             system.bend_ramp(bend.curvatures, op_corrected, dt)
-            if bend.shaped and self._bend_feeds_back(bend.curvatures, z, dt, here.capacities_ah):
-                self._pass_after_bend(here, op_corrected, rates, dt)
+            corrector = self._corrector
+            if bend.shaped and corrector.bend_feeds_back(
+                bend.curvatures, z, dt, here.capacities_ah
+            ):
+                corrector.pass_after_bend(here, op_corrected, rates, dt, self.outputs)
         system.advance_devices(here.context, dt, op)
         op_end = system.solve(t_end, self.outputs)
         system.look(t_end, op_end)
@@ -796,160 +780,6 @@ class Engine:
             loop_rate=loop_rate,
         )
         return self._at_trial
-
-    def _integrate_trial(
-        self, here: StepStart, dt: float
-    ) -> tuple[
-        bool, OperatingPoint, float, LoopRate | None, tuple[float, ...], tuple[float, ...] | None
-    ]:
-        """`_integrate` a plain trial, from a guess of its end where one is good enough (`guess`).
-
-        Returns whether the alternator's overheating risk began, the corrected end, the step's
-        stiffness (`stiffness`), the loop's rate for the steps that follow and what the
-        corrector left unconverged in each battery (`corrector_residual`).
-        """
-        system, op = self.system, here.op
-        solve: Callable[[float], OperatingPoint] = lambda at: system.solve(at, self.outputs)  # noqa: E731
-        loop_rate = self._loop_rate
-        end = guess.predicted_end(here, dt, self._previous_slopes, loop_rate)
-        overheat, op_predicted, op_corrected, op_third = self._integrate(here, dt, op, solve, end)
-        if end is not None and not guess.same_regime(loop_rate, system.bank_slope):
-            end = None  # the loop changed within the step: measure it
-            overheat, op_predicted, op_corrected, op_third = self._integrate(here, dt, op, solve)
-        guessed_z: float | None = None
-        rates = None
-        starter = system.starter is not None
-        if end is None:  # Euler's end was solved: the loop's rate can be read off
-            z, loop_rate = guess.measured(op, op_predicted, op_corrected, dt, system.bank_slope)
-            rates = loop_rates(op, op_predicted, op_corrected, dt, starter=starter)
-        else:
-            assert loop_rate is not None  # noqa: S101  # a guess needs it
-            z = guessed_z = loop_rate[0] * dt
-        residuals = corrector_residual(
-            op,
-            op_predicted,
-            op_corrected,
-            dt,
-            starter=starter,
-            guessed_stiffness=guessed_z,
-            third=op_third,
-        )
-        return (
-            overheat,
-            _ramp_end(op_predicted, op_corrected, op_third),
-            z,
-            loop_rate,
-            residuals,
-            rates,
-        )
-
-    def _integrate(
-        self,
-        here: StepStart,
-        dt: float,
-        op: OperatingPoint,
-        solve: Callable[[float], OperatingPoint],
-        guess: OperatingPoint | None = None,
-    ) -> tuple[bool, OperatingPoint, OperatingPoint, OperatingPoint | None]:
-        """Euler from the snapshot at `op`, then Heun's two corrector passes (`solve`: the end).
-
-        With a `guess` of the end currents (`guess.predicted_end`) the first pass ramps to it
-        instead of to a solve at Euler's end: one solve less. Returns whether the alternator's
-        overheating risk began, the predicted end (Euler's, or the guess) and the corrected
-        end, read just before the end.
-        """
-        system = self.system
-        if self._advanced:
-            system.restore(here.state)
-        self._advanced = True
-        t_end = here.t_s + dt
-        # with a guessed end the correction follows at once: the charge moves only then
-        overheat = system.advance(here.t_s, dt, op, self.outputs, latch=False, held=guess is None)
-        self._update_surroundings(t_end)
-        op_predicted = solve(t_end - _LEFT_LIMIT_S) if guess is None else guess
-        system.correct_for_ramp(op, op_predicted, dt, self.outputs, here.ambient_c)
-        op_corrected = solve(t_end - _LEFT_LIMIT_S)
-        system.move_ramp_end(op_predicted, op_corrected, dt, self.outputs)
-        op_third = None
-        if self._passes_may_err(op_predicted, op_corrected, dt, here.capacities_ah) or (
-            guess is None and stiffness(op, op_predicted, op_corrected) > ITERATION_STIFFNESS
-        ):
-            # a third pass, and on to where the passes converge (`converged_end_currents`)
-            op_third = solve(t_end - _LEFT_LIMIT_S)
-            system.move_ramp_end(op_corrected, op_third, dt, self.outputs, guessed=op_predicted)
-        return overheat, op_predicted, op_corrected, op_third
-
-    def _passes_may_err(
-        self,
-        first: OperatingPoint,
-        second: OperatingPoint,
-        dt: float,
-        capacities_ah: tuple[float, ...],
-    ) -> bool:
-        """Whether two corrector passes may leave a charge error worth a third.
-
-        Below `ITERATION_STIFFNESS` the next pass would move the end current by at most half
-        the last move, the charge by half that times the step: a third pass is solved when
-        that could pass the trapezoid's tolerance (and always above it, `_integrate`).
-        """
-        moves = [
-            abs(b - a)
-            for a, b in zip(first.charge_currents_a, second.charge_currents_a, strict=True)
-        ]
-        limit = self._third_pass_share * 3600.0 / (0.25 * dt)
-        return any(m > limit * c for m, c in zip(moves, capacities_ah, strict=False))
-
-    def _bend_feeds_back(
-        self, curvatures: tuple[float, ...], z: float, dt: float, capacities_ah: tuple[float, ...]
-    ) -> bool:
-        """Whether the bend moved a charge enough that the loop's answer to it matters.
-
-        The bend takes dt^3 I'' / 12 off a battery's charge; the loop moves the end current
-        by lambda times that, and the ramp the charge by z / 2 of it again: worth a pass when
-        that could pass the trapezoid's tolerance (as `_passes_may_err`).
-        """
-        share = self._third_pass_share * 3600.0
-        return any(
-            0.5 * z * dt**3 * abs(k) / 12.0 > share * c
-            for k, c in zip(curvatures, capacities_ah, strict=True)
-        )
-
-    def _pass_after_bend(
-        self,
-        here: StepStart,
-        ramp_end: OperatingPoint,
-        rates: tuple[float, ...] | None,
-        dt: float,
-    ) -> None:
-        """One more corrector pass after the bend, on to where such passes converge.
-
-        The corrector converged on the end currents of the unbent ramp; the bend moved the
-        charge, and the loop answers that (a charger's current rises as the bank's charge it
-        sees falls). Solved again at the end, the ramp's end moves there, and on by the loop's
-        ratio r = lambda dt / 2 (`loop_rates`) as a geometric series: r / (1 - r) of that move.
-        Without it the bend over-corrected a charger's taper by ~ r (5-10 %, always one way).
-        """
-        solved = self.system.solve(here.t_s + dt - _LEFT_LIMIT_S, self.outputs)
-        before, after = ramp_end.charge_currents_a, solved.charge_currents_a
-        ratios = [0.0] * len(after) if rates is None else [0.5 * r * dt for r in rates]
-        ratios += [0.0] * (len(after) - len(ratios))
-        ends = tuple(
-            b + max(r, -0.5) / (1.0 - max(r, -0.5)) * (b - a)
-            for a, b, r in zip(before, after, ratios, strict=True)
-        )
-        self.system.move_ramp_end(ramp_end, solved.with_charge_currents(ends), dt, self.outputs)
-
-    def _current_slopes(
-        self, op: OperatingPoint, op_end: OperatingPoint, dt: float
-    ) -> tuple[float, ...]:
-        """How fast each battery's current (and the starter battery's, last) changes in a step."""
-        starter = self.system.starter is not None
-        return tuple(
-            (i1 - i0) / dt
-            for i0, i1 in zip(
-                channels(op, starter=starter), channels(op_end, starter=starter), strict=True
-            )
-        )
 
     def _capacities_ah(self) -> tuple[float, ...]:
         system = self.system
@@ -996,7 +826,7 @@ class Engine:
         """
         t = here.t_s
         period_s = stretch.blink.period_s
-        self._advanced = False
+        self._corrector.advanced = False
         proposal = min(self._proposal_s, stepper.max_dt_s)
         kink_dt = self.system.next_kink_s(t, stretch.op_mean, stepper.locate_s) - t
         dt = min(proposal, stretch.limit_s - t, kink_dt)
@@ -1044,10 +874,10 @@ class Engine:
         system = self.system
         t, op = here.t_s, stretch.op_mean
         t_end = t + dt
-        overheat, op_predicted, op_corrected, _ = self._integrate(
-            here, dt, op, lambda at: mean_solve(system, stretch, at)
+        overheat, op_predicted, op_corrected, _ = self._corrector.integrate(
+            here, dt, op, self.outputs, lambda at: mean_solve(system, stretch, at)
         )
-        slopes = self._current_slopes(op, op_corrected, dt)
+        slopes = current_slopes(op, op_corrected, dt, starter=system.starter is not None)
         system.advance_devices(here.context, dt, op)
         changed = either_level_crosses(system, self.controller, here, stretch, t_end)
         op_end = system.solve(t_end, outputs)
