@@ -458,6 +458,43 @@ def test_plt8_inverter_low_battery_shutdown_and_restart_at_victrons_levels() -> 
 
 
 @pytest.mark.req("PLT-8")
+def test_plt8_inverter_reports_its_restart_delay_from_the_step_that_starts_it() -> None:
+    """Phoenix Inverter manual §4.3: back 30 s after its supply returns above the restart level
+    (docs/decisions.md: losing the supply while shut down still needs the 30 s). The delay starts
+    with the step whose start sees the supply, so its end is told before that step is taken
+    (`pending_change_s`), and asking leaves the inverter as it was (issue 12)."""
+    inverter = Inverter(ac_load_w=1500.0)
+    _run(inverter, 9.0, 0.0, 1.0)  # shuts down
+    _run(inverter, 0.0, 1.0, 100.0)  # its System+ port blocked: no supply
+    assert latched(inverter)
+    before = inverter.save_state()
+    assert inverter.next_change_s(ctx(now_s=100.0)) == math.inf  # it has not seen 12 V yet
+    assert inverter.pending_change_s(ctx(now_s=100.0), 12.0) == pytest.approx(130.0)
+    assert inverter.pending_change_s(ctx(now_s=100.0), 10.89) == math.inf  # below: no delay
+    assert inverter.save_state() == before
+    _run(inverter, 12.0, 100.0, 129.0)
+    assert latched(inverter)
+    _run(inverter, 12.0, 129.0, 130.0)
+    assert not latched(inverter)
+
+
+@pytest.mark.req("PLT-8")
+def test_plt8_inverter_reports_its_charge_detect_delay_from_the_step_that_starts_it() -> None:
+    """Phoenix Inverter manual §4.3: after it stopped retrying, on again after 30 s above the
+    charge-detect level; that delay too is told from the step whose start sees 14 V."""
+    inverter = Inverter(ac_load_w=500.0)
+    now = 0.0
+    for _ in range(3):
+        _run(inverter, 9.0, now, now + 1.0)
+        _run(inverter, 12.0, now + 1.0, now + 31.0)
+        now += 41.0
+    _run(inverter, 9.0, now, now + 1.0)  # it gives up
+    assert inverter.next_change_s(ctx(now_s=now + 1.0)) == math.inf
+    assert inverter.pending_change_s(ctx(now_s=now + 1.0), 14.0) == pytest.approx(now + 31.0)
+    assert inverter.pending_change_s(ctx(now_s=now + 1.0), 13.9) == math.inf
+
+
+@pytest.mark.req("PLT-8")
 def test_plt8_inverter_stops_retrying_after_three_quick_failures_until_charge_detect() -> None:
     """Phoenix Inverter manual §4.3: after three restarts followed by a low battery shutdown
     within 30 s of restarting it stops retrying; it switches on again once the battery stays
@@ -773,6 +810,23 @@ def test_plt9_battery_protect_under_voltage_thresholds_and_delays() -> None:
     assert bp.is_on(ctx())
     assert code(bp) is None
     assert not alarmed(bp)
+
+
+@pytest.mark.req("PLT-9")
+def test_plt9_battery_protect_reports_its_delays_from_the_step_that_starts_them() -> None:
+    """BatteryProtect data sheet: the alarm 12 s below the disconnect level, the reconnect 30 s
+    above the reconnect level. Each delay starts with the step whose start sees its level, and
+    its end is told before that step is taken (`pending_change_s`, issue 12)."""
+    bp = BatteryProtect(load_w=120.0)
+    _hold(bp, 12.4, 0.0, 10.0)  # engaged, nothing running
+    assert bp.next_change_s(ctx(now_s=10.0)) == math.inf
+    assert bp.pending_change_s(ctx(now_s=10.0), 10.4) == pytest.approx(22.0)
+    _hold(bp, 10.4, 10.0, 112.0)  # alarm at 22 s, E3 at 112 s
+    assert code(bp) == "E3"
+    before = bp.save_state()
+    assert bp.next_change_s(ctx(now_s=112.0)) == math.inf
+    assert bp.pending_change_s(ctx(now_s=112.0), 12.0) == pytest.approx(142.0)
+    assert bp.save_state() == before
 
 
 @pytest.mark.req("PLT-9")

@@ -1008,8 +1008,22 @@ class TwelveVoltSystem:
             default=math.inf,
         )
 
-    def next_device_change_s(self, now_s: float, outputs: Outputs) -> float:
-        """The earliest internal timer among the devices and the batteries' cell monitors."""
-        ctx = self.context(now_s, outputs)
-        devices_s = min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
+    def next_device_change_s(
+        self, now_s: float, outputs: Outputs, op: OperatingPoint | None = None
+    ) -> float:
+        """The earliest internal timer among the devices and the batteries' cell monitors.
+
+        At `op`, the operating point at `now_s`, each device answers as the step from there
+        will judge it (`Device.pending_change_s`): a delay whose condition holds at the start
+        counts from it, so the step ends on its end instead of locating it as a crossing.
+        """
+        if op is None:
+            ctx = self.context(now_s, outputs)
+            devices_s = min((d.next_change_s(ctx) for d in self.devices), default=math.inf)
+        else:
+            ctx = self.context(now_s, outputs, op.bank_voltage_v)
+            devices_s = min(
+                (d.pending_change_s(ctx, self._bus_voltage_v(d, op)) for d in self.devices),
+                default=math.inf,
+            )
         return min([devices_s, *(b.release.due_s() for b in self.batteries)])

@@ -242,7 +242,7 @@ class Engine:
         return min(
             deadline,
             self._next_scheduled_s(),
-            self.system.next_device_change_s(self.t_s, self.outputs),
+            self.system.next_device_change_s(self.t_s, self.outputs, self.op),
         )
 
     def plan(self) -> Planned:

@@ -311,6 +311,24 @@ class Device(abc.ABC):
         self._load_own(saved)
         return pending
 
+    def pending_change_s(self, ctx: DeviceContext, bus_voltage_v: float) -> float:
+        """`next_change_s` once the device has seen this operating point (then taken back).
+
+        A delay whose condition holds at a step's start starts there (a `Hold` looks at the
+        start's voltage), so before the device has seen it `next_change_s` cannot tell its
+        end: the inverter's 30 s restart delay, begun when a reconnect brings its supply back
+        above the restart level, was located as a crossing by trials every cycle (issue 12).
+        """
+        if not self.has_latches:
+            return self.next_change_s(ctx)
+        saved, last_v = self._save_own(), self.last_bus_voltage_v
+        self._step(ctx, bus_voltage_v, 0.0)
+        self.last_bus_voltage_v = bus_voltage_v
+        due_s = self.next_change_s(ctx)
+        self._load_own(saved)
+        self.last_bus_voltage_v = last_v
+        return due_s
+
     def set(self, **values: float | bool) -> None:
         """Timeline changes, e.g. `set(power_w=500)` or `set(on=False)`; all or nothing."""
         allowed = self.SETTABLE
