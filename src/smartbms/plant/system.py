@@ -147,10 +147,20 @@ class SystemState(NamedTuple):
 
 _CONVERGED_FLOOR_A = 1e-6
 """Corrector moves below this are solver noise: nothing to extrapolate from."""
-_CONVERGED_RATIO_MAX = 0.5
-"""The most a pass is taken to shrink by (the stepper keeps h lambda below 1, so ~1/2)."""
-_CONVERGED_RATIO_MIN = -2.0
-"""The most a pass is taken to overshoot by (the stepper keeps h lambda below 4, so ~-2)."""
+CONVERGED_RATIO_MAX = 0.5
+"""The most a pass is taken to shrink the last one's move by (a slow loop: ~1/2)."""
+CONVERGED_RATIO_MIN = -2.0
+"""The most a pass is taken to overshoot the last one's move by (the stepper keeps h lambda
+below 4, so ~-2)."""
+
+
+def series_sum_factor(ratio: float) -> float:
+    """What a geometric series of corrector moves still adds, per its last term: r / (1 - r).
+
+    The ratio is taken as measured within [CONVERGED_RATIO_MIN, CONVERGED_RATIO_MAX].
+    """
+    ratio = min(max(ratio, CONVERGED_RATIO_MIN), CONVERGED_RATIO_MAX)
+    return ratio / (1.0 - ratio)
 
 
 def converged_end_currents(
@@ -172,9 +182,9 @@ def converged_end_currents(
     size = sum(d * d for d in first_move)
     if size <= _CONVERGED_FLOOR_A * _CONVERGED_FLOOR_A:
         return second
-    ratio = sum(d * e for d, e in zip(first_move, second_move, strict=True)) / size
-    ratio = min(max(ratio, _CONVERGED_RATIO_MIN), _CONVERGED_RATIO_MAX)
-    factor = ratio / (1.0 - ratio)
+    factor = series_sum_factor(
+        sum(d * e for d, e in zip(first_move, second_move, strict=True)) / size
+    )
     return tuple(i + factor * e for i, e in zip(second, second_move, strict=True))
 
 

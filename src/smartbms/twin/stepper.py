@@ -21,7 +21,13 @@ from typing import NamedTuple
 from smartbms.core.controller import StepResult
 from smartbms.core.signals import Outputs
 from smartbms.plant.devices import DeviceContext
-from smartbms.plant.system import OperatingPoint, SystemState
+from smartbms.plant.system import (
+    CONVERGED_RATIO_MAX,
+    CONVERGED_RATIO_MIN,
+    OperatingPoint,
+    SystemState,
+    series_sum_factor,
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,8 +115,8 @@ class AdaptiveStep:
         if not 0.0 < self.locate_s <= self.restart_dt_s <= self.max_dt_s:
             msg = "need 0 < locate_s <= restart_dt_s <= max_dt_s"
             raise ValueError(msg)
-        if not 0.0 < self.stiffness_limit <= -2.0 * _CONVERGED_RATIO_MIN:
-            msg = f"need 0 < stiffness_limit <= {-2.0 * _CONVERGED_RATIO_MIN}"
+        if not 0.0 < self.stiffness_limit <= -2.0 * CONVERGED_RATIO_MIN:
+            msg = f"need 0 < stiffness_limit <= {-2.0 * CONVERGED_RATIO_MIN}"
             raise ValueError(msg)
 
 
@@ -134,12 +140,6 @@ _STIFFNESS_FLOOR_A = 1e-6
 _SLOW_LOOP = 1e-4
 """Below this step times decay rate a loop's transient is not told from a curvature of its own
 (the exponential's fit is ill-conditioned): the plain curvature of two steps' slopes stands."""
-_CONVERGED_RATIO_MAX = 0.5
-"""The most a corrector pass is taken to shrink the last one's move by (as in
-`converged_end_currents`)."""
-_CONVERGED_RATIO_MIN = -2.0
-"""The most a corrector pass is taken to overshoot the last one's move by (as in
-`converged_end_currents`: the stiffness limit keeps h lambda below 4)."""
 ITERATION_STIFFNESS = 1.0
 """Past this step times decay rate the corrector's passes shrink by less than half (r = -z / 2):
 two leave too much, and a third pass measures the ratio for the extrapolation to the fixed
@@ -232,12 +232,6 @@ def channels(op: OperatingPoint, *, starter: bool) -> tuple[float, ...]:
     return op.charge_currents_a if starter else op.battery_currents_a
 
 
-def _sum_factor(ratio: float) -> float:
-    """What a geometric series with this ratio still adds, per its last term: r / (1 - r)."""
-    ratio = min(max(ratio, _CONVERGED_RATIO_MIN), _CONVERGED_RATIO_MAX)
-    return ratio / (1.0 - ratio)
-
-
 def _extrapolated_residual(
     pairs: list[tuple[float, float, float]], third: tuple[float, ...], dt: float
 ) -> tuple[float, ...]:
@@ -258,10 +252,10 @@ def _extrapolated_residual(
     size = sum(d * d for d in second)
     if size <= _STIFFNESS_FLOOR_A * _STIFFNESS_FLOOR_A:
         return tuple(0.5 * dt * abs(m) for m in last)
-    used = _sum_factor(sum(d * e for d, e in zip(second, last, strict=True)) / size)
+    used = series_sum_factor(sum(d * e for d, e in zip(second, last, strict=True)) / size)
     residuals = []
     for m1, m2, m3 in zip(first, second, last, strict=True):
-        earlier = _sum_factor(m2 / m1) if abs(m1) > _STIFFNESS_FLOOR_A else 1.0
+        earlier = series_sum_factor(m2 / m1) if abs(m1) > _STIFFNESS_FLOOR_A else 1.0
         residuals.append(0.5 * dt * abs(m3) * abs(used - earlier))
     return tuple(residuals)
 
@@ -305,7 +299,7 @@ def loop_rates(
             rates.append(0.0)
             continue
         ratio = (i2 - i1) / euler
-        if not -_CONVERGED_RATIO_MAX <= ratio < 0.0:
+        if not -CONVERGED_RATIO_MAX <= ratio < 0.0:
             return None
         rates.append(2.0 * ratio / dt)
     return tuple(rates)
